@@ -1,0 +1,1 @@
+"""The chat server: sessions, intent scripts, channels (live chat and Zendesk email)."""
