@@ -160,6 +160,7 @@ class ApiTransport:
         auth: Callable[[], Awaitable[Mapping[str, str]]] | None = None,
         on_auth_failure: Callable[[], None] | None = None,
         accept_status: Callable[[httpx.Response], bool] | None = None,
+        check: Callable[[httpx.Response], IntegrationError | None] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
         """Send one request, retrying what is safe to retry, and return a read response.
@@ -168,6 +169,8 @@ class ApiTransport:
         ``on_auth_failure`` is called once on a 401 before one more try.
         ``accept_status`` lets a client take a non-2xx answer it knows how to read
         (e.g. USPS "not found" as HTTP 400) instead of the generic error.
+        ``check`` inspects an accepted response and may turn it into an error that
+        goes through the same retry rules (e.g. Shopify's THROTTLED inside HTTP 200).
 
         Raises:
             IntegrationUnavailable, RateLimited, AuthFailed, NotFound, APIStatusError,
@@ -180,7 +183,7 @@ class ApiTransport:
         while True:
             attempt += 1
             try:
-                return await self._once(method, path, auth, accept_status, kwargs)
+                return await self._once(method, path, auth, accept_status, kwargs, check)
             except AuthFailed:
                 if on_auth_failure is None or retried_auth:
                     raise
@@ -213,6 +216,7 @@ class ApiTransport:
         auth: Callable[[], Awaitable[Mapping[str, str]]] | None,
         accept_status: Callable[[httpx.Response], bool] | None,
         kwargs: dict[str, Any],
+        check: Callable[[httpx.Response], IntegrationError | None] | None = None,
     ) -> httpx.Response:
         if not self.breaker.allow():
             raise IntegrationUnavailable("circuit open after repeated failures", vendor=self.vendor)
@@ -225,6 +229,8 @@ class ApiTransport:
             async with self._limit:
                 response = await self._send(method, path, headers, kwargs)
             error = self._status_error(response, accept_status)
+            if error is None and check is not None:
+                error = check(response)
         except IntegrationError as exc:
             error = exc
         finally:
