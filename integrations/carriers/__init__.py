@@ -1,0 +1,99 @@
+"""The four carriers behind one Protocol, number detection and a short-lived result cache.
+
+>>> detect("1Z999AA10123456784")
+'ups'
+>>> tracking_url("usps", "9400 1118 9922 3456 7890 17")
+'https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223456789017'
+
+``CarrierRegistry`` holds one client per carrier and answers ``track(carrier, number)``
+through a :class:`~integrations.http.TTLCache`, so a burst of questions about one
+parcel makes one carrier call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Protocol, runtime_checkable
+from urllib.parse import quote
+
+from integrations.carriers.detect import carrier_from_company, detect, normalize, resolve
+from integrations.http import TTLCache
+from integrations.models import Tracking
+
+__all__ = [
+    "CARRIERS",
+    "Carrier",
+    "CarrierRegistry",
+    "carrier_from_company",
+    "detect",
+    "normalize",
+    "resolve",
+    "tracking_url",
+]
+
+CARRIERS = ("usps", "fedex", "ups", "dhl")
+
+_URLS = {
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={}",
+    "ups": "https://www.ups.com/track?loc=en_US&tracknum={}",
+    "dhl": "https://www.dhl.com/global-en/home/tracking.html?tracking-id={}&submit=1",
+}
+
+
+@runtime_checkable
+class Carrier(Protocol):
+    """A carrier client: ``track`` returns NOT_FOUND for a number the carrier doesn't
+    know, and raises :mod:`integrations.errors` for everything else."""
+
+    async def track(self, number: str) -> Tracking: ...
+
+
+def tracking_url(carrier: str, number: str) -> str:
+    """The carrier's public tracking page for ``number`` (for the customer).
+
+    Raises:
+        ValueError: ``carrier`` is not one of usps, fedex, ups, dhl.
+    """
+    try:
+        template = _URLS[carrier]
+    except KeyError:
+        raise ValueError(f"unknown carrier {carrier!r}") from None
+    return template.format(quote(normalize(number), safe=""))
+
+
+class CarrierRegistry:
+    """One client per carrier, with tracking results cached for ``ttl`` seconds.
+
+    Failures are not cached (the next question tries again); NOT_FOUND answers are.
+    """
+
+    def __init__(
+        self,
+        carriers: Mapping[str, Carrier],
+        *,
+        ttl: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._carriers = dict(carriers)
+        self._cache: TTLCache[Tracking] = TTLCache(ttl, clock=clock)
+
+    def __contains__(self, carrier: object) -> bool:
+        return carrier in self._carriers
+
+    def get(self, carrier: str) -> Carrier | None:
+        return self._carriers.get(carrier)
+
+    async def track(self, carrier: str, number: str) -> Tracking:
+        """Track ``number`` with ``carrier``, from the cache when asked recently.
+
+        Raises:
+            ValueError: no client is registered for ``carrier``.
+            IntegrationError: from the client (see :mod:`integrations.errors`).
+        """
+        client = self._carriers.get(carrier)
+        if client is None:
+            raise ValueError(f"no client for carrier {carrier!r}")
+        key = f"{carrier}:{normalize(number)}"
+        return await self._cache.get_or_fetch(key, lambda: client.track(number))
