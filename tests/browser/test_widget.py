@@ -1,0 +1,208 @@
+"""The chat widget in a real Chromium, against the fake protocol server."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import FakeServer
+
+pytestmark = pytest.mark.browser
+
+LAUNCHER = ".launcher"
+PANEL = "section.panel"
+INPUT = "textarea"
+
+
+async def open_widget(page: Page, url: str) -> None:
+    await page.goto(url + "/")
+    await page.locator(LAUNCHER).click()
+    await expect(page.locator(PANEL)).to_be_visible()
+    await expect(page.locator(".status")).to_have_class("status online")
+
+
+async def say(page: Page, text: str) -> None:
+    await page.locator(INPUT).fill(text)
+    await page.locator(INPUT).press("Enter")
+
+
+def bubbles(page: Page, sender: str = ""):
+    return page.locator(f".msg{'.' + sender if sender else ''}[data-id] .bubble")
+
+
+async def test_launcher_opens_and_escape_closes(fake_server: FakeServer, browser_page: Page):
+    page = browser_page
+    await page.goto(fake_server.url + "/")
+    launcher = page.get_by_role("button", name="Open chat: Maison Demo support")
+    await expect(page.locator(PANEL)).to_be_hidden()
+    await launcher.click()
+
+    panel = page.get_by_role("dialog", name="Maison Demo support")
+    await expect(panel).to_be_visible()
+    await expect(page.locator(INPUT)).to_be_focused()
+    await expect(page.locator(".greeting")).to_contain_text("How can I help?")
+    await expect(page.get_by_role("log", name="Conversation")).to_be_visible()
+
+    await say(page, "hello")
+    await expect(bubbles(page, "bot")).to_have_text(["You said: hello"])
+    await expect(bubbles(page, "customer")).to_have_text(["hello"])
+
+    await page.keyboard.press("Escape")
+    await expect(panel).to_be_hidden()
+    await expect(page.locator(LAUNCHER)).to_be_focused()
+
+
+async def test_customer_markup_is_shown_as_text(fake_server: FakeServer, browser_page: Page):
+    page = browser_page
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: dialogs.append(d.message))
+    await open_widget(page, fake_server.url)
+
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    await say(page, evil)
+    await expect(bubbles(page, "bot")).to_have_text([f"You said: {evil}"])
+    await expect(bubbles(page, "customer")).to_have_text([evil])
+
+    counts = await page.evaluate(
+        """() => {
+            const root = document.getElementById('chatbot-widget-host').shadowRoot;
+            return [root.querySelectorAll('script, img').length,
+                    document.querySelectorAll('img').length];
+        }"""
+    )
+    assert counts == [0, 0]
+    assert dialogs == []
+
+
+async def test_quick_reply_sends_payload_and_shows_title(
+    fake_server: FakeServer, browser_page: Page
+):
+    page = browser_page
+    await open_widget(page, fake_server.url)
+    await say(page, "menu")
+
+    buttons = page.get_by_role("group", name="Suggested replies").get_by_role("button")
+    await expect(buttons).to_have_text(["Track my order", "Returns", "Talk to a person"])
+    await buttons.first.click()
+
+    await expect(bubbles(page, "bot").last).to_have_text("Intent order_status received.")
+    assert fake_server.chat.received[-1]["message"] == "/order_status"
+    await expect(bubbles(page, "customer")).to_have_text(["menu", "Track my order"])
+    await expect(buttons).to_have_count(0)
+
+
+async def test_talk_to_a_person_and_agent_notices(fake_server: FakeServer, browser_page: Page):
+    page = browser_page
+    await open_widget(page, fake_server.url)
+    await page.get_by_role("button", name="Talk to a person").click()
+    await expect(bubbles(page, "bot")).to_contain_text(["getting a person"])
+    assert fake_server.chat.received[-1]["message"] == "/human_agent"
+    await expect(bubbles(page, "customer")).to_have_text(["Talk to a person"])
+
+    session_id = fake_server.chat.received[-1]["session_id"]
+    await fake_server.chat.agent_join("agent-sid", {"session_id": session_id})
+    await expect(page.locator(".notice")).to_have_text(["Alex joined the chat"])
+    await expect(page.locator(".status")).to_contain_text("Alex is here to help")
+    await expect(page.get_by_role("button", name="Talk to a person")).to_be_hidden()
+
+    await fake_server.chat.agent_send("agent-sid", {"session_id": session_id, "text": "Hi!"})
+    await expect(page.locator(".msg.agent .who")).to_have_text(["Alex"])
+    await expect(bubbles(page, "agent")).to_have_text(["Hi!"])
+
+
+async def test_history_survives_reload_without_duplicates(
+    fake_server: FakeServer, browser_page: Page
+):
+    page = browser_page
+    await open_widget(page, fake_server.url)
+    await say(page, "first")
+    await expect(bubbles(page, "bot")).to_have_count(1)
+    await say(page, "second")
+    await expect(bubbles(page, "bot")).to_have_count(2)
+    before = await bubbles(page).all_text_contents()
+    assert before == ["first", "You said: first", "second", "You said: second"]
+
+    await page.reload()
+    # The panel stays open across navigation, and the stored history renders at once.
+    await expect(page.locator(PANEL)).to_be_visible()
+    await expect(page.locator(".status")).to_have_class("status online")
+    await expect(bubbles(page)).to_have_text(before)
+
+    # Something said while the customer was away arrives exactly once.
+    await page.goto("about:blank")
+    chat = fake_server.chat
+    session = next(iter(s for s in chat.sessions.values() if s.messages and not s.summary["order"]))
+    chat.add(session, "bot", "Your parcel was delivered.")
+    await page.goto(fake_server.url + "/")
+    await expect(bubbles(page)).to_have_text([*before, "Your parcel was delivered."])
+    ids = await page.locator(".msg[data-id]").evaluate_all("els => els.map(e => e.dataset.id)")
+    assert len(ids) == len(set(ids)) == 5
+
+
+async def test_error_event_is_shown(fake_server: FakeServer, browser_page: Page):
+    page = browser_page
+    await open_widget(page, fake_server.url)
+    await say(page, "x" * 1200)
+    await expect(page.get_by_role("alert")).to_have_text("That message is too long to send.")
+    await expect(page.locator(".msg.failed .meta")).to_have_text("Not sent")
+
+
+async def test_host_css_cannot_reach_in_and_ours_cannot_leak(
+    fake_server: FakeServer, browser_page: Page
+):
+    page = browser_page
+    await open_widget(page, fake_server.url)
+    await say(page, "hello")
+    await expect(bubbles(page, "bot")).to_have_count(1)
+
+    probe = """() => {
+        const root = document.getElementById('chatbot-widget-host').shadowRoot;
+        const pick = (sel) => {
+            const el = root.querySelector(sel);
+            const s = getComputedStyle(el);
+            const r = el.getBoundingClientRect();
+            return [s.color, s.fontSize, s.fontFamily, s.display, Math.round(r.width),
+                    Math.round(r.height), Math.round(r.x), Math.round(r.y)];
+        };
+        return ['.launcher', '.panel', 'header', '.msg.bot .bubble', '.msg.customer .bubble',
+                'textarea'].map(pick);
+    }"""
+    before = await page.evaluate(probe)
+    await page.add_style_tag(
+        content="* { color: red !important; display: inline !important; "
+        "font: 40px/3 'Comic Sans MS' !important; margin: 30px !important; "
+        "visibility: visible !important; box-sizing: content-box !important; }"
+        "div, section, button { position: static !important; width: 10px !important; }"
+        # an off-canvas menu: a transformed body re-anchors position:fixed descendants
+        "body { transform: translateX(40px) !important; filter: saturate(2) !important; }"
+    )
+    assert await page.evaluate(probe) == before
+
+    # Our class names do not style the host page's own elements.
+    leaked = await page.evaluate(
+        """() => {
+            const el = document.createElement('div');
+            el.className = 'launcher panel bubble';
+            document.body.appendChild(el);
+            const s = getComputedStyle(el);
+            return [s.position, s.borderRadius, s.backgroundColor];
+        }"""
+    )
+    assert leaked == ["static", "0px", "rgba(0, 0, 0, 0)"]
+
+
+async def test_phone_screen_gets_a_full_screen_panel(fake_server: FakeServer, browser_page: Page):
+    page = browser_page
+    await page.set_viewport_size({"width": 375, "height": 700})
+    await open_widget(page, fake_server.url)
+    box = await page.locator(PANEL).bounding_box()
+    assert box == {"x": 0, "y": 0, "width": 375, "height": 700}
+    await expect(page.locator(LAUNCHER)).to_be_hidden()
+    await page.get_by_role("button", name="Close chat").click()
+    await expect(page.locator(LAUNCHER)).to_be_visible()
+
+
+async def test_no_socketio_global_is_left_behind(fake_server: FakeServer, browser_page: Page):
+    page = browser_page
+    await open_widget(page, fake_server.url)
+    assert await page.evaluate("() => typeof window.io") == "undefined"
