@@ -86,7 +86,12 @@ def transport(sim: Simulator) -> httpx.MockTransport:
 
     async def handler(request: httpx.Request) -> httpx.Response:
         await request.aread()
-        return await _answer(sim, request)
+        answer = await _answer(sim, request)
+        # Response(json=...) arrives already read, which a client streaming the body
+        # (ApiTransport reads with a size cap) cannot iterate: hand over a fresh stream.
+        return httpx.Response(
+            answer.status_code, headers=answer.headers, stream=httpx.ByteStream(answer.content)
+        )
 
     return httpx.MockTransport(handler)
 
