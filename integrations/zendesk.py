@@ -1,0 +1,326 @@
+"""Zendesk Support API client: read tickets and comments, post replies and notes,
+escalate, and look up users.
+
+Auth is an API token (HTTP Basic ``{email}/token:{token}``) or an OAuth bearer token.
+Errors arrive in Zendesk's envelope ``{"error", "description", "details"}`` and are
+translated into :mod:`integrations.errors`; a 422 ``RecordInvalid`` becomes
+:class:`RecordInvalid` (an ``APIStatusError``) carrying ``details``.
+
+Retries: reads go through the shared :class:`~integrations.http.ApiTransport` rules.
+A comment is added with ``PUT /api/v2/tickets/{id}.json``, which is *not* idempotent:
+a 5xx or a timeout may have posted the comment already, so such failures are raised
+(``IntegrationUnavailable``) instead of repeated, and the caller's outbox retries
+with its own de-duplication. A 429 (nothing was applied) and a connection that was
+never established are still retried here. Updates without a comment (status, tags)
+are idempotent and retried like reads.
+
+Choices where the reference is [U]: ``additional_tags`` / ``remove_tags`` are used
+for tag edits; user search is ``users/search.json?query=email:...``; pagination
+follows ``links.next`` but re-requests our own path with its query string, so a
+``next`` link can never send our credentials to another host.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from integrations.errors import APIStatusError, BadResponse, IntegrationError, NotFound
+from integrations.http import ApiTransport
+from integrations.models import Comment, Ticket, ZendeskUser
+
+__all__ = ["RecordInvalid", "ZendeskClient"]
+
+VENDOR = "zendesk"
+PAGE_SIZE = 100
+MAX_PAGES = 100  # 5000 comments is Zendesk's per-ticket maximum; 100 pages cover it
+
+
+class RecordInvalid(APIStatusError):
+    """422: Zendesk refused the change; ``details`` maps fields to their complaints."""
+
+    def __init__(self, message: str, *, details: Mapping[str, Any] | None = None, **kw: Any):
+        super().__init__(message, **kw)
+        self.details = dict(details or {})
+
+
+class ZendeskClient:
+    """One Zendesk account, reached through an injected ``httpx.AsyncClient``.
+
+    Args:
+        http: the shared client.
+        base_url: ``https://{subdomain}.zendesk.com`` (or the sandbox mount).
+        email, api_token: API-token auth, used unless ``oauth_token`` is given.
+        oauth_token: an OAuth access token (Bearer).
+        transport_options: passed to :class:`ApiTransport` (timeout, retry, sleep...).
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        email: str | None = None,
+        api_token: str | None = None,
+        oauth_token: str | None = None,
+        **transport_options: Any,
+    ) -> None:
+        if oauth_token:
+            self._auth = {"Authorization": f"Bearer {oauth_token}"}
+        elif email and api_token:
+            basic = base64.b64encode(f"{email}/token:{api_token}".encode()).decode()
+            self._auth = {"Authorization": f"Basic {basic}"}
+        else:
+            raise ValueError("Zendesk needs email + api_token or an oauth_token")
+        self._transport = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
+
+    # --- tickets ---------------------------------------------------------------
+
+    async def get_ticket(self, ticket_id: int) -> Ticket:
+        """The ticket with its requester side-loaded.
+
+        Raises:
+            NotFound: no such ticket.
+        """
+        data = await self._call("GET", f"/api/v2/tickets/{ticket_id}.json", "ticket",
+                                params={"include": "users"})  # fmt: skip
+        users = {u.id: u for u in _parse(_users, data.get("users") or [])}
+        ticket = _parse(_ticket, data["ticket"])
+        return dataclasses.replace(ticket, requester=users.get(ticket.requester_id))
+
+    async def list_comments(self, ticket_id: int) -> list[Comment]:
+        """Every comment on the ticket, oldest first (follows cursor pagination)."""
+        path = f"/api/v2/tickets/{ticket_id}/comments.json"
+        params: Any = {"page[size]": PAGE_SIZE}
+        comments: list[Comment] = []
+        for _ in range(MAX_PAGES):
+            data = await self._call("GET", path, "comments", params=params)
+            comments.extend(_parse(_comments, data["comments"]))
+            meta, links = data.get("meta") or {}, data.get("links") or {}
+            if not meta.get("has_more") or not links.get("next"):
+                break
+            params = httpx.URL(str(links["next"])).params
+        else:
+            raise BadResponse(f"more than {MAX_PAGES} pages of comments", vendor=VENDOR)
+        return comments
+
+    async def add_comment(
+        self,
+        ticket_id: int,
+        body: str,
+        *,
+        public: bool = True,
+        author_id: int | None = None,
+        html_body: str | None = None,
+        status: str | None = None,
+        tags: list[str] | None = None,
+        additional_tags: list[str] | None = None,
+    ) -> Ticket:
+        """Post a comment (a reply when ``public``, else an internal note) and return the
+        updated ticket. Not retried after a 5xx or timeout: see the module docstring.
+
+        Raises:
+            NotFound: no such ticket. RecordInvalid: e.g. closed ticket, blank body.
+            IntegrationUnavailable: the comment may or may not have been posted.
+        """
+        comment: dict[str, Any] = {"public": public}
+        if html_body is not None:
+            comment["html_body"] = html_body
+        else:
+            comment["body"] = body
+        if author_id is not None:
+            comment["author_id"] = author_id
+        update: dict[str, Any] = {"comment": comment}
+        if status is not None:
+            update["status"] = status
+        if tags is not None:
+            update["tags"] = list(tags)
+        if additional_tags:
+            update["additional_tags"] = list(additional_tags)
+        return await self._update(ticket_id, update, idempotent=False)
+
+    async def add_note(self, ticket_id: int, body: str) -> Ticket:
+        """An internal note agents see and the customer does not."""
+        return await self.add_comment(ticket_id, body, public=False)
+
+    async def escalate(
+        self, ticket_id: int, *, group_id: int, note: str, tags: list[str] | tuple[str, ...] = ()
+    ) -> Ticket:
+        """Hand the ticket to a human group with an internal note explaining why."""
+        update: dict[str, Any] = {
+            "comment": {"body": note, "public": False},
+            "group_id": group_id,
+            "assignee_id": None,
+        }
+        if tags:
+            update["additional_tags"] = list(tags)
+        return await self._update(ticket_id, update, idempotent=False)
+
+    async def set_status(self, ticket_id: int, status: str) -> Ticket:
+        """Set ``new | open | pending | hold | solved``."""
+        return await self._update(ticket_id, {"status": status}, idempotent=True)
+
+    async def update_tags(
+        self,
+        ticket_id: int,
+        *,
+        add: list[str] | tuple[str, ...] = (),
+        remove: list[str] | tuple[str, ...] = (),
+    ) -> Ticket:
+        """Add and remove tags without replacing the others."""
+        update: dict[str, Any] = {}
+        if add:
+            update["additional_tags"] = list(add)
+        if remove:
+            update["remove_tags"] = list(remove)
+        return await self._update(ticket_id, update, idempotent=True)
+
+    # --- users -----------------------------------------------------------------
+
+    async def get_user(self, user_id: int) -> ZendeskUser:
+        data = await self._call("GET", f"/api/v2/users/{user_id}.json", "user")
+        return _parse(_user, data["user"])
+
+    async def me(self) -> ZendeskUser:
+        """The user the credentials belong to: the bot's own agent."""
+        data = await self._call("GET", "/api/v2/users/me.json", "user")
+        return _parse(_user, data["user"])
+
+    async def find_user_by_email(self, email: str) -> ZendeskUser | None:
+        data = await self._call(
+            "GET", "/api/v2/users/search.json", "users", params={"query": f"email:{email}"}
+        )
+        wanted = email.strip().lower()
+        for user in _parse(_users, data["users"]):
+            if (user.email or "").lower() == wanted:
+                return user
+        return None
+
+    # --- plumbing --------------------------------------------------------------
+
+    async def _update(self, ticket_id: int, update: dict[str, Any], *, idempotent: bool) -> Ticket:
+        data = await self._call(
+            "PUT",
+            f"/api/v2/tickets/{ticket_id}.json",
+            "ticket",
+            json={"ticket": update},
+            idempotent=idempotent,
+        )
+        return _parse(_ticket, data["ticket"])
+
+    async def _call(
+        self, method: str, path: str, key: str, *, idempotent: bool | None = None, **kw: Any
+    ) -> dict[str, Any]:
+        async def auth() -> Mapping[str, str]:
+            return self._auth
+
+        response = await self._transport.request(
+            method,
+            path,
+            idempotent=idempotent,
+            auth=auth,
+            accept_status=_envelope_status,
+            headers={"Accept": "application/json"},
+            **kw,
+        )
+        data = self._transport.json(response)
+        if response.status_code >= 400:
+            raise _error(response, data)
+        if not isinstance(data, dict) or key not in data:
+            raise BadResponse(
+                f"expected {key!r} in the answer, got {str(data)[:80]!r}",
+                vendor=VENDOR,
+                status=response.status_code,
+            )
+        return data
+
+
+def _envelope_status(response: httpx.Response) -> bool:
+    # Client errors whose body we read ourselves; 401/403/429/5xx keep the shared rules.
+    return 400 <= response.status_code < 500 and response.status_code not in (401, 403, 429)
+
+
+def _error(response: httpx.Response, data: Any) -> IntegrationError:
+    envelope = data if isinstance(data, dict) else {}
+    code = str(envelope.get("error") or "")
+    text = str(envelope.get("description") or code or response.reason_phrase)
+    kw: dict[str, Any] = {
+        "vendor": VENDOR,
+        "status": response.status_code,
+        "request_id": response.headers.get("x-zendesk-request-id")
+        or response.headers.get("x-request-id"),
+    }
+    message = f"{code}: {text}" if code and code != text else text
+    if response.status_code == 404:
+        return NotFound(message, **kw)
+    if response.status_code == 422 or code == "RecordInvalid":
+        details = envelope.get("details")
+        return RecordInvalid(message, details=details if isinstance(details, dict) else None, **kw)
+    return APIStatusError(message, **kw)
+
+
+def _parse(read: Callable[[Any], Any], raw: Any) -> Any:
+    try:
+        return read(raw)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BadResponse(f"unexpected shape: {exc!r}", vendor=VENDOR) from exc
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _channel(raw: dict[str, Any]) -> str | None:
+    via = raw.get("via")
+    return via.get("channel") if isinstance(via, dict) else None
+
+
+def _user(raw: dict[str, Any]) -> ZendeskUser:
+    return ZendeskUser(
+        id=int(raw["id"]), name=str(raw.get("name") or ""), email=raw.get("email"),
+        role=str(raw.get("role") or "end-user"),
+    )  # fmt: skip
+
+
+def _users(raw: list[dict[str, Any]]) -> list[ZendeskUser]:
+    return [_user(u) for u in raw]
+
+
+def _ticket(raw: dict[str, Any]) -> Ticket:
+    def opt_int(value: Any) -> int | None:
+        return None if value is None else int(value)
+
+    return Ticket(
+        id=int(raw["id"]),
+        subject=str(raw.get("subject") or ""),
+        status=str(raw["status"]),
+        requester_id=int(raw["requester_id"]),
+        assignee_id=opt_int(raw.get("assignee_id")),
+        group_id=opt_int(raw.get("group_id")),
+        tags=tuple(str(t) for t in raw.get("tags") or ()),
+        created_at=_time(raw.get("created_at")),
+        updated_at=_time(raw.get("updated_at")),
+        via_channel=_channel(raw),
+    )
+
+
+def _comments(raw: list[dict[str, Any]]) -> list[Comment]:
+    return [_comment(c) for c in raw]
+
+
+def _comment(raw: dict[str, Any]) -> Comment:
+    return Comment(
+        id=int(raw["id"]),
+        author_id=int(raw["author_id"]),
+        body=str(raw.get("body") or ""),
+        public=bool(raw.get("public", True)),
+        created_at=datetime.fromisoformat(raw["created_at"]),
+        html_body=raw.get("html_body"),
+        plain_body=raw.get("plain_body"),
+        via_channel=_channel(raw),
+    )
