@@ -201,6 +201,11 @@ class ZendeskClient:
                 return user
         return None
 
+    async def group_ids(self) -> dict[str, int]:
+        """Group names to ids (to find the escalation group when it is configured by name)."""
+        data = await self._call("GET", "/api/v2/groups.json", "groups")
+        return _parse(lambda raw: {str(g["name"]): int(g["id"]) for g in raw}, data["groups"])
+
     # --- plumbing --------------------------------------------------------------
 
     async def _update(self, ticket_id: int, update: dict[str, Any], *, idempotent: bool) -> Ticket:

@@ -191,6 +191,7 @@ async def test_users_me_lookup_and_search(http, base_url):
     assert james is not None and james.name == "James Wilson"
     assert await client.get_user(james.id) == james
     assert await client.find_user_by_email("nobody@example.org") is None
+    assert await client.group_ids() == {"Support": 98001, "Tier 2": TIER2_GROUP_ID}
 
 
 async def test_oauth_bearer_token_is_accepted(http, base_url):
