@@ -160,7 +160,7 @@ class NLU:
         parses = []
         for text, tidy, ranking in zip(texts, cleaned, rankings, strict=True):
             decision = decide(ranking, self.threshold, self.margin)
-            reason = _input_problem(tidy) or decision.reason
+            reason = _input_problem(text, tidy) or decision.reason
             if self.model is None:
                 reason = "no_model"
             parses.append(
@@ -192,11 +192,16 @@ class NLU:
         return f"NLU(version={self.version!r}, threshold={self.threshold}, margin={self.margin})"
 
 
-def _input_problem(cleaned: str) -> str | None:
+def _input_problem(raw: str, cleaned: str) -> str | None:
     """Why a message cannot be classified at all, from its text alone."""
     letters = [c for c in cleaned if c.isalpha()]
     if not letters:
         return "empty" if not any(c.isdigit() for c in cleaned) else None
+    # Binary data decoded as text is full of control characters; prose has none.
+    head = raw[:4000]
+    controls = sum(1 for c in head if c < " " and c not in "\n\r\t")
+    if controls > 0.05 * len(head):
+        return "unreadable"
     visible = [c for c in cleaned if not c.isspace()]
     readable = sum(1 for c in visible if c.isalnum() or c in _PUNCTUATION)
     if len(visible) >= 8 and readable / len(visible) < 0.6:

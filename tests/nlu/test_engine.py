@@ -1,0 +1,100 @@
+"""NLU.parse: one clear result for any string, escalation with a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nlu.catalogue import INTENTS, OUT_OF_SCOPE
+from nlu.engine import NLU, Parse
+from nlu.entities import Entity
+
+
+def test_parse_classifies_cleans_and_extracts(nlu: NLU) -> None:
+    p = nlu.parse("  Hi, where is my order #1001?  ")
+    assert isinstance(p, Parse)
+    assert p.cleaned == "Hi, where is my order #1001?"
+    assert p.intent == "track_order"
+    assert p.entities == (Entity("order_number", "#1001"),)
+    assert p.model_version == nlu.version
+    assert p.ranking[0][1] >= p.ranking[-1][1]
+    assert p.confidence == dict(p.ranking)["track_order"]
+
+
+def test_email_channel_ignores_quoted_history(nlu: NLU) -> None:
+    email = "I want to return the shoes.\n\nOn Mon, Jan 8, 2024 at 9:14 AM Shop <s@shop.example> wrote:\n> cancel"
+    p = nlu.parse(email, channel="email")
+    assert p.cleaned == "I want to return the shoes."
+    assert p.intent == "return_item"
+
+
+def test_out_of_scope_escalates_with_a_real_intent_as_best_guess(nlu: NLU) -> None:
+    p = nlu.parse("what is the capital of france")
+    assert p.escalate
+    assert p.reason == "out_of_scope"
+    assert p.intent != OUT_OF_SCOPE
+    assert p.intent in INTENTS
+
+
+def test_a_high_threshold_escalates_for_low_confidence(model_dir: Path) -> None:
+    strict = NLU.load(model_dir, threshold=1.0)
+    p = strict.parse("where is my order?")
+    assert p.escalate and p.reason == "low_confidence"
+    assert p.intent == "track_order"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("🙂🙂🙂", "empty"),
+        ("\x00\x01\x02\x03", "empty"),
+        ("Где мой заказ? Он не пришёл.", "unsupported_language"),
+        ("包裹在哪里", "unsupported_language"),
+        (
+            "ÿØÿà\x00\x10JFIF\x00\x01\x01\x00H\x00H\x00\x00ÿÛ\x00C\x00\x08\x06\x06\x07\x06\x05\x08\x07\x07\x07\t\t\x08\n\x0c\x14\r\x0c\x0b\x0b\x0c\x19\x12\x13\x0f\x14\x1d\x1a\x1f\x1e\x1d\x1a\x1c\x1c $.' \",#\x1c\x1c(7),01444\x1f'9=82<.342",
+            "unreadable",
+        ),
+    ],
+)
+def test_unusable_input_escalates_with_a_reason(nlu: NLU, text: str, reason: str) -> None:
+    p = nlu.parse(text)
+    assert p.escalate
+    assert p.reason == reason
+    assert p.intent in INTENTS
+
+
+def test_a_megabyte_message_is_parsed(nlu: NLU) -> None:
+    p = nlu.parse("where is my order? " * 55_000, channel="email")
+    assert p.intent in INTENTS
+    assert len(p.cleaned) <= 20_000
+
+
+def test_non_string_text_and_unknown_channel_are_clear_errors(nlu: NLU) -> None:
+    with pytest.raises(TypeError, match="str"):
+        nlu.parse(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="channel"):
+        nlu.parse("hi", channel="sms")
+
+
+def test_parse_many_matches_parse_and_takes_one_channel_per_text(nlu: NLU) -> None:
+    texts = ["hello", "cancel my order please", "Thanks!\n> quoted"]
+    batch = nlu.parse_many(texts, channel=["chat", "chat", "email"])
+    assert batch[:2] == [nlu.parse(texts[0]), nlu.parse(texts[1])]
+    assert batch[2].cleaned == "Thanks!"
+    with pytest.raises(ValueError, match="channels"):
+        nlu.parse_many(texts, channel=["chat"])
+
+
+def test_without_a_model_everything_escalates() -> None:
+    p = NLU.unavailable().parse("where is my order #1001")
+    assert (p.escalate, p.reason, p.intent) == (True, "no_model", "")
+    assert p.entities == (Entity("order_number", "#1001"),)
+
+
+def test_parse_is_frozen(nlu: NLU) -> None:
+    p = nlu.parse("hi")
+    with pytest.raises(AttributeError):
+        p.intent = "thanks"  # type: ignore[misc]
