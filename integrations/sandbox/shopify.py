@@ -106,6 +106,7 @@ class ShopifySimulator:
         bucket_size: float = 1000.0,
         restore_rate: float = 50.0,
         clock: Callable[[], float] = time.monotonic,
+        token_ttl: float = 86399.0,
     ) -> None:
         self.shop = shop or build_demo_shop()
         self.access_token = access_token
@@ -119,6 +120,8 @@ class ShopifySimulator:
         self.returns: list[dict[str, Any]] = []
         self.subscription_status = {s.id: s.status for s in self.shop.subscriptions}
         self.requests = 0
+        self.token_ttl = token_ttl
+        self.issued: dict[str, float] = {}  # client-credentials token -> expiry (clock)
         self._search_warnings: list[dict[str, Any]] = []
         self._shipments = {s.tracking_number: s for s in self.shop.shipments}
         self._schema = self._build_schema()
@@ -127,11 +130,13 @@ class ShopifySimulator:
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
+        if request.url.path == "/admin/oauth/access_token" and request.method == "POST":
+            return self._issue_token(request)
         m = _PATH.fullmatch(request.url.path)
         if m is None:
             return json_response(404, {"errors": "Not Found"})
         headers = {"X-Request-Id": str(uuid.uuid4()), "X-Shopify-API-Version": m.group(1)}
-        if request.headers.get("x-shopify-access-token") != self.access_token:
+        if not self._token_ok(request.headers.get("x-shopify-access-token")):
             return json_response(401, {"errors": _BAD_TOKEN}, headers)
         if request.method != "POST":
             return json_response(405, {"errors": "Method Not Allowed"}, headers)
@@ -144,6 +149,25 @@ class ShopifySimulator:
             missing = {"errors": {"query": "Required parameter missing or invalid"}}
             return json_response(400, missing, headers)
         return json_response(200, self._graphql(query, variables, body), headers)
+
+    def _issue_token(self, request: httpx.Request) -> httpx.Response:
+        form = dict(httpx.QueryParams(request.content.decode(errors="replace")))
+        if form.get("grant_type") != "client_credentials":
+            return json_response(400, {"error": "unsupported_grant_type"})
+        if not form.get("client_id") or form.get("client_secret") != self.access_token:
+            return json_response(400, {"error": "invalid_client"})
+        token = f"shpat_{uuid.uuid4().hex}"
+        self.issued[token] = self._clock() + self.token_ttl
+        scope = "read_orders,write_orders,write_returns,read_own_subscription_contracts"
+        body = {"access_token": token, "scope": scope, "expires_in": int(self.token_ttl)}
+        return json_response(200, body)
+
+    def _token_ok(self, token: str | None) -> bool:
+        if token is None:
+            return False
+        if token == self.access_token:
+            return True
+        return self.issued.get(token, float("-inf")) > self._clock()
 
     def _graphql(self, query: str, variables: dict[str, Any], body: dict) -> dict[str, Any]:
         try:

@@ -1,0 +1,500 @@
+"""Shopify Admin GraphQL client: find a customer's orders, cancel, request returns,
+list and cancel subscription contracts.
+
+Errors, beyond :mod:`integrations.errors`::
+
+    APIStatusError
+     ├── ShopifyQueryError    top-level GraphQL ``errors`` (unknown field, bad argument...)
+     └── ShopifyUserError     a mutation refused for a business reason (``userErrors``)
+
+``THROTTLED`` (HTTP 200 with ``errors[].extensions.code``) becomes
+:class:`~integrations.errors.RateLimited` with ``retry_after`` =
+(requestedQueryCost − currentlyAvailable) / restoreRate, so ApiTransport waits and
+retries it like a 429, within its cap. Queries are retried on 5xx; mutations are
+not once sent (a throttled mutation was never run, so it is retried).
+
+Choices where the reference is unconfirmed ([U]):
+
+* search values are quoted (``email:"a@b.c"``, backslash-escaped), and because
+  Shopify's search is token-based and ignores unknown filters, every result is
+  checked again here (exact email, exact order name) before it is returned;
+* ``orderCancel`` sends ``refundMethod`` from API version 2025-07 on (documented
+  there) and the older ``refund: Boolean`` before;
+* when ``client_id``/``client_secret`` are given instead of an access token, a token
+  is fetched with the client-credentials grant and refreshed before expiry or on 401.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+
+from integrations import shopify_queries as q
+from integrations.errors import (
+    APIStatusError,
+    AuthFailed,
+    BadResponse,
+    IntegrationError,
+    RateLimited,
+)
+from integrations.http import ApiTransport, OAuthToken
+from integrations.models import (
+    Fulfillment,
+    LineItem,
+    Order,
+    ReturnRequest,
+    Subscription,
+    TrackingInfo,
+)
+
+__all__ = ["ShopifyClient", "ShopifyQueryError", "ShopifyUserError", "UserError"]
+
+VENDOR = "shopify"
+T = TypeVar("T")
+_NAME = re.compile(r"#?[A-Za-z0-9][A-Za-z0-9_-]{0,40}")
+_CANCEL_REASONS = {"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"}
+_NOTE_LIMIT = 300  # Shopify's customerNote maximum
+
+
+@dataclass(frozen=True)
+class UserError:
+    message: str
+    code: str | None = None
+    field: tuple[str, ...] = ()
+
+
+class ShopifyQueryError(APIStatusError):
+    """Shopify refused the GraphQL document itself; ``codes`` holds extensions.code values."""
+
+    def __init__(self, message: str, *, codes: tuple[str, ...] = (), **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.codes = codes
+
+
+class ShopifyUserError(APIStatusError):
+    """A mutation was refused for a business reason (already cancelled, not returnable...)."""
+
+    def __init__(self, message: str, *, errors: tuple[UserError, ...] = (), **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.errors = errors
+
+
+class ShopifyClient:
+    """Speaks the Admin GraphQL API of one shop.
+
+    Args:
+        http: the shared client.
+        base_url: ``https://{shop}.myshopify.com`` (or the sandbox mount).
+        access_token: a static Admin API token (``X-Shopify-Access-Token``).
+        client_id, client_secret: used instead of ``access_token`` when it is empty.
+        api_version: ``YYYY-MM`` or ``unstable``.
+        transport_options: passed to :class:`~integrations.http.ApiTransport`.
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        access_token: str = "",
+        api_version: str = "2025-10",
+        client_id: str = "",
+        client_secret: str = "",
+        **transport_options: Any,
+    ) -> None:
+        self._transport = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
+        self.api_version = api_version
+        self._path = f"/admin/api/{api_version}/graphql.json"
+        self._access_token = access_token
+        self._client_id, self._client_secret = client_id, client_secret
+        self._token: OAuthToken | None = None
+        if not access_token:
+            if not (client_id and client_secret):
+                raise ValueError("Shopify needs an access token or a client id and secret")
+            self._token = OAuthToken(self._fetch_token)
+
+    # --- orders ----------------------------------------------------------------
+
+    async def latest_orders(self, email: str, limit: int = 5) -> list[Order]:
+        """The customer's orders, newest first (at most ``limit``, 1..10)."""
+        if not 1 <= limit <= 10:
+            raise ValueError("limit must be between 1 and 10")
+        wanted = email.strip().lower()
+        if "@" not in wanted:
+            return []
+        data = await self._query(q.ORDERS, {"q": _term("email", wanted), "n": limit})
+        orders = [o for o in _nodes(data, "orders", _order) if (o.email or "").lower() == wanted]
+        return sorted(orders, key=lambda o: o.processed_at, reverse=True)
+
+    async def order_by_name(self, name: str, email: str | None = None) -> Order | None:
+        """The order called ``name`` (``#1001`` or ``1001``), or None.
+
+        With ``email``, an order placed with another address is also None, exactly
+        like a missing order, so a caller cannot probe other customers' orders.
+        """
+        wanted = name.strip()
+        if not _NAME.fullmatch(wanted):
+            return None
+        if wanted.isdigit():
+            wanted = f"#{wanted}"
+        data = await self._query(q.ORDERS, {"q": _term("name", wanted), "n": 3})
+        found = next(
+            (o for o in _nodes(data, "orders", _order) if o.name.lower() == wanted.lower()), None
+        )
+        if found is None or email is None:
+            return found
+        return found if (found.email or "").lower() == email.strip().lower() else None
+
+    async def cancel_order(
+        self,
+        order_id: str,
+        reason: str = "CUSTOMER",
+        notify_customer: bool = True,
+        refund: bool = True,
+        staff_note: str | None = None,
+        *,
+        restock: bool = True,
+    ) -> None:
+        """Ask Shopify to cancel the order; returns once the cancel job is accepted.
+
+        Raises:
+            ShopifyUserError: Shopify refused (already cancelled, fulfilled...).
+        """
+        reason = reason.upper()
+        if reason not in _CANCEL_REASONS:
+            raise ValueError(f"unknown cancel reason {reason!r}")
+        new_api = self.api_version == "unstable" or self.api_version >= "2025-07"
+        variables = {
+            "orderId": _gid("Order", order_id),
+            "reason": reason,
+            "restock": restock,
+            "notify": notify_customer,
+            "refund": refund,
+            "note": staff_note,
+        }
+        data = await self._mutate(q.ORDER_CANCEL if new_api else q.ORDER_CANCEL_LEGACY, variables)
+        payload = _get(data, "orderCancel", dict)
+        self._raise_user_errors(
+            payload.get("orderCancelUserErrors") or payload.get("userErrors"), "order not cancelled"
+        )
+        job = payload.get("job")
+        if not isinstance(job, dict) or not job.get("id"):
+            raise BadResponse("orderCancel returned neither a job nor errors", vendor=VENDOR)
+
+    # --- returns ---------------------------------------------------------------
+
+    async def request_return(
+        self,
+        order_id: str,
+        items: Iterable[tuple[str, int]],
+        reason: str = "OTHER",
+        note: str | None = None,
+    ) -> ReturnRequest:
+        """Request a return (status REQUESTED, for the merchant to approve).
+
+        Args:
+            items: ``(fulfillment line item id or line item id, quantity)`` pairs.
+            reason: a ReturnReason (WRONG_ITEM, DEFECTIVE, OTHER...).
+            note: the customer's words, cut to Shopify's 300 characters.
+
+        Raises:
+            ShopifyUserError: an item is not returnable (not delivered, already
+                returned, not in this order) or Shopify refused the request.
+        """
+        order_gid = _gid("Order", order_id)
+        data = await self._query(q.RETURNABLE_FULFILLMENTS, {"orderId": order_gid})
+        returnable = _shape(lambda: _returnable_lines(data))
+        lines = []
+        for item_id, quantity in items:
+            match = next((r for r in returnable if item_id in (r[0], r[1])), None)
+            if match is None:
+                msg = f"{item_id} is not returnable (not delivered, already returned, not ours)"
+                error = UserError(msg, "NOT_RETURNABLE", ("returnLineItems",))
+                raise ShopifyUserError(msg, errors=(error,), vendor=VENDOR)
+            line: dict[str, Any] = {
+                "fulfillmentLineItemId": match[0],
+                "quantity": quantity,
+                "returnReason": reason.upper(),
+            }
+            if note:
+                line["customerNote"] = note[:_NOTE_LIMIT]
+            lines.append(line)
+        if not lines:
+            raise ValueError("a return needs at least one item")
+        variables = {"input": {"orderId": order_gid, "returnLineItems": lines}}
+        payload = _get(await self._mutate(q.RETURN_REQUEST, variables), "returnRequest", dict)
+        self._raise_user_errors(payload.get("userErrors"), "return not requested")
+        ret = _get(payload, "return", dict)
+        order_of = (ret.get("order") or {}).get("id", order_gid)
+        return _shape(lambda: ReturnRequest(id=ret["id"], status=ret["status"], order_id=order_of))
+
+    # --- subscriptions ---------------------------------------------------------
+
+    async def subscriptions(self, email: str) -> list[Subscription]:
+        """The subscription contracts of the customer with this email."""
+        wanted = email.strip().lower()
+        if "@" not in wanted:
+            return []
+        data = await self._query(q.CUSTOMER_SUBSCRIPTIONS, {"q": _term("email", wanted)})
+        out = []
+        for customer in _get(_get(data, "customers", dict), "nodes", list):
+            if str(customer.get("email") or "").lower() != wanted:
+                continue
+            contracts = _get(_get(customer, "subscriptionContracts", dict), "nodes", list)
+            out.extend(_subscription(c) for c in contracts)
+        return out
+
+    async def cancel_subscription(self, contract_id: str) -> Subscription:
+        """Cancel a subscription contract and return it as it now stands.
+
+        Raises:
+            ShopifyUserError: Shopify refused (unknown contract, already cancelled...).
+        """
+        variables = {"id": _gid("SubscriptionContract", contract_id)}
+        data = await self._mutate(q.SUBSCRIPTION_CANCEL, variables)
+        payload = _get(data, "subscriptionContractCancel", dict)
+        self._raise_user_errors(payload.get("userErrors"), "subscription not cancelled")
+        return _subscription(_get(payload, "contract", dict))
+
+    # --- plumbing --------------------------------------------------------------
+
+    async def _query(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return await self._graphql(document, variables, idempotent=True)
+
+    async def _mutate(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return await self._graphql(document, variables, idempotent=False)
+
+    async def _graphql(
+        self, document: str, variables: dict[str, Any], *, idempotent: bool
+    ) -> dict[str, Any]:
+        response = await self._transport.request(
+            "POST",
+            self._path,
+            json={"query": document, "variables": variables},
+            idempotent=idempotent,
+            auth=self._auth_headers,
+            on_auth_failure=self._token.invalidate if self._token else None,
+            check=self._throttled,
+        )
+        body = self._transport.json(response)
+        if not isinstance(body, dict):
+            raise BadResponse("GraphQL answer is not an object", vendor=VENDOR)
+        errors = body.get("errors")
+        if errors:
+            entries = errors if isinstance(errors, list) else [{"message": str(errors)}]
+            messages = [
+                str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in entries
+            ]
+            codes = tuple(
+                str((e.get("extensions") or {}).get("code"))
+                for e in entries
+                if isinstance(e, dict) and isinstance(e.get("extensions"), dict)
+            )
+            raise ShopifyQueryError(
+                "GraphQL errors: " + "; ".join(messages), codes=codes, vendor=VENDOR, status=200
+            )
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise BadResponse("GraphQL answer has no data", vendor=VENDOR)
+        return data
+
+    async def _auth_headers(self) -> dict[str, str]:
+        token = await self._token.get() if self._token else self._access_token
+        return {"X-Shopify-Access-Token": token}
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self._client_id,
+            "client_secret": self._client_secret,
+        }
+        response = await self._transport.request(
+            "POST",
+            "/admin/oauth/access_token",
+            data=form,
+            idempotent=True,
+            accept_status=lambda r: r.status_code in (400, 401),
+        )
+        if response.status_code != 200:
+            detail = response.text[:200]
+            raise AuthFailed(
+                f"client credentials refused: {detail}", vendor=VENDOR, status=response.status_code
+            )
+        body = self._transport.json(response)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise BadResponse("token answer without access_token", vendor=VENDOR)
+        expires_in = body.get("expires_in")
+        return token, float(expires_in) if isinstance(expires_in, int | float) else 86399.0
+
+    def _throttled(self, response: httpx.Response) -> IntegrationError | None:
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            return None  # reported as BadResponse by the caller
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if not isinstance(errors, list) or not any(
+            isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED"
+            for e in errors
+        ):
+            return None
+        cost = (body.get("extensions") or {}).get("cost") or {}
+        return RateLimited(
+            "query cost above what the bucket holds",
+            retry_after=_throttle_wait(cost),
+            vendor=VENDOR,
+            status=response.status_code,
+        )
+
+    @staticmethod
+    def _raise_user_errors(errors: Any, summary: str) -> None:
+        if not errors:
+            return
+        if not isinstance(errors, list):
+            raise BadResponse("userErrors is not a list", vendor=VENDOR)
+        parsed = tuple(
+            UserError(
+                message=str(e.get("message") or "refused"),
+                code=e.get("code"),
+                field=tuple(e.get("field") or ()),
+            )
+            for e in errors
+            if isinstance(e, dict)
+        )
+        text = "; ".join(e.message for e in parsed) or "refused"
+        raise ShopifyUserError(f"{summary}: {text}", errors=parsed, vendor=VENDOR)
+
+
+def _throttle_wait(cost: Any) -> float | None:
+    try:
+        status = cost["throttleStatus"]
+        deficit = float(cost["requestedQueryCost"]) - float(status["currentlyAvailable"])
+        rate = float(status["restoreRate"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if rate <= 0:
+        return None
+    return max(0.0, deficit) / rate + 0.1  # a little slack for clock skew
+
+
+def _term(field: str, value: str) -> str:
+    """A search term with the value quoted, so spaces, colons and quotes stay inside it."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{field}:"{escaped}"'
+
+
+def _gid(kind: str, value: str | int) -> str:
+    text = str(value).strip()
+    if text.isdigit():
+        return f"gid://shopify/{kind}/{text}"
+    if not text.startswith(f"gid://shopify/{kind}/"):
+        raise ValueError(f"not a Shopify {kind} id: {value!r}")
+    return text
+
+
+def _get(obj: Any, key: str, kind: type[T]) -> T:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    if not isinstance(value, kind):
+        raise BadResponse(
+            f"GraphQL answer: {key!r} missing or not a {kind.__name__}", vendor=VENDOR
+        )
+    return value
+
+
+def _shape(build: Callable[[], T]) -> T:
+    try:
+        return build()
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BadResponse(f"unexpected GraphQL shape: {exc!r}", vendor=VENDOR) from exc
+
+
+def _nodes(data: dict[str, Any], key: str, convert: Callable[[dict[str, Any]], T]) -> list[T]:
+    return [_shape(lambda n=n: convert(n)) for n in _get(_get(data, key, dict), "nodes", list)]
+
+
+def _when(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _order(n: dict[str, Any]) -> Order:
+    money = ((n.get("totalPriceSet") or {}).get("shopMoney")) or {}
+    address = (n.get("shippingAddress") or {}).get("formatted") or []
+    processed = _when(n["processedAt"])
+    if processed is None:
+        raise ValueError("order without processedAt")
+    return Order(
+        id=n["id"],
+        name=n["name"],
+        email=n.get("email"),
+        processed_at=processed,
+        financial_status=n.get("displayFinancialStatus") or "UNKNOWN",
+        fulfillment_status=n.get("displayFulfillmentStatus") or "UNKNOWN",
+        line_items=tuple(
+            LineItem(
+                id=li["id"], title=li["title"], quantity=int(li["quantity"]), sku=li.get("sku")
+            )
+            for li in n["lineItems"]["nodes"]
+        ),
+        fulfillments=tuple(_fulfillment(f) for f in n.get("fulfillments") or ()),
+        cancelled_at=_when(n.get("cancelledAt")),
+        cancel_reason=n.get("cancelReason"),
+        total_price=money.get("amount"),
+        currency=money.get("currencyCode"),
+        shipping_address=", ".join(str(part) for part in address) or None,
+    )
+
+
+def _fulfillment(f: dict[str, Any]) -> Fulfillment:
+    created = _when(f["createdAt"])
+    if created is None:
+        raise ValueError("fulfillment without createdAt")
+    return Fulfillment(
+        id=f["id"],
+        status=f["status"],
+        display_status=f.get("displayStatus"),
+        created_at=created,
+        tracking=tuple(
+            TrackingInfo(number=t["number"], company=t.get("company"), url=t.get("url"))
+            for t in f.get("trackingInfo") or ()
+            if t.get("number")
+        ),
+        line_item_ids=tuple(
+            li["lineItem"]["id"] for li in (f.get("fulfillmentLineItems") or {}).get("nodes", ())
+        ),
+        in_transit_at=_when(f.get("inTransitAt")),
+        estimated_delivery_at=_when(f.get("estimatedDeliveryAt")),
+        delivered_at=_when(f.get("deliveredAt")),
+    )
+
+
+def _returnable_lines(data: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(fulfillment line item id, line item id, quantity still returnable)."""
+    return [
+        (
+            line["fulfillmentLineItem"]["id"],
+            line["fulfillmentLineItem"]["lineItem"]["id"],
+            int(line["quantity"]),
+        )
+        for rf in data["returnableFulfillments"]["nodes"]
+        for line in rf["returnableFulfillmentLineItems"]["nodes"]
+    ]
+
+
+def _subscription(c: dict[str, Any]) -> Subscription:
+    def build() -> Subscription:
+        lines = (c.get("lines") or {}).get("nodes") or []
+        return Subscription(
+            id=c["id"],
+            status=c["status"],
+            title=", ".join(str(line["title"]) for line in lines),
+            next_billing_date=_when(c.get("nextBillingDate")),
+            customer_email=(c.get("customer") or {}).get("email"),
+        )
+
+    return _shape(build)
