@@ -156,8 +156,9 @@
     return el;
   }
 
-  function icon(d) {
+  function icon(d, cls) {
     var svg = document.createElementNS(SVG_NS, "svg");
+    if (cls) svg.setAttribute("class", cls);
     svg.setAttribute("viewBox", "0 0 24 24");
     svg.setAttribute("aria-hidden", "true");
     svg.setAttribute("focusable", "false");
@@ -183,7 +184,9 @@
       if (match.index > last) el.appendChild(document.createTextNode(text.slice(last, match.index)));
       var a = document.createElement("a");
       a.href = match[0];
-      a.textContent = match[0];
+      var shown = match[0].replace(/^https?:\/\//, "");
+      a.textContent = shown.length > 40 ? shown.slice(0, 38) + "…" : shown;
+      a.title = match[0];
       a.target = "_blank";
       a.rel = "noopener noreferrer";
       el.appendChild(a);
@@ -236,6 +239,8 @@
     ".launcher svg { width: 28px; height: 28px; }",
     ".launcher:focus-visible { outline-color: var(--fg); }",
     ".left .launcher { right: auto; left: 20px; }",
+    ".launcher .i-close, .open .launcher .i-chat { display: none; }",
+    ".open .launcher .i-close { display: block; }",
     ".badge { position: absolute; top: -4px; right: -4px; min-width: 22px; height: 22px; padding: 0 6px;",
     "  border-radius: 11px; background: #d92d20; color: #fff; font-size: 12px; font-weight: 700;",
     "  line-height: 22px; text-align: center; border: 2px solid #fff; }",
@@ -322,7 +327,7 @@
   var launcher = h(
     "button",
     { className: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "cbw-panel" },
-    [icon(ICON_CHAT), badge],
+    [icon(ICON_CHAT, "i-chat"), icon(ICON_CLOSE, "i-close"), badge],
   );
   var statusText = h("span", { text: "Connecting…" });
   var status = h("p", { className: "status" }, [h("span", { className: "dot" }), statusText]);
@@ -484,11 +489,12 @@
     var last = msgs.length ? msgs[msgs.length - 1] : null;
     var replies = last && last.sender !== "customer" && last.quick_replies;
     quick.hidden = !replies;
+    renderOwner();
     if (!replies) return;
     replies.forEach(function (r) {
       if (!r || typeof r.title !== "string") return;
       var payload = typeof r.payload === "string" ? r.payload : r.title;
-      var b = h("button", { type: "button", text: r.title });
+      var b = h("button", { type: "button", text: r.title, "data-payload": payload });
       b.addEventListener("click", function () {
         state.titles[payload] = r.title;
         send(payload, r.title);
@@ -496,11 +502,16 @@
       });
       quick.appendChild(b);
     });
+    renderOwner();
+    scrollToBottom(); // the buttons shrink the log; keep the question they answer in view
   }
 
   function renderOwner() {
-    var human = state.owner === "human";
-    humanBtn.hidden = !config.humanButton || human;
+    var offered = false; // a quick reply already offers a person
+    Array.prototype.forEach.call(quick.querySelectorAll("button"), function (b) {
+      if (b.getAttribute("data-payload") === HUMAN_PAYLOAD) offered = true;
+    });
+    humanBtn.hidden = !config.humanButton || state.owner === "human" || (!quick.hidden && offered);
   }
 
   function renderUnread() {
@@ -761,6 +772,7 @@
     });
     quick.hidden = true;
     quick.textContent = "";
+    renderOwner();
     outbox.push({ message: message, cid: cid });
     connect();
     flush();

@@ -156,6 +156,13 @@ class FakeChat:
             await self.say(session, "I'm getting a person for you. It usually takes a few minutes.")
         elif text.strip().lower() == "menu":
             await self.say(session, "What can I help you with?", quick_replies=MENU)
+        elif "#1001" in text:
+            await self.say(
+                session,
+                "Order #1001 (wrap dress) shipped with USPS on Monday and is on its way; "
+                "it should arrive by Thursday. Track it here: "
+                "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223197428490",
+            )
         elif text.startswith("/"):
             await self.say(session, f"Intent {text[1:]} received.")
         else:

@@ -1,0 +1,468 @@
+/*
+ * Agent console: the `/agent` Socket.IO namespace (docs/protocol.md), rendered with DOM APIs only.
+ * Every customer, bot and agent string goes in through textContent, never innerHTML.
+ */
+(function () {
+  "use strict";
+
+  var ACK_TIMEOUT_MS = 5000;
+  var STATUS_LABEL = { waiting: "Waiting", human: "With a person", bot: "Bot", closed: "Closed" };
+  var STATUS_ORDER = { waiting: 0, human: 1, bot: 2, closed: 3 };
+  var SENDER_LABEL = { customer: "Customer", bot: "Bot", agent: "Agent", system: "System", note: "Internal note" };
+
+  var conversations = {}; // session_id -> Summary
+  var unread = {}; // session_id -> true
+  var intents = {}; // every intent name we know of
+  var current = null; // {id, messages: {id -> Message}, pending: [el]}
+  var filter = "open";
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function h(tag, attrs, children) {
+    var el = document.createElement(tag);
+    if (attrs) {
+      for (var k in attrs) {
+        if (!Object.prototype.hasOwnProperty.call(attrs, k) || attrs[k] == null) continue;
+        if (k === "text") el.textContent = attrs[k];
+        else if (k === "className") el.className = attrs[k];
+        else el.setAttribute(k, attrs[k]);
+      }
+    }
+    (children || []).forEach(function (c) {
+      if (c) el.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return el;
+  }
+
+  function percent(x) {
+    return Math.round(Number(x) * 100) + "%";
+  }
+
+  function ago(ts) {
+    var t = new Date(ts).getTime();
+    if (isNaN(t)) return "";
+    var s = Math.max(0, Math.round((Date.now() - t) / 1000));
+    if (s < 60) return "just now";
+    if (s < 3600) return Math.floor(s / 60) + " min ago";
+    if (s < 86400) return Math.floor(s / 3600) + " h ago";
+    return new Date(t).toLocaleDateString();
+  }
+
+  function clock(ts) {
+    var d = new Date(ts);
+    return isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function learnIntents(list) {
+    (list || []).forEach(function (name) {
+      if (typeof name === "string" && name) intents[name] = true;
+    });
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  var socket = io("/agent", { withCredentials: true, transports: ["polling", "websocket"] });
+
+  function request(event, data, done) {
+    socket.timeout(ACK_TIMEOUT_MS).emit(event, data, function (err, resp) {
+      if (err) return done({ ok: false, error: "no answer from the server" });
+      done(resp && typeof resp === "object" ? resp : { ok: false, error: "bad answer" });
+    });
+  }
+
+  function setConn(name, text) {
+    var el = $("conn");
+    el.className = "conn " + name;
+    el.textContent = text;
+  }
+
+  function banner(text, link) {
+    var el = $("banner");
+    el.textContent = text;
+    if (link) {
+      el.appendChild(document.createTextNode(" "));
+      el.appendChild(h("a", { href: link.href, text: link.text }));
+    }
+    el.hidden = !text;
+  }
+
+  socket.on("connect", function () {
+    setConn("online", "Connected");
+    banner("");
+    refresh();
+  });
+  socket.on("disconnect", function () {
+    setConn("offline", "Disconnected, reconnecting…");
+  });
+  socket.on("connect_error", function (err) {
+    if (!socket.active) {
+      // The server refused the namespace: no (valid) login cookie. socket.io will not retry.
+      setConn("offline", "Not signed in");
+      banner("You are not signed in, or your session expired.", { href: "/agent/login", text: "Sign in" });
+    } else {
+      setConn("offline", "Connection lost, retrying…");
+    }
+  });
+  socket.on("conversation", function (summary) {
+    if (!summary || !summary.session_id) return;
+    var known = conversations[summary.session_id];
+    upsert(summary);
+    if (!known && summary.status === "waiting") unread[summary.session_id] = true;
+    renderList();
+    if (current && current.id === summary.session_id) renderHeader();
+  });
+  socket.on("message", function (data) {
+    if (!data || !data.session_id || !data.message) return;
+    if (current && current.id === data.session_id) addMessage(data.message);
+    else {
+      unread[data.session_id] = true;
+      renderList();
+    }
+  });
+
+  function refresh() {
+    request("list", {}, function (resp) {
+      if (!resp.ok) return banner("Could not load conversations: " + (resp.error || "error"));
+      conversations = {};
+      (resp.conversations || []).forEach(upsert);
+      learnIntents(resp.intents);
+      renderList();
+      if (current) openConversation(current.id);
+    });
+  }
+
+  function upsert(summary) {
+    conversations[summary.session_id] = summary;
+    (summary.intents || []).forEach(function (pair) {
+      learnIntents([pair && pair[0]]);
+    });
+  }
+
+  // ------------------------------------------------------------------ list
+
+  function matches(summary, f) {
+    if (f === "open") return summary.status !== "closed";
+    return summary.status === f;
+  }
+
+  function sorted() {
+    return Object.keys(conversations)
+      .map(function (k) {
+        return conversations[k];
+      })
+      .sort(function (a, b) {
+        var d = (STATUS_ORDER[a.status] || 0) - (STATUS_ORDER[b.status] || 0);
+        if (d) return d;
+        return String(b.updated_at || "").localeCompare(String(a.updated_at || ""));
+      });
+  }
+
+  function renderList() {
+    var all = sorted();
+    var list = $("list");
+    list.textContent = "";
+    var shown = 0;
+    all.forEach(function (c) {
+      if (!matches(c, filter)) return;
+      shown++;
+      list.appendChild(h("li", null, [listItem(c)]));
+    });
+    $("list-empty").hidden = shown > 0;
+    Array.prototype.forEach.call(document.querySelectorAll(".filters button"), function (b) {
+      var f = b.getAttribute("data-filter");
+      var n = all.filter(function (c) {
+        return matches(c, f);
+      }).length;
+      b.querySelector(".count").textContent = n ? String(n) : "";
+      b.setAttribute("aria-pressed", String(f === filter));
+    });
+    var waiting = all.filter(function (c) {
+      return c.status === "waiting";
+    }).length;
+    document.title = (waiting ? "(" + waiting + ") " : "") + "Support console";
+  }
+
+  function listItem(c) {
+    var top = c.intents && c.intents[0];
+    var button = h(
+      "button",
+      {
+        type: "button",
+        className: "conv" + (current && current.id === c.session_id ? " selected" : "") + (unread[c.session_id] ? " unread" : ""),
+        "data-id": c.session_id,
+        "aria-current": current && current.id === c.session_id ? "true" : null,
+      },
+      [
+        h("span", { className: "conv-line" }, [
+          h("span", { className: "badge " + c.status, text: STATUS_LABEL[c.status] || c.status }),
+          h("span", { className: "conv-who", text: c.customer_email || "Anonymous visitor" }),
+          h("span", { className: "conv-time muted", text: ago(c.updated_at) }),
+        ]),
+        c.escalation_reason ? h("span", { className: "conv-reason", text: c.escalation_reason }) : null,
+        h("span", { className: "conv-last", text: c.last_message || "" }),
+        h("span", { className: "conv-line chips small" }, [
+          top ? h("span", { className: "chip", text: top[0] + " " + percent(top[1]) }) : null,
+          c.order ? h("span", { className: "chip", text: c.order }) : null,
+          c.agent ? h("span", { className: "chip", text: c.agent }) : null,
+          c.channel === "email" ? h("span", { className: "chip", text: "email" }) : null,
+        ]),
+      ],
+    );
+    button.addEventListener("click", function () {
+      openConversation(c.session_id);
+    });
+    return button;
+  }
+
+  // ------------------------------------------------------------------ one conversation
+
+  function openConversation(id) {
+    var changed = !current || current.id !== id;
+    current = { id: id, messages: {}, pending: [] };
+    delete unread[id];
+    $("empty").hidden = true;
+    $("conv").hidden = false;
+    $("transcript").textContent = "";
+    renderHeader();
+    renderList();
+    if (changed) $("text").value = "";
+    request("view", { session_id: id }, function (resp) {
+      if (!current || current.id !== id) return;
+      if (!resp.ok) {
+        $("transcript").appendChild(
+          h("li", { className: "m system", text: "Join the conversation to see the transcript." }),
+        );
+        return;
+      }
+      showConversation(resp);
+    });
+  }
+
+  function showConversation(resp) {
+    if (resp.conversation) upsert(resp.conversation);
+    current.messages = {};
+    $("transcript").textContent = "";
+    (resp.messages || []).forEach(addMessage);
+    renderHeader();
+    renderList();
+  }
+
+  function renderHeader() {
+    var c = conversations[current.id];
+    if (!c) return;
+    $("c-title").textContent = c.customer_email || "Anonymous visitor";
+    var status = $("c-status");
+    status.className = "badge " + c.status;
+    status.textContent = STATUS_LABEL[c.status] || c.status;
+    $("c-agent").textContent = c.agent ? "with " + c.agent : "";
+    $("c-email").textContent = c.customer_email || "not known";
+    $("c-order").textContent = c.order || "none";
+    $("c-channel").textContent = c.channel || "chat";
+    $("c-reason").textContent = c.escalation_reason || "none";
+    var chips = $("c-intents");
+    chips.textContent = "";
+    (c.intents || []).forEach(function (pair) {
+      chips.appendChild(h("span", { className: "chip", text: pair[0] + " " + percent(pair[1]) }));
+    });
+    if (!(c.intents || []).length) chips.textContent = "none";
+    $("c-summary").textContent = c.summary || "No summary yet.";
+
+    var closed = c.status === "closed";
+    $("join").hidden = c.status === "human" || closed;
+    $("hand-back").hidden = c.status !== "human";
+    $("close-conv").hidden = closed;
+    var canReply = c.status === "human";
+    var sendMode = document.querySelector('input[name="mode"][value="send"]');
+    sendMode.disabled = !canReply;
+    if (!canReply && sendMode.checked) document.querySelector('input[name="mode"][value="note"]').checked = true;
+    if (canReply && !current.modeTouched) sendMode.checked = true;
+    $("composer-hint").textContent = closed ? "Closed." : canReply ? "" : "Join to reply to the customer.";
+    updatePlaceholder();
+  }
+
+  function updatePlaceholder() {
+    var note = document.querySelector('input[name="mode"][value="note"]').checked;
+    $("text").placeholder = note
+      ? "Write an internal note (the customer never sees it)…"
+      : "Write a reply… (Enter sends, Shift+Enter for a new line)";
+    $("composer").classList.toggle("note-mode", note);
+  }
+
+  function addMessage(m) {
+    if (!m || typeof m !== "object") return;
+    if (m.id != null && current.messages[m.id]) return;
+    // Replace this console's provisional copy of a message it sent (the ack had no message).
+    for (var i = 0; i < current.pending.length; i++) {
+      var p = current.pending[i];
+      if (p.sender === m.sender && p.text === m.text) {
+        p.el.remove();
+        current.pending.splice(i, 1);
+        break;
+      }
+    }
+    var el = renderMessage(m);
+    if (m.id != null) current.messages[m.id] = m;
+    var log = $("transcript");
+    var stick = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+    log.appendChild(el);
+    if (stick) log.scrollTop = log.scrollHeight;
+    if (m.intent) learnIntents([m.intent]);
+    return el;
+  }
+
+  function renderMessage(m) {
+    var sender = SENDER_LABEL[m.sender] ? m.sender : "system";
+    var who = SENDER_LABEL[sender];
+    if (sender === "agent" && m.agent_name) who = m.agent_name;
+    var children = [
+      h("div", { className: "m-head" }, [
+        h("span", { className: "m-who", text: who }),
+        h("time", { datetime: m.ts || null, text: clock(m.ts) }),
+      ]),
+      h("div", { className: "m-text", text: m.text || "" }),
+    ];
+    if (sender === "customer" && m.id != null) children.push(labelBox(m));
+    return h("li", { className: "m " + sender, "data-id": m.id != null ? String(m.id) : null }, children);
+  }
+
+  // The review queue: confirm the guessed intent, or pick another and confirm, in one click.
+  function labelBox(m) {
+    var select = h("select", { "aria-label": "Intent of this message" });
+    var names = Object.keys(intents);
+    if (m.intent && names.indexOf(m.intent) < 0) names.push(m.intent);
+    names.sort();
+    if (!m.intent) select.appendChild(h("option", { value: "", text: "choose an intent…" }));
+    names.forEach(function (name) {
+      var opt = h("option", { value: name, text: name });
+      if (name === m.intent) opt.selected = true;
+      select.appendChild(opt);
+    });
+    var guess = m.intent
+      ? h("span", { className: "m-guess", text: "Guess: " + m.intent + (m.confidence != null ? " " + percent(m.confidence) : "") })
+      : h("span", { className: "m-guess", text: "No intent guess" });
+    var button = h("button", { type: "button", className: "small", text: "Confirm" });
+    var result = h("span", { className: "m-labelled", role: "status" });
+    function sync() {
+      button.textContent = select.value && select.value !== m.intent ? "Correct" : "Confirm";
+    }
+    select.addEventListener("change", sync);
+    button.addEventListener("click", function () {
+      var intent = select.value;
+      if (!intent) return select.focus();
+      button.disabled = true;
+      request("label", { message_id: m.id, intent: intent }, function (resp) {
+        button.disabled = false;
+        if (!resp.ok) {
+          result.textContent = "Not saved: " + (resp.error || "error");
+          result.className = "m-labelled error";
+          return;
+        }
+        m.intent = intent;
+        m.confidence = 1;
+        guess.textContent = "Labelled: " + intent;
+        result.textContent = "✓ saved";
+        result.className = "m-labelled ok";
+        sync();
+      });
+    });
+    sync();
+    return h("div", { className: "m-intent" }, [guess, select, button, result]);
+  }
+
+  // ------------------------------------------------------------------ actions
+
+  function act(event, after) {
+    if (!current) return;
+    var id = current.id;
+    request(event, { session_id: id }, function (resp) {
+      if (!resp.ok) return banner("Could not " + event.replace("_", " ") + ": " + (resp.error || "error"));
+      banner("");
+      if (resp.conversation) upsert(resp.conversation);
+      if (after) after(resp);
+      renderList();
+      if (current && current.id === id) renderHeader();
+    });
+  }
+
+  $("join").addEventListener("click", function () {
+    act("join", function (resp) {
+      if (current && resp.messages) showConversation(resp);
+      $("text").focus();
+    });
+  });
+  $("hand-back").addEventListener("click", function () {
+    act("hand_back", function () {
+      var c = conversations[current.id];
+      if (c) {
+        c.status = "bot";
+        c.agent = null;
+      }
+    });
+  });
+  $("close-conv").addEventListener("click", function () {
+    if (!window.confirm("Close this conversation?")) return;
+    act("close", function () {
+      var c = conversations[current.id];
+      if (c) c.status = "closed";
+    });
+  });
+
+  Array.prototype.forEach.call(document.querySelectorAll('input[name="mode"]'), function (r) {
+    r.addEventListener("change", function () {
+      if (current) current.modeTouched = true;
+      updatePlaceholder();
+    });
+  });
+
+  $("composer").addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (!current) return;
+    var text = $("text").value.trim();
+    if (!text) return;
+    var note = document.querySelector('input[name="mode"][value="note"]').checked;
+    var event = note ? "note" : "send";
+    var id = current.id;
+    $("send").disabled = true;
+    request(event, { session_id: id, text: text }, function (resp) {
+      $("send").disabled = false;
+      if (!resp.ok) return banner("Not sent: " + (resp.error || "error"));
+      banner("");
+      $("text").value = "";
+      if (!current || current.id !== id) return;
+      if (resp.message) addMessage(resp.message);
+      else if (!findSent(note ? "note" : "agent", text)) {
+        // No copy yet: show a provisional one until the `message` event brings the stored one.
+        var m = { id: null, ts: new Date().toISOString(), sender: note ? "note" : "agent", text: text };
+        var el = addMessage(m);
+        current.pending.push({ sender: m.sender, text: text, el: el });
+      }
+    });
+  });
+
+  function findSent(sender, text) {
+    for (var k in current.messages) {
+      var m = current.messages[k];
+      if (m.sender === sender && m.text === text && Date.now() - new Date(m.ts).getTime() < 60000) return true;
+    }
+    return false;
+  }
+
+  $("text").addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+
+  Array.prototype.forEach.call(document.querySelectorAll(".filters button"), function (b) {
+    b.addEventListener("click", function () {
+      filter = b.getAttribute("data-filter");
+      renderList();
+    });
+  });
+
+  // Keep the "3 min ago" labels current.
+  setInterval(renderList, 60000);
+})();
