@@ -348,8 +348,8 @@ def prepare(
     """Parse, pick the operation, bind variables, validate and price it.
 
     Raises:
-        GraphQLError for a parse error; a list of them (as ``ExceptionGroup``-like
-        ``ValidationFailed``) when fields or arguments are unknown.
+        GraphQLError: a parse error or a missing variable.
+        ValidationFailed: unknown fields or arguments, every one of them in ``errors``.
     """
     roots = roots or {"query": "QueryRoot", "mutation": "Mutation"}
     ops = _Parser(text).document()

@@ -23,7 +23,6 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -32,14 +31,13 @@ from integrations.models import TrackingStatus
 from integrations.sandbox.base import Faults, json_response
 from integrations.sandbox.demo import DemoOrder, DemoShop, build_demo_shop
 from integrations.sandbox.graphql import (
-    FieldDef,
     GraphQLError,
     ValidationFailed,
-    add_connection,
     execute,
     paginate,
     prepare,
 )
+from integrations.sandbox.shopify_schema import build_schema, gid, gid_number, iso
 
 __all__ = ["CARRIER_COMPANIES", "ShopifySimulator", "tracking_url"]
 
@@ -71,19 +69,6 @@ _SEARCH_TERM = re.compile(r'(?:(\w+):)?("(?:[^"\\]|\\.)*"|\S+)')
 def tracking_url(carrier: str, number: str) -> str:
     """The carrier's public tracking page, as Shopify links it."""
     return _TRACKING_URLS[carrier].format(number)
-
-
-def _iso(when: datetime | None) -> str | None:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
-
-
-def _gid(kind: str, id_: int) -> str:
-    return f"gid://shopify/{kind}/{id_}"
-
-
-def _id_of(gid: Any, kind: str) -> int | None:
-    m = re.fullmatch(rf"gid://shopify/{kind}/(\d+)", str(gid or ""))
-    return int(m.group(1)) if m else None
 
 
 def _fli_id(fulfillment_id: int, line_item_id: int) -> int:
@@ -124,7 +109,7 @@ class ShopifySimulator:
         self.issued: dict[str, float] = {}  # client-credentials token -> expiry (clock)
         self._search_warnings: list[dict[str, Any]] = []
         self._shipments = {s.tracking_number: s for s in self.shop.shipments}
-        self._schema = self._build_schema()
+        self._schema = build_schema(self)
 
     # --- HTTP ------------------------------------------------------------------
 
@@ -271,14 +256,14 @@ class ShopifySimulator:
             [at for at, st, *_ in ship.events if st != TrackingStatus.LABEL_CREATED] if ship else []
         )
         return {
-            "id": _gid("Fulfillment", f.id),
+            "id": gid("Fulfillment", f.id),
             "status": "SUCCESS",
             "displayStatus": f.display_status,
-            "createdAt": _iso(f.created_at),
-            "updatedAt": _iso(ship.events[0][0] if ship else f.created_at),
-            "inTransitAt": _iso(min(moving)) if moving else None,
-            "estimatedDeliveryAt": _iso(ship.estimated_delivery) if ship else None,
-            "deliveredAt": _iso(ship.delivered_at) if ship else None,
+            "createdAt": iso(f.created_at),
+            "updatedAt": iso(ship.events[0][0] if ship else f.created_at),
+            "inTransitAt": iso(min(moving)) if moving else None,
+            "estimatedDeliveryAt": iso(ship.estimated_delivery) if ship else None,
+            "deliveredAt": iso(ship.delivered_at) if ship else None,
             "_tracking": [
                 {
                     "number": f.tracking_number,
@@ -288,7 +273,7 @@ class ShopifySimulator:
             ],
             "_lines": [
                 {
-                    "id": _gid("FulfillmentLineItem", _fli_id(f.id, li.id)),
+                    "id": gid("FulfillmentLineItem", _fli_id(f.id, li.id)),
                     "quantity": li.quantity,
                     "lineItem": li,
                 }
@@ -303,7 +288,7 @@ class ShopifySimulator:
         return [self._fulfillment(order, f) for f in order.fulfillments]
 
     def _returnable(self, _: Any, args: dict[str, Any], __: Any) -> Any:
-        order = self._order(_id_of(args.get("orderId"), "Order"))
+        order = self._order(gid_number(args.get("orderId"), "Order"))
         if order is None:
             raise GraphQLError("Order does not exist", code="NOT_FOUND")
         nodes = []
@@ -316,7 +301,7 @@ class ShopifySimulator:
                 if left > 0:
                     lines.append({"quantity": left, "fulfillmentLineItem": line})
             if f["_delivered"] and lines and order.id not in self.cancelled:
-                rid = _gid("ReturnableFulfillment", _id_of(f["id"], "Fulfillment") or 0)
+                rid = gid("ReturnableFulfillment", gid_number(f["id"], "Fulfillment") or 0)
                 nodes.append({"id": rid, "fulfillment": f, "_lines": lines})
         return paginate(nodes, args)
 
@@ -335,7 +320,7 @@ class ShopifySimulator:
                 f"({args['reason']}). Expected type 'OrderCancelReason!'.",
                 code="argumentLiteralsIncompatible",
             )
-        order = self._order(_id_of(args["orderId"], "Order"))
+        order = self._order(gid_number(args["orderId"], "Order"))
         if order is None:
             errors = [_user_error("Order does not exist", "NOT_FOUND", "orderId")]
         elif order.id in self.cancelled:
@@ -351,12 +336,12 @@ class ShopifySimulator:
 
     def _return_request(self, _: Any, args: dict[str, Any], __: Any) -> dict[str, Any]:
         data = args.get("input") or {}
-        order = self._order(_id_of(data.get("orderId"), "Order"))
+        order = self._order(gid_number(data.get("orderId"), "Order"))
         if order is None:
             return _payload(
                 "return", [_user_error("Order does not exist", "NOT_FOUND", "input", "orderId")]
             )
-        page = self._returnable(None, {"orderId": _gid("Order", order.id), "first": 250}, None)
+        page = self._returnable(None, {"orderId": gid("Order", order.id), "first": 250}, None)
         left = {
             ln["fulfillmentLineItem"]["id"]: ln["quantity"]
             for rf in page.items
@@ -407,7 +392,7 @@ class ShopifySimulator:
             return _payload("return", errors)
         number = len({r["id"] for r in self.returns if r["order"] == order.id}) + 1
         ret = {
-            "id": _gid("Return", 6600000 + len(self.returns) + 1),
+            "id": gid("Return", 6600000 + len(self.returns) + 1),
             "name": f"{order.name}-R{number}",
             "status": "REQUESTED",
             "order": order,
@@ -427,7 +412,7 @@ class ShopifySimulator:
         return {"return": ret, "userErrors": []}
 
     def _subscription_cancel(self, _: Any, args: dict[str, Any], __: Any) -> dict[str, Any]:
-        sid = _id_of(args.get("subscriptionContractId"), "SubscriptionContract")
+        sid = gid_number(args.get("subscriptionContractId"), "SubscriptionContract")
         contract = next((s for s in self.shop.subscriptions if s.id == sid), None)
         if contract is None:
             err = _user_error(
@@ -439,228 +424,6 @@ class ShopifySimulator:
             return _payload("contract", [_user_error(msg, "INVALID", "subscriptionContractId")])
         self.subscription_status[contract.id] = "CANCELLED"
         return {"contract": contract, "userErrors": []}
-
-    # --- schema ----------------------------------------------------------------
-
-    def _build_schema(self) -> dict[str, dict[str, FieldDef]]:
-        F = FieldDef
-        s = "String"
-        customers = {c.email: c for c in self.shop.customers}
-
-        def money(amount: Decimal, currency: str) -> dict[str, Any]:
-            m = {"amount": f"{amount:.2f}", "currencyCode": currency}
-            return {"shopMoney": m, "presentmentMoney": m}
-
-        def total(o: DemoOrder) -> Decimal:
-            return sum((Decimal(li.price) * li.quantity for li in o.line_items), Decimal(0))
-
-        def fulfillment_status(o: DemoOrder) -> str:
-            shipped = {i for f in o.fulfillments for i in f.line_item_ids}
-            if not shipped:
-                return "UNFULFILLED"
-            done = all(li.id in shipped for li in o.line_items)
-            return "FULFILLED" if done else "PARTIALLY_FULFILLED"
-
-        def address(o: DemoOrder) -> dict[str, Any] | None:
-            parts = [p.strip() for p in o.shipping_address.split(",") if p.strip()]
-            return (
-                {"formatted": parts, "address1": parts[0], "countryCodeV2": parts[-1]}
-                if parts
-                else None
-            )
-
-        def cancelled(o: DemoOrder, i: int) -> Any:
-            c = self.cancelled.get(o.id)
-            return (_iso(c[0]) if i == 0 else c[1]) if c else None
-
-        def contracts(c: Any, a: dict[str, Any], _: Any) -> Any:
-            return paginate([x for x in self.shop.subscriptions if x.customer_email == c.email], a)
-
-        page = lambda get: lambda o, a, _: paginate(get(o), a)  # noqa: E731
-        error = {"field": F("[String]"), "message": F("String"), "code": F("String")}
-        schema: dict[str, dict[str, FieldDef]] = {
-            "QueryRoot": {
-                "orders": F(
-                    "OrderConnection",
-                    self._orders,
-                    ("first", "after", "query", "sortKey", "reverse"),
-                ),
-                "order": F(
-                    "Order", lambda _, a, __: self._order(_id_of(a.get("id"), "Order")), ("id",)
-                ),
-                "customers": F("CustomerConnection", self._customers, ("first", "after", "query")),
-                "returnableFulfillments": F(
-                    "ReturnableFulfillmentConnection",
-                    self._returnable,
-                    ("orderId", "first", "after"),
-                ),
-            },
-            "Mutation": {
-                "orderCancel": F(
-                    "OrderCancelPayload",
-                    self._order_cancel,
-                    (
-                        "orderId",
-                        "reason",
-                        "restock",
-                        "notifyCustomer",
-                        "refund",
-                        "refundMethod",
-                        "staffNote",
-                    ),
-                ),
-                "returnRequest": F("ReturnRequestPayload", self._return_request, ("input",)),
-                "subscriptionContractCancel": F(
-                    "SubscriptionContractCancelPayload",
-                    self._subscription_cancel,
-                    ("subscriptionContractId",),
-                ),
-            },
-            "Order": {
-                "id": F("ID", lambda o, a, _: _gid("Order", o.id)),
-                "name": F(s, lambda o, a, _: o.name),
-                "email": F(s, lambda o, a, _: o.customer_email),
-                "createdAt": F("DateTime", lambda o, a, _: _iso(o.processed_at)),
-                "processedAt": F("DateTime", lambda o, a, _: _iso(o.processed_at)),
-                "cancelledAt": F("DateTime", lambda o, a, _: cancelled(o, 0)),
-                "cancelReason": F("OrderCancelReason", lambda o, a, _: cancelled(o, 1)),
-                "closed": F("Boolean", lambda o, a, _: o.id in self.cancelled),
-                "currencyCode": F("CurrencyCode", lambda o, a, _: o.currency),
-                "displayFinancialStatus": F(s, lambda o, a, _: o.financial_status),
-                "displayFulfillmentStatus": F(s, lambda o, a, _: fulfillment_status(o)),
-                "totalPriceSet": F("MoneyBag", lambda o, a, _: money(total(o), o.currency)),
-                "shippingAddress": F("MailingAddress", lambda o, a, _: address(o)),
-                "customer": F("Customer", lambda o, a, _: customers.get(o.customer_email)),
-                "lineItems": F(
-                    "LineItemConnection", page(lambda o: list(o.line_items)), ("first", "after")
-                ),
-                "fulfillments": F(
-                    "[Fulfillment]",
-                    lambda o, a, _: self._fulfillments(o)[: a.get("first") or None],
-                    ("first",),
-                ),
-            },
-            "MoneyBag": {"shopMoney": F("MoneyV2"), "presentmentMoney": F("MoneyV2")},
-            "MoneyV2": {"amount": F("Decimal"), "currencyCode": F("CurrencyCode")},
-            "MailingAddress": {
-                "formatted": F("[String]", None, ("withName", "withCompany")),
-                "address1": F(s),
-                "countryCodeV2": F("CountryCode"),
-            },
-            "LineItem": {
-                "id": F("ID", lambda li, a, _: _gid("LineItem", li.id)),
-                "title": F(s, lambda li, a, _: li.title),
-                "name": F(s, lambda li, a, _: li.title),
-                "quantity": F("Int", lambda li, a, _: li.quantity),
-                "sku": F(s, lambda li, a, _: li.sku),
-                "originalUnitPriceSet": F(
-                    "MoneyBag", lambda li, a, _: money(Decimal(li.price), "USD")
-                ),
-            },
-            "Fulfillment": {
-                **{
-                    k: F(s)
-                    for k in (
-                        "id",
-                        "status",
-                        "displayStatus",
-                        "createdAt",
-                        "updatedAt",
-                        "inTransitAt",
-                        "estimatedDeliveryAt",
-                        "deliveredAt",
-                    )
-                },
-                "trackingInfo": F(
-                    "[FulfillmentTrackingInfo]",
-                    lambda f, a, _: f["_tracking"][: a.get("first") or None],
-                    ("first",),
-                ),
-                "fulfillmentLineItems": F(
-                    "FulfillmentLineItemConnection", page(lambda f: f["_lines"]), ("first", "after")
-                ),
-                "order": F("Order", lambda f, a, _: f["_order"]),
-            },
-            "FulfillmentTrackingInfo": {"number": F(s), "company": F(s), "url": F("URL")},
-            "FulfillmentLineItem": {"id": F("ID"), "quantity": F("Int"), "lineItem": F("LineItem")},
-            "Customer": {
-                "id": F("ID", lambda c, a, _: _gid("Customer", c.id)),
-                "email": F(s, lambda c, a, _: c.email),
-                "firstName": F(s, lambda c, a, _: c.first_name),
-                "lastName": F(s, lambda c, a, _: c.last_name),
-                "displayName": F(s, lambda c, a, _: f"{c.first_name} {c.last_name}"),
-                "subscriptionContracts": F(
-                    "SubscriptionContractConnection", contracts, ("first", "after")
-                ),
-            },
-            "SubscriptionContract": {
-                "id": F("ID", lambda c, a, _: _gid("SubscriptionContract", c.id)),
-                "status": F(s, lambda c, a, _: self.subscription_status[c.id]),
-                "nextBillingDate": F(
-                    "DateTime",
-                    lambda c, a, _: (
-                        None
-                        if self.subscription_status[c.id] == "CANCELLED"
-                        else _iso(c.next_billing_date)
-                    ),
-                ),
-                "customer": F("Customer", lambda c, a, _: customers.get(c.customer_email)),
-                "lines": F(
-                    "SubscriptionLineConnection",
-                    page(
-                        lambda c: [
-                            {"id": _gid("SubscriptionLine", c.id), "title": c.title, "quantity": 1}
-                        ]
-                    ),
-                    ("first", "after"),
-                ),
-            },
-            "SubscriptionLine": {"id": F("ID"), "title": F(s), "quantity": F("Int")},
-            "ReturnableFulfillment": {
-                "id": F("ID"),
-                "fulfillment": F("Fulfillment"),
-                "returnableFulfillmentLineItems": F(
-                    "ReturnableFulfillmentLineItemConnection",
-                    page(lambda r: r["_lines"]),
-                    ("first", "after"),
-                ),
-            },
-            "ReturnableFulfillmentLineItem": {
-                "quantity": F("Int"),
-                "fulfillmentLineItem": F("FulfillmentLineItem"),
-            },
-            "Return": {
-                "id": F("ID"),
-                "name": F(s),
-                "status": F(s),
-                "totalQuantity": F("Int"),
-                "order": F("Order"),
-            },
-            "Job": {"id": F("ID"), "done": F("Boolean")},
-            "UserError": error,
-            "OrderCancelPayload": {
-                "job": F("Job"),
-                "orderCancelUserErrors": F("[UserError]"),
-                "userErrors": F("[UserError]"),
-            },
-            "ReturnRequestPayload": {"return": F("Return"), "userErrors": F("[UserError]")},
-            "SubscriptionContractCancelPayload": {
-                "contract": F("SubscriptionContract"),
-                "userErrors": F("[UserError]"),
-            },
-        }
-        for node in (
-            "Order",
-            "Customer",
-            "LineItem",
-            "FulfillmentLineItem",
-            "ReturnableFulfillment",
-            "ReturnableFulfillmentLineItem",
-            "SubscriptionContract",
-            "SubscriptionLine",
-        ):
-            add_connection(schema, node)
-        return schema
 
 
 def _payload(key: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
