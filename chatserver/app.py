@@ -1,21 +1,128 @@
-"""The application factory: everything the server runs is wired here."""
+"""The application factory: everything the server runs is wired here.
+
+Lifetimes live in ``cleanup_ctx``: the shared HTTP client and API clients, the store,
+the intent model and the conversation service. In demo mode the sandboxes of every
+outside API are mounted under ``/sandbox/...`` and the Zendesk sandbox delivers its
+webhooks to this server.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
 from aiohttp import web
 
-from chatserver.keys import SETTINGS
+from chatserver.keys import HTTP, SANDBOXES, SERVICE, SETTINGS, STORAGE, ZENDESK
+from chatserver.outside import build_outside_world
+from chatserver.policy import load_policy
+from chatserver.replies import Renderer
+from chatserver.runner import Runner
+from chatserver.service import Classifier, ConversationService
 from chatserver.settings import Settings
+from chatserver.storage import SqlStorage
 
-__all__ = ["create_app"]
+__all__ = ["CLASSIFIER", "create_app"]
+
+log = logging.getLogger(__name__)
+
+CLASSIFIER = web.AppKey("classifier", object)
 
 
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(settings: Settings) -> web.Application:
+async def readyz(request: web.Request) -> web.Response:
+    app = request.app
+    service = app.get(SERVICE)
+    if service is None:
+        return web.json_response({"status": "starting"}, status=503)
+    classifier = service.classifier
+    return web.json_response(
+        {
+            "status": "ready",
+            "model_version": getattr(classifier, "version", None),
+            "demo": app[SETTINGS].demo,
+        }
+    )
+
+
+def _load_classifier(settings: Settings) -> Classifier:
+    from nlu.engine import NLU
+    from nlu.errors import NLUError
+
+    try:
+        return NLU.load(settings.model_dir, threshold=settings.confidence_threshold)
+    except NLUError as exc:
+        log.error("no usable intent model (%s): every message will go to a human", exc)
+        return NLU.unavailable()
+
+
+async def _outside_world(app: web.Application) -> AsyncIterator[None]:
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    async with httpx.AsyncClient(limits=limits, timeout=10.0) as http:
+        app[HTTP] = http
+        yield
+
+
+async def _core(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    policy = load_policy(settings.policy_path)
+    outside = build_outside_world(settings, app[HTTP])
+    app[ZENDESK] = outside.zendesk
+    storage = SqlStorage(settings.database_url)
+    await storage.start()
+    app[STORAGE] = storage
+    classifier = app.get(CLASSIFIER)
+    if classifier is None:
+        classifier = await asyncio.get_running_loop().run_in_executor(
+            None, _load_classifier, settings
+        )
+    app[SERVICE] = ConversationService(
+        storage,
+        classifier,  # type: ignore[arg-type]
+        Runner(outside.shopify, outside.tracker),
+        policy,
+        Renderer(policy, settings.templates_dir),
+        identity_secret=settings.identity_secret,
+    )
+    try:
+        yield
+    finally:
+        await storage.aclose()
+
+
+def create_app(settings: Settings, *, classifier: Classifier | None = None) -> web.Application:
+    """The whole server. ``classifier`` replaces the installed model (tests)."""
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[SETTINGS] = settings
+    if classifier is not None:
+        app[CLASSIFIER] = classifier
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.cleanup_ctx.append(_outside_world)
+    if settings.demo:
+        _setup_sandboxes(app)
+    app.cleanup_ctx.append(_core)
     return app
+
+
+def _setup_sandboxes(app: web.Application) -> None:
+    from integrations.sandbox.app import build_sandboxes, mount_sandboxes
+
+    settings = app[SETTINGS]
+    boxes = build_sandboxes(
+        webhook_url=f"{settings.base_url}/webhooks/zendesk",
+        webhook_secret=settings.zendesk.webhook_secret,
+        public_url=settings.base_url,
+    )
+    app[SANDBOXES] = boxes
+    mount_sandboxes(app, boxes)
+
+    async def close(_: web.Application) -> None:
+        await boxes.aclose()
+
+    app.on_cleanup.append(close)

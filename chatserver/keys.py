@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import httpx
 from aiohttp import web
 
 from chatserver.settings import Settings
 
-__all__ = ["SETTINGS"]
+if TYPE_CHECKING:
+    from chatserver.metrics import Metrics
+    from chatserver.service import ConversationService
+    from chatserver.storage import Storage
+    from integrations.sandbox.app import Sandboxes
+    from integrations.zendesk import ZendeskClient
+
+__all__ = ["HTTP", "METRICS", "SANDBOXES", "SERVICE", "SETTINGS", "STORAGE", "ZENDESK"]
 
 SETTINGS = web.AppKey("settings", Settings)
+HTTP = web.AppKey("http", httpx.AsyncClient)  # the one outgoing HTTP client
+STORAGE: web.AppKey[Storage] = web.AppKey("storage")
+SERVICE: web.AppKey[ConversationService] = web.AppKey("service")
+ZENDESK: web.AppKey[ZendeskClient] = web.AppKey("zendesk")
+SANDBOXES: web.AppKey[Sandboxes] = web.AppKey("sandboxes")  # demo mode only
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")

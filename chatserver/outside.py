@@ -1,0 +1,101 @@
+"""The outside world, built from settings: one client per API on one shared httpx client.
+
+In demo mode the base URLs point at this server's own ``/sandbox/<api>`` mounts, so the
+demo runs the production code path over real HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+
+from chatserver.settings import Settings
+from integrations.carriers import CarrierRegistry, resolve
+from integrations.carriers.dhl import DhlClient
+from integrations.carriers.fedex import FedexClient
+from integrations.carriers.ups import UpsClient
+from integrations.carriers.usps import UspsClient
+from integrations.http import Observer
+from integrations.models import Tracking
+from integrations.shopify import ShopifyClient
+from integrations.zendesk import ZendeskClient
+
+__all__ = ["CarrierTracker", "OutsideWorld", "build_outside_world"]
+
+log = logging.getLogger(__name__)
+
+
+class CarrierTracker:
+    """Picks the carrier for a number (the Shopify company wins when consistent) and
+    asks it through the cached registry; None when no carrier can be told."""
+
+    def __init__(self, registry: CarrierRegistry) -> None:
+        self.registry = registry
+
+    async def track(self, number: str, company: str | None) -> Tracking | None:
+        carrier = resolve(number, company)
+        if carrier is None or carrier not in self.registry:
+            return None
+        return await self.registry.track(carrier, number)
+
+
+@dataclass
+class OutsideWorld:
+    shopify: ShopifyClient
+    zendesk: ZendeskClient
+    carriers: CarrierRegistry
+    tracker: CarrierTracker
+
+
+def build_outside_world(
+    settings: Settings, http: httpx.AsyncClient, observer: Observer | None = None
+) -> OutsideWorld:
+    """Every client, configured from ``settings`` and sharing ``http``."""
+    opts = {"observer": observer} if observer is not None else {}
+    url = settings.api_base_url
+    shop = settings.shopify
+    shopify = ShopifyClient(
+        http,
+        base_url=url("shopify"),
+        access_token=shop.access_token,
+        api_version=shop.api_version,
+        **opts,
+    )
+    zd = settings.zendesk
+    zendesk = ZendeskClient(
+        http,
+        base_url=url("zendesk"),
+        email=zd.email,
+        api_token=zd.api_token or None,
+        oauth_token=zd.oauth_token or None,
+        **opts,
+    )
+    carriers = CarrierRegistry(
+        {
+            "usps": UspsClient(
+                http,
+                base_url=url("usps"),
+                client_id=settings.usps.client_id,
+                client_secret=settings.usps.client_secret,
+                **opts,
+            ),
+            "fedex": FedexClient(
+                http,
+                base_url=url("fedex"),
+                client_id=settings.fedex.client_id,
+                client_secret=settings.fedex.client_secret,
+                **opts,
+            ),
+            "ups": UpsClient(
+                http,
+                base_url=url("ups"),
+                client_id=settings.ups.client_id,
+                client_secret=settings.ups.client_secret,
+                **opts,
+            ),
+            "dhl": DhlClient(http, base_url=url("dhl"), api_key=settings.dhl.client_secret, **opts),
+        }
+    )
+    return OutsideWorld(shopify, zendesk, carriers, CarrierTracker(carriers))

@@ -1,0 +1,100 @@
+"""All six sandboxes together: built from one demo shop, served under ``/sandbox/<api>``.
+
+The demo server mounts them in its own application; ``chatbot sandbox`` serves them
+alone. Either way they are reached over real HTTP by the production clients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+from aiohttp import web
+
+from integrations.sandbox.base import Simulator, mount
+from integrations.sandbox.demo import DemoShop, build_demo_shop
+from integrations.sandbox.dhl import DhlSimulator
+from integrations.sandbox.fedex import FedexSimulator
+from integrations.sandbox.shopify import ShopifySimulator
+from integrations.sandbox.ups import UpsSimulator
+from integrations.sandbox.usps import UspsSimulator
+from integrations.sandbox.zendesk import ZendeskSimulator
+
+__all__ = ["PREFIX", "Sandboxes", "build_sandboxes", "create_sandbox_app", "mount_sandboxes"]
+
+PREFIX = "/sandbox"
+
+
+@dataclass
+class Sandboxes:
+    shop: DemoShop
+    shopify: ShopifySimulator
+    zendesk: ZendeskSimulator
+    usps: UspsSimulator
+    fedex: FedexSimulator
+    ups: UpsSimulator
+    dhl: DhlSimulator
+
+    def by_name(self) -> dict[str, Simulator]:
+        return {
+            "shopify": self.shopify,
+            "zendesk": self.zendesk,
+            "usps": self.usps,
+            "fedex": self.fedex,
+            "ups": self.ups,
+            "dhl": self.dhl,
+        }
+
+    async def aclose(self) -> None:
+        await self.zendesk.aclose()
+
+
+def build_sandboxes(
+    *,
+    now: datetime | None = None,
+    webhook_url: str | None = None,
+    webhook_secret: str = "demo",
+    public_url: str | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> Sandboxes:
+    """Every sandbox, seeded from one demo shop.
+
+    Args:
+        webhook_url: where the Zendesk sandbox delivers its trigger webhooks.
+        public_url: this server's address, for links the Zendesk sandbox writes.
+        http: client for webhook delivery (the sandbox makes its own if None).
+    """
+    shop = build_demo_shop(now)
+    return Sandboxes(
+        shop=shop,
+        shopify=ShopifySimulator(shop),
+        zendesk=ZendeskSimulator(
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+            http=http,
+            base_url=f"{public_url.rstrip('/')}{PREFIX}/zendesk" if public_url else None,
+        ),
+        usps=UspsSimulator(shop),
+        fedex=FedexSimulator(shop),
+        ups=UpsSimulator(shop),
+        dhl=DhlSimulator(shop),
+    )
+
+
+def mount_sandboxes(app: web.Application, sandboxes: Sandboxes) -> None:
+    for name, sim in sandboxes.by_name().items():
+        mount(app, f"{PREFIX}/{name}", sim)
+
+
+def create_sandbox_app(sandboxes: Sandboxes | None = None) -> web.Application:
+    """An application serving only the sandboxes (``chatbot sandbox``)."""
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    boxes = sandboxes or build_sandboxes()
+    mount_sandboxes(app, boxes)
+
+    async def close(_: web.Application) -> None:
+        await boxes.aclose()
+
+    app.on_cleanup.append(close)
+    return app

@@ -1,0 +1,87 @@
+"""The demo server as a whole: sandboxes mounted, the core wired to them over HTTP."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from chatserver.app import create_app
+from chatserver.keys import SERVICE
+from chatserver.service import InboundMessage
+from chatserver.settings import load_settings
+
+
+class KeywordClassifier:
+    """A stand-in model: the tests here are about wiring, not classification."""
+
+    version = "test"
+
+    def parse(self, text: str, channel: str = "chat"):
+        from nlu.engine import Parse
+        from nlu.entities import extract
+
+        intent = "track_order" if "shipped" in text else "greeting"
+        return Parse(
+            text=text,
+            cleaned=text,
+            intent=intent,
+            confidence=0.95,
+            escalate=False,
+            ranking=((intent, 0.95),),
+            entities=tuple(extract(text)),
+            model_version="test",
+            reason=None,
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+async def demo(aiohttp_server, tmp_path):
+    port = free_port()
+    settings = load_settings(
+        port=port, database_url=f"sqlite+aiosqlite:///{tmp_path}/demo.db", data_dir=tmp_path
+    )
+    app = create_app(settings, classifier=KeywordClassifier())
+    server = await aiohttp_server(app, port=port)
+    return server
+
+
+async def test_readyz_reports_the_model_version(demo, aiohttp_client):
+    client = await aiohttp_client(demo)
+    resp = await client.get("/readyz")
+    assert resp.status == 200
+    assert (await resp.json())["model_version"] == "test"
+
+
+async def test_every_sandbox_is_mounted(demo, aiohttp_client):
+    client = await aiohttp_client(demo)
+    resp = await client.get("/sandbox/dhl/track/shipments", params={"trackingNumber": "4982173652"})
+    assert resp.status == 401  # the DHL sandbox wants its API key, like DHL
+    resp = await client.get(
+        "/sandbox/dhl/track/shipments",
+        params={"trackingNumber": "4982173652"},
+        headers={"DHL-API-Key": "demo"},
+    )
+    assert (await resp.json())["shipments"][0]["id"] == "4982173652"
+
+
+async def test_case_study_by_email_goes_through_the_sandboxes(demo):
+    service = demo.app[SERVICE]
+    session = await service.open_session("email", external_ref="1")
+    result = await service.handle(
+        InboundMessage(
+            session_id=session.id,
+            channel="email",
+            text="I bought a dress and see the charge but got no information. Has it shipped?",
+            identity_email="maria@example.com",
+        )
+    )
+    text = "\n".join(r.text for r in result.replies)
+    assert "9400111899223456789017" in text
+    assert "USPS" in text
