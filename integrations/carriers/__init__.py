@@ -15,8 +15,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from typing import Protocol, runtime_checkable
-from urllib.parse import quote
 
+from integrations.carriers._common import tracking_url
 from integrations.carriers.detect import carrier_from_company, detect, normalize, resolve
 from integrations.http import TTLCache
 from integrations.models import Tracking
@@ -34,13 +34,6 @@ __all__ = [
 
 CARRIERS = ("usps", "fedex", "ups", "dhl")
 
-_URLS = {
-    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
-    "fedex": "https://www.fedex.com/fedextrack/?trknbr={}",
-    "ups": "https://www.ups.com/track?loc=en_US&tracknum={}",
-    "dhl": "https://www.dhl.com/global-en/home/tracking.html?tracking-id={}&submit=1",
-}
-
 
 @runtime_checkable
 class Carrier(Protocol):
@@ -48,19 +41,6 @@ class Carrier(Protocol):
     know, and raises :mod:`integrations.errors` for everything else."""
 
     async def track(self, number: str) -> Tracking: ...
-
-
-def tracking_url(carrier: str, number: str) -> str:
-    """The carrier's public tracking page for ``number`` (for the customer).
-
-    Raises:
-        ValueError: ``carrier`` is not one of usps, fedex, ups, dhl.
-    """
-    try:
-        template = _URLS[carrier]
-    except KeyError:
-        raise ValueError(f"unknown carrier {carrier!r}") from None
-    return template.format(quote(normalize(number), safe=""))
 
 
 class CarrierRegistry:

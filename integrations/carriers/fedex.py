@@ -1,0 +1,227 @@
+"""FedEx Track API client.
+
+OAuth ``POST /oauth/token`` (form: grant_type, client_id, client_secret), then
+``POST /track/v1/trackingnumbers`` with ``includeDetailedScans``.
+
+* An unknown number comes back as HTTP 200 with
+  ``TRACKING.TRACKINGNUMBER.NOTFOUND`` inside ``trackResults[].error``: NOT_FOUND.
+* Request-level ``errors[]`` envelopes: HTTP status decides the error class
+  (401 ``NOT.AUTHORIZED.ERROR`` refreshes the token once, then AuthFailed); the
+  same envelope inside a 200 is mapped by code.
+* The track call is a POST but only reads, so it is retried like a GET.
+* [U] the ``IN`` derived code is read as LABEL_CREATED; Retry-After is honoured if sent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from integrations.carriers._common import (
+    clean_text,
+    dig,
+    expect_dict,
+    expect_list,
+    parse_time,
+    tracking_url,
+)
+from integrations.carriers.detect import normalize
+from integrations.errors import APIStatusError, AuthFailed, BadResponse
+from integrations.http import ApiTransport, OAuthToken
+from integrations.models import Tracking, TrackingEvent, TrackingStatus
+
+__all__ = ["FedexClient", "fedex_status"]
+
+VENDOR = "fedex"
+NOT_FOUND_CODES = frozenset({"TRACKING.TRACKINGNUMBER.NOTFOUND", "TRACKING.DATA.NOTFOUND"})
+
+_S = TrackingStatus
+_CODES: dict[str, TrackingStatus] = {
+    **dict.fromkeys(("OC", "OX", "IN"), _S.LABEL_CREATED),
+    **dict.fromkeys(
+        (
+            *("PU", "PX", "IT", "IX", "AR", "AF", "DP", "AA", "PL"),
+            *("PF", "LO", "FD", "SF", "OF", "TR", "CC", "CP", "AP"),
+        ),
+        _S.IN_TRANSIT,
+    ),
+    **dict.fromkeys(("OD", "ED"), _S.OUT_FOR_DELIVERY),
+    **dict.fromkeys(("HL", "HP"), _S.AVAILABLE_FOR_PICKUP),
+    "DL": _S.DELIVERED,
+    **dict.fromkeys(("DY", "DD", "PD", "CD"), _S.DELAYED),
+    "SE": _S.EXCEPTION,
+    "DE": _S.EXCEPTION,
+    "RS": _S.RETURNED_TO_SENDER,
+    "CA": _S.CANCELLED,
+}
+
+
+def fedex_status(
+    code: str | None, derived: str | None = None, *, delayed: bool = False, attempted: bool = False
+) -> TrackingStatus:
+    """Normalise latestStatusDetail code/derivedCode plus delayDetail and attempt dates."""
+    status = _CODES.get((code or "").upper()) or _CODES.get((derived or "").upper())
+    if status is None:
+        return _S.UNKNOWN
+    if (code or derived or "").upper() == "DE" and attempted:
+        return _S.DELIVERY_ATTEMPTED
+    if delayed and status in (_S.IN_TRANSIT, _S.LABEL_CREATED, _S.OUT_FOR_DELIVERY):
+        return _S.DELAYED
+    return status
+
+
+class FedexClient:
+    """Tracks parcels with FedEx.
+
+    Args:
+        http: the shared client; base_url: ``https://apis.fedex.com`` or the sandbox.
+        client_id, client_secret: the project's API key and secret key.
+        clock: for the token cache (tests move time forward).
+        transport_options: passed to :class:`ApiTransport`.
+    """
+
+    name = VENDOR
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        clock: Callable[[], float] = time.monotonic,
+        **transport_options: Any,
+    ) -> None:
+        self._api = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.token = OAuthToken(self._fetch_token, clock=clock)
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        response = await self._api.request(
+            "POST",
+            "/oauth/token",
+            idempotent=True,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self._client_id,
+                "client_secret": self._client_secret,
+            },
+        )
+        body = expect_dict(self._api.json(response), VENDOR, "token response")
+        try:
+            return str(body["access_token"]), float(body.get("expires_in", 3600))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadResponse("token response without access_token", vendor=VENDOR) from exc
+
+    async def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.token.get()}"}
+
+    async def track(self, number: str) -> Tracking:
+        """Current status and scans of ``number``; NOT_FOUND when FedEx doesn't know it.
+
+        Raises:
+            AuthFailed, RateLimited, IntegrationUnavailable, APIStatusError, BadResponse.
+        """
+        number = normalize(number)
+        # Fetch the token first: its own request is retried there, not again per try here.
+        await self.token.get()
+        response = await self._api.request(
+            "POST",
+            "/track/v1/trackingnumbers",
+            idempotent=True,
+            auth=self._auth,
+            on_auth_failure=self.token.invalidate,
+            headers={"X-locale": "en_US"},
+            json={
+                "includeDetailedScans": True,
+                "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": number}}],
+            },
+        )
+        body = expect_dict(self._api.json(response), VENDOR, "track response")
+        _raise_envelope(body)
+        results = expect_list(dig(body, "output", "completeTrackResults"), VENDOR, "results")
+        mine = next(
+            (r for r in results if isinstance(r, dict) and r.get("trackingNumber") == number),
+            results[0] if results else None,
+        )
+        track = dig(mine, "trackResults", 0)
+        if not isinstance(track, dict):
+            raise BadResponse("no trackResults for the number", vendor=VENDOR)
+        error = track.get("error")
+        if isinstance(error, dict):
+            if error.get("code") in NOT_FOUND_CODES:
+                return Tracking(
+                    carrier=VENDOR,
+                    number=number,
+                    status=TrackingStatus.NOT_FOUND,
+                    description=str(error.get("message") or ""),
+                    raw_status=str(error.get("code")),
+                )
+            raise APIStatusError(f"{error.get('code')}: {error.get('message')}", vendor=VENDOR)
+        return _tracking(number, track)
+
+
+def _raise_envelope(body: dict[str, Any]) -> None:
+    errors = body.get("errors")
+    if not errors or "output" in body:
+        return
+    first = errors[0] if isinstance(errors, list) and errors else {}
+    code = str(first.get("code") if isinstance(first, dict) else first)
+    message = str(first.get("message") if isinstance(first, dict) else "")
+    if code in ("NOT.AUTHORIZED.ERROR", "FORBIDDEN.ERROR"):
+        raise AuthFailed(f"{code}: {message}", vendor=VENDOR)
+    raise APIStatusError(f"{code}: {message}", vendor=VENDOR)
+
+
+def _place(location: object) -> str | None:
+    if not isinstance(location, dict):
+        return None
+    parts = [location.get("city"), location.get("stateOrProvinceCode")]
+    place = ", ".join(str(p) for p in parts if p)
+    return place or location.get("countryCode") or None
+
+
+def _event(scan: object) -> TrackingEvent:
+    s = expect_dict(scan, VENDOR, "scanEvents[]")
+    code = s.get("derivedStatusCode") or s.get("eventType") or None
+    return TrackingEvent(
+        at=parse_time(s.get("date")),
+        description=clean_text(s.get("eventDescription")),
+        location=_place(s.get("scanLocation")),
+        status=fedex_status(s.get("eventType"), s.get("derivedStatusCode")),
+        code=s.get("eventType") or code,
+    )
+
+
+def _tracking(number: str, track: dict[str, Any]) -> Tracking:
+    latest = track.get("latestStatusDetail") or {}
+    dates = {
+        d.get("type"): parse_time(d.get("dateTime"))
+        for d in expect_list(track.get("dateAndTimes"), VENDOR, "dateAndTimes")
+        if isinstance(d, dict)
+    }
+    delayed = dig(latest, "delayDetail", "status") == "DELAYED"
+    status = fedex_status(
+        latest.get("code"),
+        latest.get("derivedCode"),
+        delayed=delayed,
+        attempted="ATTEMPTED_DELIVERY" in dates,
+    )
+    events = tuple(_event(s) for s in expect_list(track.get("scanEvents"), VENDOR, "scanEvents"))
+    events = tuple(sorted(events, key=lambda e: e.at.timestamp() if e.at else 0, reverse=True))
+    return Tracking(
+        carrier=VENDOR,
+        number=number,
+        status=status,
+        description=clean_text(latest.get("description") or latest.get("statusByLocale")),
+        estimated_delivery=dates.get("ESTIMATED_DELIVERY"),
+        delivered_at=dates.get("ACTUAL_DELIVERY") if status is TrackingStatus.DELIVERED else None,
+        events=events,
+        service=dig(track, "serviceDetail", "description") or None,
+        url=tracking_url(VENDOR, number),
+        raw_status=latest.get("code") or None,
+    )
