@@ -1,0 +1,110 @@
+"""``step(state, event, policy) -> (state, actions)``: the whole conversation logic, pure.
+
+A customer message first fills the slots the bot is waiting for; a message that clearly
+changes the subject (a new confident intent) starts that intent's script; "never mind"
+gets out of the current one. Answers from the runner are absorbed into ``state.facts``
+and the active script runs again, until it emits only replies and hand-offs. A failed
+outside call becomes an honest holding answer and a hand-off, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from chatserver.dialogue.actions import Action, Reply
+from chatserver.dialogue.events import (
+    ActionFailed,
+    Event,
+    OrderCancelled,
+    OrderFound,
+    OrdersFound,
+    ReturnRequested,
+    SubscriptionCancelled,
+    SubscriptionsFound,
+    Tracked,
+    UserMessage,
+)
+from chatserver.dialogue.slots import fill_slots, is_exit
+from chatserver.dialogue.state import DialogueState, Facts
+from chatserver.policy import Policy
+from chatserver.scripts import FALLBACK, SCRIPTS
+from chatserver.scripts.common import escalate, finish
+
+__all__ = ["CONTROL_INTENTS", "MAX_REPROMPTS", "step"]
+
+CONTROL_INTENTS = frozenset({"affirm", "deny", "choose"})  # quick-reply payloads only
+PATIENT_INTENTS = frozenset({"greeting", "thanks"})  # do not abandon a question for these
+MAX_REPROMPTS = 2
+
+Out = tuple[DialogueState, list[Action]]
+
+
+def step(state: DialogueState, event: Event, policy: Policy) -> Out:
+    """Advance one session by one event."""
+    if isinstance(event, UserMessage):
+        return _on_message(state, event, policy)
+    if isinstance(event, ActionFailed):
+        return _on_failure(state, event, policy)
+    state = _absorb(state, event)
+    script = SCRIPTS.get(state.intent or "")
+    return script(state, policy) if script else (state, [])
+
+
+def _absorb(state: DialogueState, event: Event) -> DialogueState:
+    match event:
+        case OrderFound(order=order, email=email):
+            state = state.with_facts(order=order, order_looked_up=True)
+            if order is not None and email:
+                # The order matched this email and this number: both are proven now.
+                state = state.with_slots(
+                    verified_email=email, verified_order=order.name, order_number=order.name
+                )
+            return state
+        case OrdersFound(orders=orders):
+            return state.with_facts(orders=orders)
+        case Tracked(trackings=trackings):
+            return state.with_facts(trackings=trackings)
+        case OrderCancelled():
+            return state.with_facts(cancelled=True)
+        case ReturnRequested(request=request):
+            return state.with_facts(return_request=request)
+        case SubscriptionsFound(subscriptions=subscriptions):
+            return state.with_facts(subscriptions=subscriptions)
+        case SubscriptionCancelled(subscription=subscription):
+            return state.with_facts(subscription_cancelled=subscription)
+    return state
+
+
+def _on_failure(state: DialogueState, event: ActionFailed, policy: Policy) -> Out:
+    state = state.noting(f"{event.action} failed")
+    note = f"{event.action} failed: {event.reason}"
+    return escalate(state, policy, "integration_failure", template="common/holding", note=note)
+
+
+def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
+    state = replace(state, facts=Facts(now=msg.now, channel=msg.channel, text=msg.text))
+    if msg.intent and msg.intent not in CONTROL_INTENTS:
+        state = replace(state, intents=(*state.intents, (msg.intent, msg.confidence))[-10:])
+    if msg.identity_email and msg.identity_email != state.slots.verified_email:
+        state = state.with_slots(verified_email=msg.identity_email, verified_order=None)
+    state, answered = fill_slots(state, msg)
+
+    if state.intent and (is_exit(msg.text) or (msg.intent == "deny" and not answered)):
+        state, _ = finish(state)
+        return state, [Reply("common/never_mind")]
+    if state.awaiting and answered and state.intent in SCRIPTS:
+        return SCRIPTS[state.intent](replace(state, reprompts=0), policy)
+
+    new = msg.intent if msg.intent in SCRIPTS and not msg.escalate else None
+    if new and not (state.awaiting and (new == state.intent or new in PATIENT_INTENTS)):
+        fresh = replace(state, intent=new, awaiting=None, reprompts=0)
+        return SCRIPTS[new](fresh.with_slots(item=None, confirmed=None), policy)
+    if state.awaiting:
+        if state.reprompts >= MAX_REPROMPTS:
+            return escalate(state, policy, "not_understood")
+        state = replace(state, reprompts=state.reprompts + 1)
+        state, actions = SCRIPTS[state.intent or FALLBACK](state, policy)
+        return state, [Reply("common/reprompt"), *actions]
+    if msg.intent in CONTROL_INTENTS:
+        return state, [Reply("common/not_understood")]
+    return SCRIPTS[FALLBACK](replace(state, intent=None), policy)

@@ -1,0 +1,110 @@
+"""What happens to a session: a customer message, or the answer to an effect.
+
+Time comes in on ``UserMessage.now``, so the step itself reads no clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from integrations.models import Order, ReturnRequest, Subscription, Tracking
+
+__all__ = [
+    "ActionFailed",
+    "Event",
+    "OrderCancelled",
+    "OrderFound",
+    "OrdersFound",
+    "ReturnRequested",
+    "SubscriptionCancelled",
+    "SubscriptionsFound",
+    "Tracked",
+    "UserMessage",
+]
+
+
+@dataclass(frozen=True)
+class UserMessage:
+    """One customer message, already classified.
+
+    ``identity_email`` is an address the server has verified (the email requester, or a
+    valid signed identity); ``payload`` holds the JSON of ``/choose{...}``-style replies.
+    """
+
+    text: str
+    now: datetime
+    intent: str | None = None
+    confidence: float = 0.0
+    escalate: bool = False
+    ranking: tuple[tuple[str, float], ...] = ()
+    entities: tuple[tuple[str, str], ...] = ()  # (type, value)
+    channel: str = "chat"
+    identity_email: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class OrderFound:
+    """Answer to ``LookupOrder``: None both for no such order and for someone else's.
+
+    ``email`` is the address the order was looked up with: a match proves it.
+    """
+
+    order: Order | None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class OrdersFound:
+    orders: tuple[Order, ...]
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """Answer to ``TrackShipments``, in the order asked; None when no carrier fits the number."""
+
+    trackings: tuple[Tracking | None, ...]
+
+
+@dataclass(frozen=True)
+class OrderCancelled:
+    order: Order | None = None
+
+
+@dataclass(frozen=True)
+class ReturnRequested:
+    request: ReturnRequest
+
+
+@dataclass(frozen=True)
+class SubscriptionsFound:
+    subscriptions: tuple[Subscription, ...]
+
+
+@dataclass(frozen=True)
+class SubscriptionCancelled:
+    subscription: Subscription
+
+
+@dataclass(frozen=True)
+class ActionFailed:
+    """An outside call failed or timed out; ``reason`` is for the agent."""
+
+    action: str
+    reason: str
+    vendor: str = ""
+
+
+Event = (
+    UserMessage
+    | OrderFound
+    | OrdersFound
+    | Tracked
+    | OrderCancelled
+    | ReturnRequested
+    | SubscriptionsFound
+    | SubscriptionCancelled
+    | ActionFailed
+)

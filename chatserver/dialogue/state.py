@@ -1,0 +1,105 @@
+"""A session's dialogue state: the active script, the slots, and this turn's facts.
+
+``DialogueState`` is immutable; scripts return a changed copy (``dataclasses.replace``).
+Slots and counters are persisted (``to_json``/``from_json``); ``facts`` hold what the
+runner fetched during the current turn and are dropped between turns, so every turn
+reads fresh order and tracking data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+from integrations.models import Order, ReturnRequest, Subscription, Tracking
+
+__all__ = ["DialogueState", "Facts", "Slots"]
+
+
+@dataclass(frozen=True)
+class Slots:
+    """What the customer told us, and what is proven.
+
+    ``email``/``order_number`` are claims; ``verified_email`` is proven (email requester,
+    signed identity, or an email and order number that matched the same order), and
+    ``verified_order`` is an order name proven to belong to it.
+    """
+
+    email: str | None = None
+    order_number: str | None = None  # "#1001"
+    tracking_number: str | None = None
+    verified_email: str | None = None
+    verified_order: str | None = None
+    item: str | None = None  # chosen line item id
+    confirmed: bool | None = None  # answer to the last yes/no question
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the runner fetched during this turn (never persisted)."""
+
+    now: datetime | None = None
+    channel: str = "chat"
+    text: str = ""
+    order: Order | None = None
+    order_looked_up: bool = False
+    orders: tuple[Order, ...] | None = None
+    trackings: tuple[Tracking | None, ...] | None = None
+    subscriptions: tuple[Subscription, ...] | None = None
+    cancelled: bool = False
+    return_request: ReturnRequest | None = None
+    subscription_cancelled: Subscription | None = None
+
+
+@dataclass(frozen=True)
+class DialogueState:
+    intent: str | None = None  # the active script
+    awaiting: str | None = None  # what the bot's last question asks for
+    slots: Slots = field(default_factory=Slots)
+    attempts: int = 0  # failed identity checks
+    reprompts: int = 0  # questions asked again without an answer
+    escalated: bool = False
+    intents: tuple[tuple[str, float], ...] = ()  # classifications so far, newest last
+    tried: tuple[str, ...] = ()  # what the bot did, for the agent's summary
+    facts: Facts = field(default_factory=Facts, compare=False)
+
+    def with_slots(self, **changes: Any) -> DialogueState:
+        return replace(self, slots=replace(self.slots, **changes))
+
+    def with_facts(self, **changes: Any) -> DialogueState:
+        return replace(self, facts=replace(self.facts, **changes))
+
+    def noting(self, what: str) -> DialogueState:
+        """Record what the bot tried (kept short: the last ten)."""
+        if self.tried and self.tried[-1] == what:
+            return self
+        return replace(self, tried=(*self.tried, what)[-10:])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "awaiting": self.awaiting,
+            "slots": asdict(self.slots),
+            "attempts": self.attempts,
+            "reprompts": self.reprompts,
+            "escalated": self.escalated,
+            "intents": [list(pair) for pair in self.intents],
+            "tried": list(self.tried),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> DialogueState:
+        if not data:
+            return cls()
+        slot_names = {f.name for f in fields(Slots)}
+        return cls(
+            intent=data.get("intent"),
+            awaiting=data.get("awaiting"),
+            slots=Slots(**{k: v for k, v in (data.get("slots") or {}).items() if k in slot_names}),
+            attempts=int(data.get("attempts", 0)),
+            reprompts=int(data.get("reprompts", 0)),
+            escalated=bool(data.get("escalated", False)),
+            intents=tuple((str(i), float(c)) for i, c in data.get("intents", [])),
+            tried=tuple(data.get("tried", [])),
+        )

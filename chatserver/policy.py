@@ -1,0 +1,240 @@
+"""The shop's policy, read from one human-editable YAML file and validated at start-up.
+
+``load_policy(path)`` returns a frozen ``Policy`` or raises ``PolicyError`` naming the
+key at fault (``shipping.transit_days.ups: expected a whole number ≥ 0, got 'soon'``).
+Date arithmetic in business days, in the shop's time zone, lives here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from chatserver.errors import ConfigError
+
+__all__ = [
+    "DAY_NAMES",
+    "REMEDIES",
+    "Policy",
+    "PolicyError",
+    "load_policy",
+    "parse_policy",
+]
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+REMEDIES = ("reship", "refund", "escalate")
+LATE_REMEDIES = (*REMEDIES, "apologise")
+ALLOWED = ("unfulfilled", "never")
+
+
+class PolicyError(ConfigError):
+    """The policy file is invalid; ``key`` is the dotted path of the offending value."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"policy: {key}: {message}" if key else f"policy: {message}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Policy:
+    shop_name: str
+    signature: str
+    support_email: str
+    timezone: ZoneInfo
+    business_days: frozenset[int]  # weekday numbers, Monday = 0
+    opens: time
+    closes: time
+    processing_days: int
+    transit_days: dict[str, int]  # "default", "usps", "usps/usps ground advantage"…
+    delay_threshold_days: int
+    when_late: str
+    free_shipping_over: str
+    currency: str
+    shipping_options: tuple[str, ...]
+    countries: str
+    return_window_days: int
+    when_missing: str
+    when_damaged: str
+    cancellation: str
+    address_change: str
+    refund_processing_days: int
+    refund_bank_days: str
+    escalation_group: str
+    max_identity_attempts: int
+    links: dict[str, str]
+
+    def transit(self, carrier: str | None, service: str | None = None) -> int:
+        """Expected transit days for a carrier (and service, when the policy names it)."""
+        carrier = (carrier or "").lower()
+        if service and f"{carrier}/{service.lower()}" in self.transit_days:
+            return self.transit_days[f"{carrier}/{service.lower()}"]
+        return self.transit_days.get(carrier, self.transit_days["default"])
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.timezone)
+
+    def is_business_day(self, day: date) -> bool:
+        return day.weekday() in self.business_days
+
+    def add_business_days(self, start: datetime, days: int) -> datetime:
+        """``start`` moved forward by ``days`` business days (same local time)."""
+        current = self.local(start)
+        while days > 0:
+            current += timedelta(days=1)
+            if self.is_business_day(current.date()):
+                days -= 1
+        return current
+
+    def business_days_between(self, start: datetime, end: datetime) -> int:
+        """Business days after ``start``'s date up to and including ``end``'s date (0 if before)."""
+        first, last = self.local(start).date(), self.local(end).date()
+        count, day = 0, first
+        while day < last:
+            day += timedelta(days=1)
+            count += self.is_business_day(day)
+        return count
+
+    def is_open(self, now: datetime) -> bool:
+        local = self.local(now)
+        return self.is_business_day(local.date()) and self.opens <= local.time() < self.closes
+
+
+def _section(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key)
+    if not isinstance(value, dict):
+        raise PolicyError(key, "missing section (expected a mapping)")
+    return value
+
+
+def _text(section: dict[str, Any], where: str, key: str, default: str | None = None) -> str:
+    value = section.get(key, default)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise PolicyError(f"{where}.{key}", f"expected text, got {value!r}")
+    return value.strip()
+
+
+def _days(section: dict[str, Any], where: str, key: str, default: int | None = None) -> int:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise PolicyError(f"{where}.{key}", f"expected a whole number ≥ 0, got {value!r}")
+    return value
+
+
+def _choice(section: dict[str, Any], where: str, key: str, options: tuple[str, ...]) -> str:
+    value = section.get(key)
+    if value not in options:
+        raise PolicyError(f"{where}.{key}", f"expected one of {', '.join(options)}, got {value!r}")
+    return str(value)
+
+
+def _clock(section: dict[str, Any], where: str, key: str) -> time:
+    value = section.get(key)
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise PolicyError(f"{where}.{key}", f"expected a time like 09:00, got {value!r}") from None
+
+
+def parse_policy(raw: Any) -> Policy:
+    """Validate a loaded policy mapping.
+
+    Raises:
+        PolicyError: a section or value is missing or has the wrong type; ``.key`` says which.
+    """
+    if not isinstance(raw, dict):
+        raise PolicyError("", "expected a mapping at the top level")
+    shop = _section(raw, "shop")
+    hours = _section(raw, "business_hours")
+    shipping = _section(raw, "shipping")
+    returns = _section(raw, "returns")
+    refunds = _section(raw, "refunds")
+    escalation = _section(raw, "escalation")
+
+    try:
+        zone = ZoneInfo(_text(hours, "business_hours", "timezone"))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PolicyError(
+            "business_hours.timezone", f"unknown time zone {hours.get('timezone')!r}"
+        ) from None
+    days = hours.get("days")
+    if (
+        not isinstance(days, list)
+        or not days
+        or any(str(d).lower()[:3] not in DAY_NAMES for d in days)
+    ):
+        raise PolicyError("business_hours.days", f"expected a list like [mon, tue], got {days!r}")
+    opens, closes = (
+        _clock(hours, "business_hours", "open"),
+        _clock(hours, "business_hours", "close"),
+    )
+    if closes <= opens:
+        raise PolicyError("business_hours.close", "must be later than business_hours.open")
+
+    transit_raw = shipping.get("transit_days")
+    if not isinstance(transit_raw, dict) or "default" not in transit_raw:
+        raise PolicyError("shipping.transit_days", "expected a mapping with at least 'default'")
+    transit = {str(k).lower(): _days(transit_raw, "shipping.transit_days", k) for k in transit_raw}
+    options = shipping.get("options", [])
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise PolicyError("shipping.options", "expected a list of lines of text")
+    links = raw.get("links", {}) or {}
+    if not isinstance(links, dict) or not all(isinstance(v, str) for v in links.values()):
+        raise PolicyError("links", "expected a mapping of name: URL")
+    attempts = _days(escalation, "escalation", "max_identity_attempts", 5)
+    if attempts < 1:
+        raise PolicyError("escalation.max_identity_attempts", "expected at least 1")
+
+    return Policy(
+        shop_name=_text(shop, "shop", "name"),
+        signature=_text(shop, "shop", "signature"),
+        support_email=_text(shop, "shop", "support_email"),
+        timezone=zone,
+        business_days=frozenset(DAY_NAMES.index(str(d).lower()[:3]) for d in days),
+        opens=opens,
+        closes=closes,
+        processing_days=_days(shipping, "shipping", "processing_days"),
+        transit_days=transit,
+        delay_threshold_days=_days(shipping, "shipping", "delay_threshold_days"),
+        when_late=_choice(shipping, "shipping", "when_late", LATE_REMEDIES),
+        free_shipping_over=_text(shipping, "shipping", "free_shipping_over", "0"),
+        currency=_text(shipping, "shipping", "currency", "USD"),
+        shipping_options=tuple(options),
+        countries=_text(shipping, "shipping", "countries", "the countries listed at checkout"),
+        return_window_days=_days(returns, "returns", "window_days"),
+        when_missing=_choice(returns, "returns", "when_missing", REMEDIES),
+        when_damaged=_choice(returns, "returns", "when_damaged", REMEDIES),
+        cancellation=_choice(_section(raw, "cancellation"), "cancellation", "allowed", ALLOWED),
+        address_change=_choice(
+            _section(raw, "address_change"), "address_change", "allowed", ALLOWED
+        ),
+        refund_processing_days=_days(refunds, "refunds", "processing_days"),
+        refund_bank_days=_text(refunds, "refunds", "bank_days"),
+        escalation_group=_text(escalation, "escalation", "group"),
+        max_identity_attempts=attempts,
+        links=dict(links),
+    )
+
+
+DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.yml")
+
+
+def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> Policy:
+    """Read and validate the policy file.
+
+    Raises:
+        PolicyError: unreadable, not YAML, or an invalid value (the message names the key).
+    """
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError("", f"cannot read {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise PolicyError("", f"{path} is not valid YAML: {exc}") from exc
+    return parse_policy(raw)

@@ -1,0 +1,118 @@
+"""Reply wording: Jinja2 templates, one per intent and outcome, short for chat, full for email.
+
+``templates/<intent>/<outcome>.j2`` holds a ``chat`` block and usually an ``email`` block
+(the chat wording is used when there is none). Every email is wrapped by
+``_email.j2`` (greeting and signature); button labels are blocks of ``buttons.j2``.
+A shop overrides any of them by dropping a file with the same path into its own
+folder (``Settings.templates_dir``), which is searched first. Autoescaped throughout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from chatserver.dialogue.actions import Button, Reply
+from chatserver.dialogue.state import DialogueState
+from chatserver.policy import Policy
+from chatserver.storage.records import QuickReply
+
+__all__ = ["DEFAULT_TEMPLATES", "Rendered", "Renderer"]
+
+DEFAULT_TEMPLATES = Path(__file__).with_name("templates")
+CARRIER_NAMES = {"usps": "USPS", "fedex": "FedEx", "ups": "UPS", "dhl": "DHL"}
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    quick_replies: tuple[QuickReply, ...] = ()
+
+
+class Renderer:
+    """Renders ``Reply`` actions for a channel.
+
+    Args:
+        policy: the shop's policy (name, signature, time zone for dates).
+        overrides: the shop's template folder, searched before the defaults.
+    """
+
+    def __init__(self, policy: Policy, overrides: Path | None = None) -> None:
+        self.policy = policy
+        folders = [str(p) for p in (overrides, DEFAULT_TEMPLATES) if p is not None]
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folders),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.filters["day"] = self._day
+        self.env.filters["carrier"] = lambda c: CARRIER_NAMES.get(str(c or "").lower(), c or "")
+        self.env.globals.update(shop=policy, policy=policy)
+
+    def _day(self, when: datetime | None) -> str:
+        if when is None:
+            return ""
+        local = self.policy.local(when) if when.tzinfo else when
+        return f"{local:%A}, {local:%B} {local.day}"
+
+    def _block(self, name: str, block: str, context: dict[str, Any]) -> str:
+        template = self.env.get_template(name)
+        if block not in template.blocks:
+            block = "chat"
+        text = "".join(template.blocks[block](template.new_context(context)))
+        return _BLANK_LINES.sub("\n\n", text).strip()
+
+    def _button(self, button: Button) -> QuickReply:
+        if button.label is not None:
+            title = self._block("buttons.j2", button.label, {})
+        else:
+            title = button.text or button.payload
+        return QuickReply(title=title, payload=button.payload)
+
+    def render(self, reply: Reply, channel: str = "chat") -> Rendered:
+        """One reply for the chat, or the body of one for an email (no buttons in email)."""
+        block = "email" if channel == "email" else "chat"
+        text = self._block(f"{reply.template}.j2", block, {"channel": channel, **reply.context})
+        if channel == "email":
+            return Rendered(text)
+        return Rendered(text, tuple(self._button(b) for b in reply.buttons))
+
+    def render_turn(self, replies: Sequence[Reply], channel: str = "chat") -> list[Rendered]:
+        """Chat: one message per reply. Email: one message, greeting and signature around them."""
+        if channel != "email":
+            return [self.render(r, channel) for r in replies]
+        if not replies:
+            return []
+        # Bodies were escaped when rendered; the layout must not escape them twice.
+        bodies = [Markup(self.render(r, "email").text) for r in replies]
+        name = next((r.context["name"] for r in replies if r.context.get("name")), None)
+        return [Rendered(self._block("_email.j2", "email", {"bodies": bodies, "name": name}))]
+
+    def render_summary(
+        self, state: DialogueState, *, reason: str, notes: Sequence[str] = (), channel: str = "chat"
+    ) -> str:
+        """The short summary an agent reads when the bot hands over."""
+        best: dict[str, float] = {}
+        for intent, confidence in state.intents:
+            best[intent] = max(confidence, best.get(intent, 0.0))
+        context = {
+            "reason": reason,
+            "notes": list(notes),
+            "intents": sorted(best.items(), key=lambda p: -p[1])[:3],
+            "last_intents": list(state.intents[-3:]),
+            "slots": state.slots,
+            "tried": list(state.tried),
+            "channel": channel,
+        }
+        return self._block("agent/summary.j2", "chat", context)

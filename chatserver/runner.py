@@ -1,0 +1,146 @@
+"""The edge of the conversation core: executes effects and feeds the answers back.
+
+``run_turn`` drives ``step`` until it asks for nothing more from the outside world.
+Every outside failure (``IntegrationError``, or no answer within ``timeout`` seconds)
+becomes an ``ActionFailed`` event, so a script never sees an exception: the engine turns
+it into an honest holding answer and a hand-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from chatserver.dialogue.actions import (
+    Action,
+    CancelOrder,
+    CancelSubscription,
+    Effect,
+    HandOff,
+    LookupOrder,
+    LookupOrders,
+    LookupSubscriptions,
+    Reply,
+    RequestReturn,
+    TrackShipments,
+)
+from chatserver.dialogue.engine import step
+from chatserver.dialogue.events import (
+    ActionFailed,
+    Event,
+    OrderCancelled,
+    OrderFound,
+    OrdersFound,
+    ReturnRequested,
+    SubscriptionCancelled,
+    SubscriptionsFound,
+    Tracked,
+)
+from chatserver.dialogue.state import DialogueState
+from chatserver.policy import Policy
+from integrations.errors import IntegrationError, NotFound
+from integrations.models import Order, ReturnRequest, Subscription, Tracking, TrackingStatus
+
+__all__ = ["Runner", "Shop", "Tracker", "run_turn"]
+
+
+class Shop(Protocol):
+    """What the scripts need from Shopify (``integrations.shopify.ShopifyClient``)."""
+
+    async def latest_orders(self, email: str, limit: int) -> list[Order]: ...
+
+    async def order_by_name(self, name: str, email: str | None = None) -> Order | None: ...
+
+    async def cancel_order(self, order_id: str) -> Any: ...
+
+    async def request_return(
+        self, order_id: str, items: Any, reason: str, note: str
+    ) -> ReturnRequest: ...
+
+    async def subscriptions(self, email: str) -> list[Subscription]: ...
+
+    async def cancel_subscription(self, contract_id: str) -> Subscription: ...
+
+
+class Tracker(Protocol):
+    """Tracks a parcel with whichever carrier fits; None when none does."""
+
+    async def track(self, number: str, company: str | None) -> Tracking | None: ...
+
+
+class Runner:
+    """Executes effects against Shopify and the carriers.
+
+    Args:
+        shop: the Shopify client.
+        tracker: the carrier dispatcher.
+        timeout: seconds one effect may take before the turn gives up on it.
+    """
+
+    def __init__(self, shop: Shop, tracker: Tracker, *, timeout: float = 20.0) -> None:
+        self.shop = shop
+        self.tracker = tracker
+        self.timeout = timeout
+
+    async def execute(self, effect: Effect) -> Event:
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._execute(effect)
+        except IntegrationError as exc:
+            return ActionFailed(type(effect).__name__, str(exc), exc.vendor)
+        except TimeoutError:
+            return ActionFailed(type(effect).__name__, f"no answer within {self.timeout:g}s")
+
+    async def _track(self, number: str, company: str | None) -> Tracking | None:
+        try:
+            return await self.tracker.track(number, company)
+        except NotFound as exc:
+            return Tracking(carrier=exc.vendor, number=number, status=TrackingStatus.NOT_FOUND)
+
+    async def _execute(self, effect: Effect) -> Event:
+        match effect:
+            case LookupOrder(name=name, email=email):
+                try:
+                    return OrderFound(await self.shop.order_by_name(name, email=email), email)
+                except NotFound:
+                    return OrderFound(None, email)
+            case LookupOrders(email=email, limit=limit):
+                return OrdersFound(tuple(await self.shop.latest_orders(email, limit)))
+            case TrackShipments(parcels=parcels):
+                found = await asyncio.gather(*(self._track(n, c) for n, c in parcels))
+                return Tracked(tuple(found))
+            case CancelOrder(order_id=order_id):
+                result = await self.shop.cancel_order(order_id)
+                return OrderCancelled(result if isinstance(result, Order) else None)
+            case RequestReturn(order_id=order_id, items=items, reason=reason, note=note):
+                request = await self.shop.request_return(order_id, list(items), reason, note)
+                return ReturnRequested(request)
+            case LookupSubscriptions(email=email):
+                return SubscriptionsFound(tuple(await self.shop.subscriptions(email)))
+            case CancelSubscription(contract_id=contract_id):
+                return SubscriptionCancelled(await self.shop.cancel_subscription(contract_id))
+        raise TypeError(f"unknown effect {effect!r}")
+
+
+async def run_turn(
+    state: DialogueState,
+    event: Event,
+    policy: Policy,
+    runner: Runner,
+    *,
+    max_effects: int = 8,
+) -> tuple[DialogueState, list[Action]]:
+    """Step through one turn; returns the final state and every non-effect action in order."""
+    out: list[Action] = []
+    for _ in range(max_effects):
+        state, actions = step(state, event, policy)
+        effects: Sequence[Effect] = [a for a in actions if isinstance(a, Effect)]
+        out.extend(a for a in actions if not isinstance(a, Effect))
+        if not effects:
+            return state, out
+        event = await runner.execute(effects[0])
+    # A script that keeps asking is a bug; the customer still gets a human.
+    out.append(Reply("common/holding"))
+    out.append(HandOff("loop_guard", "the bot kept asking for outside data"))
+    return state, out

@@ -1,0 +1,158 @@
+"""What every script shares: replying, asking, finishing, escalating, and proving the order.
+
+A script is a plain function ``(state, policy) -> (state, actions)``. It is called when
+its intent starts, after each answer from the runner, and when the customer answers its
+question; it looks at what is known (slots, ``state.facts``) and does the next thing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from chatserver.dialogue.actions import (
+    Action,
+    Button,
+    HandOff,
+    LookupOrder,
+    LookupOrders,
+    Reply,
+    TrackShipments,
+)
+from chatserver.dialogue.state import DialogueState
+from chatserver.policy import Policy
+from integrations.models import Fulfillment, Order, Tracking
+
+__all__ = [
+    "HUMAN",
+    "Out",
+    "Script",
+    "ask",
+    "choose_payload",
+    "escalate",
+    "finish",
+    "need_order",
+    "need_trackings",
+    "now_of",
+    "parcels",
+    "say",
+]
+
+Out = tuple[DialogueState, list[Action]]
+Script = Callable[[DialogueState, Policy], Out]
+HUMAN = Button("/human_agent", label="human")
+YES_NO = (Button("/affirm", label="yes"), Button("/deny", label="no"))
+
+
+def now_of(state: DialogueState) -> datetime:
+    return state.facts.now or datetime.now(UTC)
+
+
+def choose_payload(**value: str) -> str:
+    """A quick-reply payload that picks one thing: ``/choose{"order": "#1006"}``."""
+    return "/choose" + json.dumps(value, separators=(",", ":"))
+
+
+def say(template: str, *buttons: Button, **context: Any) -> Reply:
+    return Reply(template, context, tuple(buttons))
+
+
+def ask(
+    state: DialogueState, awaiting: str, template: str, *buttons: Button, **context: Any
+) -> Out:
+    """Ask the customer something; the next message answers ``awaiting`` first."""
+    return replace(state, awaiting=awaiting), [say(template, *buttons, **context)]
+
+
+def finish(state: DialogueState, *actions: Action) -> Out:
+    """The script is done: forget its question and per-script choices, keep the identity."""
+    done = replace(state, intent=None, awaiting=None, reprompts=0)
+    return done.with_slots(item=None, confirmed=None), list(actions)
+
+
+def escalate(
+    state: DialogueState,
+    policy: Policy,
+    reason: str,
+    *,
+    template: str = "common/escalated",
+    note: str = "",
+    **context: Any,
+) -> Out:
+    """Hand the session to a person, telling the customer honestly what happens next."""
+    state = replace(state.noting(f"escalated: {reason}"), escalated=True)
+    context = {"open_now": policy.is_open(now_of(state)), **context}
+    return finish(state, say(template, **context), HandOff(reason, note))
+
+
+def need_order(state: DialogueState, policy: Policy) -> Order | Out:
+    """The customer's order once it is proven theirs, or the next step to get there.
+
+    Proof is a verified email (email requester, signed identity) or an email and an order
+    number that match the same order. Failures read the same whether the order does not
+    exist or belongs to someone else, and are limited per session.
+    """
+    facts, slots = state.facts, state.slots
+    if facts.order is not None:
+        return facts.order
+    wanted = slots.order_number or slots.verified_order
+    if slots.verified_email:
+        return _verified_order(state, policy, slots.verified_email, wanted)
+    if not slots.email or not slots.order_number:
+        if slots.order_number:
+            return ask(state, "identity", "identity/ask_email", order=slots.order_number)
+        if slots.email:
+            return ask(state, "identity", "identity/ask_number")
+        return ask(state, "identity", "identity/ask_both", first=state.attempts == 0)
+    if not facts.order_looked_up:
+        return state.noting("looked up the order"), [LookupOrder(slots.order_number, slots.email)]
+    attempts = state.attempts + 1
+    state = replace(state, attempts=attempts).with_slots(email=None, order_number=None)
+    if attempts >= policy.max_identity_attempts:
+        return escalate(state, policy, "identity_not_proven", note=f"{attempts} failed attempts")
+    return ask(state, "identity", "identity/no_match")
+
+
+def _verified_order(
+    state: DialogueState, policy: Policy, email: str, wanted: str | None
+) -> Order | Out:
+    facts = state.facts
+    if wanted and not facts.order_looked_up:
+        return state.noting("looked up the order"), [LookupOrder(wanted, email)]
+    if wanted:  # looked up and not theirs, or no such order: the same answer
+        state = state.with_slots(order_number=None, verified_order=None)
+        return ask(state, "order_number", "identity/not_found_verified", order=wanted, email=email)
+    if facts.orders is None:
+        return state.noting("looked up the customer's orders"), [LookupOrders(email)]
+    live = sorted(facts.orders, key=lambda o: o.processed_at, reverse=True)
+    if not live:
+        return escalate(
+            state, policy, "no_orders_found", template="identity/no_orders", email=email
+        )
+    if len(live) == 1 or facts.channel == "email":
+        return live[0]
+    buttons = [Button(choose_payload(order=o.name), text=o.name) for o in live[:5]]
+    return ask(state, "order_choice", "identity/choose_order", *buttons, orders=live[:5])
+
+
+def parcels(order: Order) -> list[tuple[Fulfillment, str, str | None, str | None]]:
+    """Every tracked parcel of the order: (fulfillment, number, company, Shopify's URL)."""
+    return [
+        (f, t.number, t.company, t.url)
+        for f in order.fulfillments
+        if f.status == "SUCCESS"
+        for t in f.tracking
+    ]
+
+
+def need_trackings(state: DialogueState, order: Order) -> tuple[Tracking | None, ...] | Out:
+    """What the carriers say about every parcel of the order, or the step that asks them."""
+    if state.facts.trackings is not None:
+        return state.facts.trackings
+    asked = tuple((number, company) for _, number, company, _ in parcels(order))
+    if not asked:
+        return ()
+    return state.noting("asked the carrier"), [TrackShipments(asked)]

@@ -1,0 +1,54 @@
+"""change_address, shipping_info, payment_issue, invoice, account_help: answers from the
+policy and the order, or a hand-off with a summary when a person has to act."""
+
+from __future__ import annotations
+
+from chatserver.dialogue.state import DialogueState
+from chatserver.policy import Policy
+from chatserver.scripts.common import HUMAN, Out, escalate, finish, need_order, say
+from integrations.models import Order
+
+__all__ = ["account_help", "change_address", "invoice", "payment_issue", "shipping_info"]
+
+
+def change_address(state: DialogueState, policy: Policy) -> Out:
+    order = need_order(state, policy)
+    if not isinstance(order, Order):
+        return order
+    context = {"order": order.name, "address": order.shipping_address}
+    if order.is_cancelled:
+        return finish(state, say("change_address/cancelled", **context))
+    if order.is_fulfilled:
+        return finish(state, say("change_address/too_late", **context))
+    if policy.address_change == "never":
+        return finish(state, say("change_address/not_allowed", HUMAN, **context))
+    note = f"{order.name} not fulfilled yet; wants a new shipping address (current: {order.shipping_address})"
+    return escalate(
+        state, policy, "address_change", template="change_address/forwarded", note=note, **context
+    )
+
+
+def shipping_info(state: DialogueState, policy: Policy) -> Out:
+    return finish(state, say("shipping_info/answer"))
+
+
+def payment_issue(state: DialogueState, policy: Policy) -> Out:
+    order = state.facts.order
+    note = f"order {order.name}, {order.financial_status}" if order else "no order identified"
+    return escalate(state, policy, "payment_issue", template="payment_issue/forwarded", note=note)
+
+
+def invoice(state: DialogueState, policy: Policy) -> Out:
+    return finish(state, say("invoice/self_service", HUMAN, link=policy.links.get("invoices")))
+
+
+def account_help(state: DialogueState, policy: Policy) -> Out:
+    return finish(
+        state,
+        say(
+            "account_help/answer",
+            HUMAN,
+            reset=policy.links.get("password_reset"),
+            account=policy.links.get("account"),
+        ),
+    )

@@ -1,0 +1,92 @@
+"""missing_item and damaged_item: identify the order and the item, check delivery, follow policy.
+
+The remedy (reship, refund, escalate) comes from ``returns.when_missing`` /
+``returns.when_damaged``. No API ships or refunds for us, so every remedy is handed to
+an agent with a summary; the customer is told what the policy promises.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chatserver.dialogue.actions import Button
+from chatserver.dialogue.state import DialogueState
+from chatserver.policy import Policy
+from chatserver.scripts.common import (
+    Out,
+    ask,
+    choose_payload,
+    escalate,
+    finish,
+    need_order,
+    need_trackings,
+    parcels,
+    say,
+)
+from integrations.models import LineItem, Order, TrackingStatus
+
+__all__ = ["damaged_item", "delivered_at", "missing_item", "pick_item"]
+
+
+def pick_item(state: DialogueState, order: Order, template: str) -> LineItem | Out:
+    """The item the customer means: the only one, the chosen one, or a question with buttons."""
+    items = order.line_items
+    chosen = [li for li in items if li.id == state.slots.item]
+    if chosen:
+        return chosen[0]
+    if len(items) == 1:
+        return items[0]
+    words = state.facts.text.lower()
+    named = [li for li in items if li.title.split(",")[0].lower() in words]
+    if len(named) == 1:
+        return named[0]
+    buttons = [Button(choose_payload(item=li.id), text=li.title) for li in items]
+    return ask(state, "item", template, *buttons, order=order.name, items=items)
+
+
+def delivered_at(state: DialogueState, order: Order, item: LineItem) -> datetime | Out | None:
+    """When the parcel with ``item`` was delivered (None: not yet), asking the carrier if needed."""
+    shipping = [f for f, *_ in parcels(order) if item.id in f.line_item_ids or not f.line_item_ids]
+    known = [f.delivered_at for f in shipping if f.delivered_at]
+    if known:
+        return max(known)
+    if not shipping:
+        return None
+    trackings = need_trackings(state, order)
+    if not isinstance(trackings, tuple):
+        return trackings
+    for (f, *_), tracking in zip(parcels(order), trackings, strict=True):
+        if f in shipping and tracking is not None and tracking.status == TrackingStatus.DELIVERED:
+            return tracking.delivered_at or f.created_at
+    return None
+
+
+def _report(state: DialogueState, policy: Policy, intent: str, remedy: str) -> Out:
+    order = need_order(state, policy)
+    if not isinstance(order, Order):
+        return order
+    item = pick_item(state, order, f"{intent}/which_item")
+    if not isinstance(item, LineItem):
+        return item
+    when = delivered_at(state, order, item)
+    if when is not None and not isinstance(when, datetime):
+        return when
+    context = {"order": order.name, "item": item.title, "delivered_at": when}
+    if when is None and intent == "missing_item":
+        return finish(
+            state,
+            say("missing_item/not_delivered", Button("/track_order", label="track"), **context),
+        )
+    state = state.noting(f"{intent}: {item.title}")
+    note = f"{order.name}: {item.title} ({item.quantity}x) reported {intent.replace('_', ' ')}; policy: {remedy}"
+    return escalate(
+        state, policy, f"{intent}_{remedy}", template=f"{intent}/{remedy}", note=note, **context
+    )
+
+
+def missing_item(state: DialogueState, policy: Policy) -> Out:
+    return _report(state, policy, "missing_item", policy.when_missing)
+
+
+def damaged_item(state: DialogueState, policy: Policy) -> Out:
+    return _report(state, policy, "damaged_item", policy.when_damaged)

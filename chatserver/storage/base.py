@@ -1,0 +1,57 @@
+"""The one storage interface the service talks to; ``SqlStorage`` implements it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from chatserver.storage.records import QuickReply, Session, StoredMessage
+
+__all__ = ["Storage"]
+
+
+class Storage(Protocol):
+    async def start(self) -> None:
+        """Connect and migrate the schema to the newest version."""
+
+    async def aclose(self) -> None: ...
+
+    async def create_session(self, session: Session) -> None: ...
+
+    async def get_session(self, session_id: str) -> Session | None: ...
+
+    async def find_session(self, channel: str, external_ref: str) -> Session | None:
+        """The newest session of ``channel`` with that external reference (e.g. ticket id)."""
+
+    async def save_session(self, session: Session) -> None: ...
+
+    async def list_sessions(self, statuses: Iterable[str] | None = None) -> list[Session]:
+        """Sessions (all, or in these statuses), most recently updated first."""
+
+    async def add_message(
+        self,
+        session_id: str,
+        sender: str,
+        text: str,
+        *,
+        at: datetime,
+        quick_replies: Sequence[QuickReply] = (),
+        intent: str | None = None,
+        confidence: float | None = None,
+        client_message_id: str | None = None,
+        agent_name: str | None = None,
+    ) -> StoredMessage: ...
+
+    async def messages_since(
+        self, session_id: str, after_id: int | None = None
+    ) -> list[StoredMessage]:
+        """The session's messages with an id above ``after_id`` (all when None), oldest first."""
+
+    async def last_messages(self, session_ids: Iterable[str]) -> dict[str, StoredMessage]:
+        """The newest message of each session, for conversation lists."""
+
+    async def get_message(self, message_id: int) -> StoredMessage | None: ...
+
+    async def label_message(self, message_id: int, intent: str) -> StoredMessage | None:
+        """Record the intent an agent confirmed; None when there is no such message."""
