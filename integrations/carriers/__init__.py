@@ -14,17 +14,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import httpx
 
 from integrations.carriers._common import tracking_url
 from integrations.carriers.detect import carrier_from_company, detect, normalize, resolve
 from integrations.http import TTLCache
 from integrations.models import Tracking
 
+if TYPE_CHECKING:
+    from chatserver.settings import Settings
+
 __all__ = [
     "CARRIERS",
     "Carrier",
     "CarrierRegistry",
+    "build_carriers",
     "carrier_from_company",
     "detect",
     "normalize",
@@ -77,3 +83,34 @@ class CarrierRegistry:
             raise ValueError(f"no client for carrier {carrier!r}")
         key = f"{carrier}:{normalize(number)}"
         return await self._cache.get_or_fetch(key, lambda: client.track(number))
+
+
+def build_carriers(
+    http: httpx.AsyncClient, settings: Settings, *, ttl: float = 60.0, **transport_options: Any
+) -> CarrierRegistry:
+    """All four clients from settings (sandbox URLs in demo mode), behind one cache.
+
+    DHL's ``client_secret`` setting is its API key.
+    """
+    from integrations.carriers.dhl import DhlClient
+    from integrations.carriers.fedex import FedexClient
+    from integrations.carriers.ups import UpsClient
+    from integrations.carriers.usps import UspsClient
+
+    clients: dict[str, Carrier] = {}
+    for name, cls in (("usps", UspsClient), ("fedex", FedexClient), ("ups", UpsClient)):
+        conf = getattr(settings, name)
+        clients[name] = cls(
+            http,
+            base_url=settings.api_base_url(name),
+            client_id=conf.client_id,
+            client_secret=conf.client_secret,
+            **transport_options,
+        )
+    clients["dhl"] = DhlClient(
+        http,
+        base_url=settings.api_base_url("dhl"),
+        api_key=settings.dhl.client_secret,
+        **transport_options,
+    )
+    return CarrierRegistry(clients, ttl=ttl)

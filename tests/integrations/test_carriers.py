@@ -372,3 +372,23 @@ def test_tracking_urls():
     assert "772118345670" in tracking_url("fedex", demo.FEDEX_JAMES)
     with pytest.raises(ValueError):
         tracking_url("royalmail", "RB123456785GB")
+
+
+async def test_build_carriers_reaches_the_mounted_sandboxes(aiohttp_server):
+    from chatserver.settings import load_settings
+    from integrations.carriers import build_carriers
+
+    sims = {"usps": UspsSimulator(), "fedex": FedexSimulator(), "ups": UpsSimulator()}
+    sims["dhl"] = DhlSimulator()
+    app = web.Application()
+    for name, sim in sims.items():
+        mount(app, f"/sandbox/{name}", sim)
+    server = await aiohttp_server(app)
+    settings = load_settings(host=server.host, port=server.port)
+    async with httpx.AsyncClient() as http:
+        registry = build_carriers(http, settings)
+        for carrier, number in KNOWN.items():
+            assert isinstance(registry.get(carrier), Carrier)
+            t = await registry.track(carrier, number)
+            assert (t.carrier, t.number) == (carrier, number)
+            assert sims[carrier].calls[number] == 1
