@@ -63,7 +63,9 @@ class Renderer:
     def _day(self, when: datetime | None) -> str:
         if when is None:
             return ""
-        local = self.policy.local(when) if when.tzinfo else when
+        # Midnight means a date without a time (carriers' estimates): do not shift its day.
+        date_only = (when.hour, when.minute, when.second) == (0, 0, 0)
+        local = self.policy.local(when) if when.tzinfo and not date_only else when
         return f"{local:%A}, {local:%B} {local.day}"
 
     def _block(self, name: str, block: str, context: dict[str, Any]) -> str:

@@ -148,11 +148,12 @@ def parcels(order: Order) -> list[tuple[Fulfillment, str, str | None, str | None
     ]
 
 
-def need_trackings(state: DialogueState, order: Order) -> tuple[Tracking | None, ...] | Out:
-    """What the carriers say about every parcel of the order, or the step that asks them."""
+def need_trackings(state: DialogueState, order: Order) -> list[Tracking | None] | Out:
+    """What the carriers say about every parcel of the order (a list, one per parcel),
+    or the step that asks them (a tuple)."""
     if state.facts.trackings is not None:
-        return state.facts.trackings
+        return list(state.facts.trackings)
     asked = tuple((number, company) for _, number, company, _ in parcels(order))
     if not asked:
-        return ()
+        return []
     return state.noting("asked the carrier"), [TrackShipments(asked)]

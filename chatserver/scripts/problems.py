@@ -53,7 +53,7 @@ def delivered_at(state: DialogueState, order: Order, item: LineItem) -> datetime
     if not shipping:
         return None
     trackings = need_trackings(state, order)
-    if not isinstance(trackings, tuple):
+    if not isinstance(trackings, list):
         return trackings
     for (f, *_), tracking in zip(parcels(order), trackings, strict=True):
         if f in shipping and tracking is not None and tracking.status == TrackingStatus.DELIVERED:

@@ -129,7 +129,7 @@ def track_order(state: DialogueState, policy: Policy) -> Out:
     if not parcels(order):
         return _not_shipped(state, policy, order)
     trackings = need_trackings(state, order)
-    if not isinstance(trackings, tuple):
+    if not isinstance(trackings, list):
         return trackings
     now = now_of(state)
     views = [
