@@ -12,11 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from chatserver.settings import Settings
-from integrations.carriers import CarrierRegistry, resolve
-from integrations.carriers.dhl import DhlClient
-from integrations.carriers.fedex import FedexClient
-from integrations.carriers.ups import UpsClient
-from integrations.carriers.usps import UspsClient
+from integrations.carriers import CarrierRegistry, build_carriers, resolve
 from integrations.http import Observer
 from integrations.models import Tracking
 from integrations.shopify import ShopifyClient
@@ -72,30 +68,5 @@ def build_outside_world(
         oauth_token=zd.oauth_token or None,
         **opts,
     )
-    carriers = CarrierRegistry(
-        {
-            "usps": UspsClient(
-                http,
-                base_url=url("usps"),
-                client_id=settings.usps.client_id,
-                client_secret=settings.usps.client_secret,
-                **opts,
-            ),
-            "fedex": FedexClient(
-                http,
-                base_url=url("fedex"),
-                client_id=settings.fedex.client_id,
-                client_secret=settings.fedex.client_secret,
-                **opts,
-            ),
-            "ups": UpsClient(
-                http,
-                base_url=url("ups"),
-                client_id=settings.ups.client_id,
-                client_secret=settings.ups.client_secret,
-                **opts,
-            ),
-            "dhl": DhlClient(http, base_url=url("dhl"), api_key=settings.dhl.client_secret, **opts),
-        }
-    )
+    carriers = build_carriers(http, settings, **opts)
     return OutsideWorld(shopify, zendesk, carriers, CarrierTracker(carriers))
