@@ -50,12 +50,16 @@ class Session:
 
 @dataclass
 class FakeChat:
-    """The fake's state, inspectable from tests (`received` holds every `user_uttered`)."""
+    """The fake's state, inspectable from tests.
+
+    `received` holds every `user_uttered` payload and `requests` every `session_request`.
+    """
 
     sio: socketio.AsyncServer
     sessions: dict[str, Session] = field(default_factory=dict)
     by_sid: dict[str, str] = field(default_factory=dict)
     received: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
     labels: list[dict[str, Any]] = field(default_factory=list)
     next_id: int = 1
 
@@ -105,6 +109,7 @@ class FakeChat:
 
     async def on_session_request(self, sid: str, data: dict[str, Any]) -> None:
         data = data if isinstance(data, dict) else {}
+        self.requests.append(data)
         session = self.sessions.get(data.get("session_id") or "")
         resumed = session is not None
         if session is None:

@@ -206,3 +206,58 @@ async def test_no_socketio_global_is_left_behind(fake_server: FakeServer, browse
     page = browser_page
     await open_widget(page, fake_server.url)
     assert await page.evaluate("() => typeof window.io") == "undefined"
+
+
+async def test_config_object_and_signed_identity(fake_server: FakeServer, browser_page: Page):
+    page = browser_page
+    identity = {"email": "maria@example.com", "expires": 1893456000, "signature": "ab12"}
+    await page.add_init_script(
+        "window.ChatbotWidget = {title: 'Acme help', colors: {primary: 'rgb(200, 30, 30)'},"
+        f" identity: {identity!r}, greeting: 'Hello Maria'}}".replace("'", '"')
+    )
+    await page.goto(fake_server.url + "/")
+    await page.get_by_role("button", name="Open chat: Acme help").click()
+    await expect(page.locator(".greeting")).to_have_text("Hello Maria")
+    await expect(page.locator(".panel header")).to_have_css("background-color", "rgb(200, 30, 30)")
+    await say(page, "hi")
+    await expect(bubbles(page, "bot")).to_have_count(1)
+    custom = fake_server.chat.received[-1]["customData"]
+    assert custom["identity"] == identity
+    assert custom["page_url"] == fake_server.url + "/"
+    assert custom["client_message_id"].startswith("c-")
+
+
+async def test_reconnects_and_fetches_only_what_it_missed(
+    fake_server: FakeServer, browser_page: Page
+):
+    page = browser_page
+    # Keep a handle on the page's WebSockets so the test can cut the connection.
+    await page.add_init_script(
+        """(() => {
+            const Native = window.WebSocket, open = [];
+            window.__cutSockets = () => open.forEach((ws) => ws.close());
+            window.WebSocket = function (...args) {
+                const ws = new Native(...args);
+                open.push(ws);
+                return ws;
+            };
+            Object.assign(window.WebSocket, Native);
+            window.WebSocket.prototype = Native.prototype;
+        })()"""
+    )
+    await open_widget(page, fake_server.url)
+    await say(page, "before")
+    await expect(bubbles(page)).to_have_count(2)
+
+    chat = fake_server.chat
+    session_id = next(iter(chat.by_sid.values()))
+    assert chat.requests == [{"session_id": None, "last_message_id": None}]
+    last_shown = chat.sessions[session_id].messages[-1]["id"]
+    # Said while the connection is down: not pushed, so only the resume can deliver it.
+    chat.add(chat.sessions[session_id], "agent", "Still there?", agent_name="Alex")
+    await page.evaluate("() => window.__cutSockets()")
+    await expect(bubbles(page)).to_have_text(
+        ["before", "You said: before", "Still there?"], timeout=10000
+    )
+    assert chat.requests[1:] == [{"session_id": session_id, "last_message_id": last_shown}]
+    await expect(page.locator(".status")).to_have_class("status online")
