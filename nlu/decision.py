@@ -69,12 +69,15 @@ def choose_operating_point(
     y_true: Sequence[str],
     thresholds: Sequence[float] = tuple(np.round(np.arange(0.0, 0.951, 0.01), 2)),
     margins: Sequence[float] = (0.0,),
+    tolerance: float = 0.0,
 ) -> tuple[float, float, float]:
     """The (threshold, margin) that maximises accuracy with escalation as its own class.
 
     A message counts as right when it is answered with its true intent, or
     escalated when its true class is out-of-scope (the CLINC150 protocol).
-    Returns (threshold, margin, accuracy); ties go to the lowest threshold and margin.
+    Among points within ``tolerance`` of the best accuracy the most cautious
+    (highest threshold, then margin) wins: a handover costs less than a wrong answer.
+    Returns (threshold, margin, accuracy).
     """
     classes_arr = np.asarray(classes)
     truth = np.asarray(y_true)
@@ -83,12 +86,18 @@ def choose_operating_point(
     second = proba[np.arange(len(proba)), order[:, 1]] if proba.shape[1] > 1 else 0.0
     predicted = classes_arr[order[:, 0]]
     oos_truth = truth == OUT_OF_SCOPE
-    best = (-1.0, 0.0, 0.0)
+    points = []
     for margin in margins:
         for threshold in thresholds:
             escalate = (predicted == OUT_OF_SCOPE) | (top < threshold) | (top - second < margin)
             right = np.where(escalate, oos_truth, predicted == truth)
             accuracy = float(right.mean()) if len(right) else 0.0
-            if accuracy > best[0] + 1e-12:
-                best = (accuracy, float(threshold), float(margin))
-    return best[1], best[2], best[0]
+            points.append((accuracy, float(threshold), float(margin)))
+    best = max(accuracy for accuracy, _, _ in points)
+    if tolerance <= 0:  # the first best point: lowest margin, then lowest threshold
+        accuracy, threshold, margin = next(p for p in points if p[0] == best)
+    else:
+        accuracy, threshold, margin = max(
+            (p for p in points if p[0] >= best - tolerance - 1e-12), key=lambda p: (p[1], p[2])
+        )
+    return threshold, margin, accuracy

@@ -14,8 +14,8 @@ Stable API (other packages depend on it)::
     p.escalate, p.reason       # hand over to a human? reason: None | "empty" | "unreadable" |
                                # "unsupported_language" | "out_of_scope" | "low_confidence" |
                                # "ambiguous" | "no_model"
-    p.ranking                  # ((class, probability), ...) over all classes, best first;
-                               # may include "out_of_scope"
+    p.ranking                  # ((class, probability), ...) best first, at most
+                               # NLU.ranking_size (10) classes; may include "out_of_scope"
     p.entities                 # (Entity(type, value), ...): email, order_number, tracking_number
     p.model_version
 
@@ -35,8 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nlu.cleaning import clean
-from nlu.decision import DEFAULT_MARGIN, DEFAULT_THRESHOLD, decide, rank
+from nlu.decision import DEFAULT_MARGIN, DEFAULT_THRESHOLD, decide
 from nlu.entities import Entity, extract
 
 __all__ = ["CHANNELS", "DEFAULT_MODEL_DIR", "NLU", "Parse"]
@@ -94,14 +96,18 @@ class NLU:
         threshold: float = DEFAULT_THRESHOLD,
         margin: float = DEFAULT_MARGIN,
         meta: Any | None = None,
+        ranking_size: int = 10,
     ) -> None:
         if not 0.0 <= threshold <= 1.0 or not 0.0 <= margin <= 1.0:
             raise ValueError("threshold and margin must lie in [0, 1]")
+        if ranking_size < 2:
+            raise ValueError("ranking_size must be at least 2")
         self.model = model
         self.version = version
         self.threshold = threshold
         self.margin = margin
         self.meta = meta
+        self.ranking_size = ranking_size
 
     @classmethod
     def load(
@@ -185,7 +191,13 @@ class NLU:
         rankings: list[tuple[tuple[str, float], ...]] = []
         for start in range(0, len(cleaned), _BATCH):
             proba = self.model.predict_proba(cleaned[start : start + _BATCH])
-            rankings.extend(rank(row, classes) for row in proba)
+            # classes_ is sorted, so a stable sort breaks ties by name as rank() does.
+            order = np.argsort(-proba, axis=1, kind="stable")[:, : self.ranking_size]
+            top = np.round(np.take_along_axis(proba, order, axis=1), 6).tolist()
+            rankings.extend(
+                tuple(zip([classes[j] for j in idx], ps, strict=True))
+                for idx, ps in zip(order.tolist(), top, strict=True)
+            )
         return rankings
 
     def __repr__(self) -> str:

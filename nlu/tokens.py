@@ -19,12 +19,21 @@ __all__ = ["SpacyLemmatizer", "load_spacy"]
 
 def load_spacy(lang: str = "en", lemmatize: bool = True) -> Any:
     """A blank spaCy pipeline for ``lang``, with lookup lemmas if asked (offline)."""
+    import logging
+
     import spacy
 
     nlp = spacy.blank(lang)
     if lemmatize:
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        nlp.initialize()
+        # initialize() reports its steps at INFO; they are noise in our logs.
+        logger = logging.getLogger("spacy")
+        level = logger.level
+        logger.setLevel(logging.WARNING)
+        try:
+            nlp.initialize()
+        finally:
+            logger.setLevel(level)
     return nlp
 
 
@@ -68,7 +77,7 @@ class SpacyLemmatizer(TransformerMixin, BaseEstimator):
 
     def __getstate__(self) -> dict[str, Any]:
         # The spaCy pipeline is rebuilt on first use; it must never reach a model file.
-        state = super().__getstate__()
+        state = dict(super().__getstate__())
         state.pop("_nlp_cache", None)
         return state
 

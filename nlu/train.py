@@ -31,6 +31,8 @@ Progress = Callable[[str], None]
 DEFAULT_PARAMS: dict[str, Any] = {"C": 20.0, "model": "lr"}
 DEFAULT_GRID: dict[str, Sequence[Any]] = {"C": (5.0, 20.0, 50.0)}
 MARGINS = (0.0, 0.02, 0.05, 0.1)
+# Give up this much cross-validated accuracy for a more cautious operating point.
+TOLERANCE = 0.005
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def fit(
         )
         if OUT_OF_SCOPE in classes:
             threshold, margin, accuracy = choose_operating_point(
-                proba, classes, labels, margins=MARGINS
+                proba, classes, labels, margins=MARGINS, tolerance=TOLERANCE
             )
         else:  # nothing tells us what out-of-scope looks like: keep the defaults
             threshold, margin = DEFAULT_THRESHOLD, DEFAULT_MARGIN

@@ -77,3 +77,13 @@ def test_lemmatizer_maps_word_forms_and_never_pickles_spacy() -> None:
     lem = SpacyLemmatizer()
     assert lem.transform(["I ordered two shirts"]) == ["i order two shirt"]
     assert "_nlp_cache" not in lem.__getstate__()
+
+
+def test_small_batches_take_a_fast_path_with_the_same_probabilities(
+    fitted: IntentClassifier,
+) -> None:
+    texts = ["where is my parcel?", "HELLO!!", "", "zzz qqq", "annulez ma commande"]
+    np.testing.assert_allclose(
+        fitted.predict_proba(texts), fitted.pipeline_.predict_proba(texts), atol=1e-5
+    )
+    assert "_fast_cache" not in fitted.__getstate__()

@@ -47,3 +47,12 @@ def test_operating_point_separates_confident_from_unsure() -> None:
     assert 0.6 < threshold <= 0.8
     assert margin == 0.0
     assert accuracy == 1.0
+
+
+def test_tolerance_prefers_the_more_cautious_of_nearly_equal_points() -> None:
+    proba = np.array([[0.9, 0.1]] * 99 + [[0.6, 0.4]])
+    truth = ["a"] * 100
+    exact, _, best = choose_operating_point(proba, ["a", "b"], truth)
+    cautious, _, accuracy = choose_operating_point(proba, ["a", "b"], truth, tolerance=0.02)
+    assert exact == 0.0 and best == 1.0
+    assert cautious > 0.6 and accuracy == 0.99
