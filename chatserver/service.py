@@ -293,7 +293,9 @@ class ConversationService:
             state=state,
             updated_at=now,
             customer_email=slots.verified_email or session.customer_email,
-            order=slots.verified_order or session.order,
+            order=(state.facts.order.name if state.facts.order else None)
+            or slots.verified_order
+            or session.order,
         )
         intent = parse.intent if not parse.escalate else None
         if handoffs:

@@ -61,7 +61,12 @@ def _absorb(state: DialogueState, event: Event) -> DialogueState:
                 )
             return state
         case OrdersFound(orders=orders):
-            return state.with_facts(orders=orders)
+            state = state.with_facts(orders=orders)
+            newest = sorted(orders, key=lambda o: o.processed_at, reverse=True)
+            # One order, or an email (answered from the latest order, no questions): take it.
+            if newest and (len(newest) == 1 or state.facts.channel == "email"):
+                state = state.with_facts(order=newest[0]).with_slots(verified_order=newest[0].name)
+            return state
         case Tracked(trackings=trackings):
             return state.with_facts(trackings=trackings)
         case OrderCancelled():
@@ -102,9 +107,11 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     if state.awaiting:
         if state.reprompts >= MAX_REPROMPTS:
             return escalate(state, policy, "not_understood")
-        state = replace(state, reprompts=state.reprompts + 1)
+        asked = state.awaiting
         state, actions = SCRIPTS[state.intent or FALLBACK](state, policy)
-        return state, [Reply("common/reprompt"), *actions]
+        if state.awaiting != asked:  # the script understood it after all (an item's name…)
+            return state, actions
+        return replace(state, reprompts=state.reprompts + 1), [Reply("common/reprompt"), *actions]
     if msg.intent in CONTROL_INTENTS:
         return state, [Reply("common/not_understood")]
     return SCRIPTS[FALLBACK](replace(state, intent=None), policy)

@@ -132,8 +132,6 @@ def _verified_order(
         return escalate(
             state, policy, "no_orders_found", template="identity/no_orders", email=email
         )
-    if len(live) == 1 or facts.channel == "email":
-        return live[0]
     buttons = [Button(choose_payload(order=o.name), text=o.name) for o in live[:5]]
     return ask(state, "order_choice", "identity/choose_order", *buttons, orders=live[:5])
 

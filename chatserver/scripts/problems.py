@@ -7,6 +7,7 @@ an agent with a summary; the customer is told what the policy promises.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from chatserver.dialogue.actions import Button
@@ -27,6 +28,14 @@ from integrations.models import LineItem, Order, TrackingStatus
 
 __all__ = ["damaged_item", "delivered_at", "missing_item", "pick_item"]
 
+_WORD = re.compile(r"[a-z][a-z-]+")
+_VAGUE = frozenset({"set", "size", "and", "with", "the", "pack", "pair"})
+
+
+def _title_words(title: str) -> set[str]:
+    """The words of a product's name (before its variant) that identify it."""
+    return set(_WORD.findall(title.split(",")[0].lower())) - _VAGUE
+
 
 def pick_item(state: DialogueState, order: Order, template: str) -> LineItem | Out:
     """The item the customer means: the only one, the chosen one, or a question with buttons."""
@@ -36,8 +45,9 @@ def pick_item(state: DialogueState, order: Order, template: str) -> LineItem | O
         return chosen[0]
     if len(items) == 1:
         return items[0]
-    words = state.facts.text.lower()
-    named = [li for li in items if li.title.split(",")[0].lower() in words]
+    words = set(_WORD.findall(state.facts.text.lower()))
+    words |= {w.removesuffix("s") for w in words}
+    named = [li for li in items if _title_words(li.title) & words]
     if len(named) == 1:
         return named[0]
     buttons = [Button(choose_payload(item=li.id), text=li.title) for li in items]
@@ -68,6 +78,7 @@ def _report(state: DialogueState, policy: Policy, intent: str, remedy: str) -> O
     item = pick_item(state, order, f"{intent}/which_item")
     if not isinstance(item, LineItem):
         return item
+    state = state.with_slots(item=item.id)
     when = delivered_at(state, order, item)
     if when is not None and not isinstance(when, datetime):
         return when

@@ -31,6 +31,7 @@ def return_item(state: DialogueState, policy: Policy) -> Out:
     item = pick_item(state, order, "return_item/which_item")
     if not isinstance(item, LineItem):
         return item
+    state = state.with_slots(item=item.id)
     when = delivered_at(state, order, item)
     if when is not None and not isinstance(when, datetime):
         return when
