@@ -4,11 +4,13 @@
 (the chat wording is used when there is none). Every email is wrapped by
 ``_email.j2`` (greeting and signature); button labels are blocks of ``buttons.j2``.
 A shop overrides any of them by dropping a file with the same path into its own
-folder (``Settings.templates_dir``), which is searched first. Autoescaped throughout.
+folder (``Settings.templates_dir``), which is searched first. Autoescaped throughout; what leaves the
+renderer is plain text (unescaped), since every channel shows it as text, never as HTML.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,15 +79,18 @@ class Renderer:
 
     def _button(self, button: Button) -> QuickReply:
         if button.label is not None:
-            title = self._block("buttons.j2", button.label, {})
+            title = _plain(self._block("buttons.j2", button.label, {}))
         else:
             title = button.text or button.payload
         return QuickReply(title=title, payload=button.payload)
 
+    def _escaped(self, reply: Reply, channel: str) -> str:
+        block = "email" if channel == "email" else "chat"
+        return self._block(f"{reply.template}.j2", block, {"channel": channel, **reply.context})
+
     def render(self, reply: Reply, channel: str = "chat") -> Rendered:
         """One reply for the chat, or the body of one for an email (no buttons in email)."""
-        block = "email" if channel == "email" else "chat"
-        text = self._block(f"{reply.template}.j2", block, {"channel": channel, **reply.context})
+        text = _plain(self._escaped(reply, channel))
         if channel == "email":
             return Rendered(text)
         return Rendered(text, tuple(self._button(b) for b in reply.buttons))
@@ -97,9 +102,10 @@ class Renderer:
         if not replies:
             return []
         # Bodies were escaped when rendered; the layout must not escape them twice.
-        bodies = [Markup(self.render(r, "email").text) for r in replies]
+        bodies = [Markup(self._escaped(r, "email")) for r in replies]
         name = next((r.context["name"] for r in replies if r.context.get("name")), None)
-        return [Rendered(self._block("_email.j2", "email", {"bodies": bodies, "name": name}))]
+        layout = self._block("_email.j2", "email", {"bodies": bodies, "name": name})
+        return [Rendered(_plain(layout))]
 
     def render_summary(
         self, state: DialogueState, *, reason: str, notes: Sequence[str] = (), channel: str = "chat"
@@ -117,4 +123,10 @@ class Renderer:
             "tried": list(state.tried),
             "channel": channel,
         }
-        return self._block("agent/summary.j2", "chat", context)
+        return _plain(self._block("agent/summary.j2", "chat", context))
+
+
+def _plain(escaped: str) -> str:
+    """Templates render escaped (safe to put in HTML); channels carry plain text, which
+    the widget and the Zendesk comment body show as text, never as HTML."""
+    return html.unescape(escaped)

@@ -58,3 +58,11 @@ async def test_email_case_study_is_answered_directly_from_the_latest_order(world
     assert "The Demo Shop team" in reply
     assert len(chat.last.replies) == 1
     assert not chat.last.escalated
+
+
+async def test_replies_are_plain_text_not_html_escaped(world):
+    """The widget and Zendesk show replies as text: a link's ``&`` must stay ``&``."""
+    chat = await world.chat("email", identity_email="priya@example.com")
+    reply = await chat.say("where is my order?")
+    assert "&tracknum=1Z999AA10123456784" in reply
+    assert "&amp;" not in reply and "&#39;" not in reply
