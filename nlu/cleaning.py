@@ -318,20 +318,25 @@ def _footer_start(lines: list[str]) -> int:
     follow it and something was written above it: a bare "Thanks!" is the message.
     """
     n = len(lines)
+    # Non-blank lines after each index, so the check below stays linear.
+    after = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        after[i] = after[i + 1] + bool(lines[i].strip())
+    has_body = False
     for i, raw in enumerate(lines):
         line = raw.strip()
         if not line:
             continue
-        has_body = any(prev.strip() for prev in lines[:i])
         if _DISCLAIMER.match(line) and has_body:
             return i
         if _SIGNATURE_MARK.match(line):
             return i
-        if _VALEDICTION.match(line) and has_body:
-            rest = [r.strip() for r in lines[i + 1 :] if r.strip()]
-            if len(rest) <= 8 and all(
+        if _VALEDICTION.match(line) and has_body and after[i + 1] <= 8:
+            rest = [r.strip() for r in lines[i + 1 : i + 30] if r.strip()]
+            if all(
                 len(r) <= _SHORT_LINE or _DISCLAIMER.match(r) or _SIGNATURE_MARK.match(r)
                 for r in rest[:6]
             ):
                 return i
+        has_body = True
     return n

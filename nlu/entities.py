@@ -38,8 +38,8 @@ _ORDER = re.compile(
         \s*[:\#]?\s*\#?
       | (?<![\w&\#])\#\s?
     )
-    (?P<number>\d{3,12})
-    (?![\d\w]|[.,/:-]\d|\s*(?:%|usd|eur|gbp|dollars?|euros?|pounds?|items?|pieces?|units?|pcs)\b)
+    (?P<number>[0-9]{3,12})
+    (?![0-9\w]|[.,/:-][0-9]|\s*(?:%|usd|eur|gbp|dollars?|euros?|pounds?|items?|pieces?|units?|pcs)\b)
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -51,9 +51,9 @@ _NOT_ORDER_BEFORE = re.compile(
 
 _UPS = re.compile(r"\b1Z(?:\s?[0-9A-Z]){16}\b", re.IGNORECASE)
 # UPU S10: two letters, eight digits and a check digit, two letters (country).
-_S10 = re.compile(r"\b[A-Z]{2}\s?\d{3}\s?\d{3}\s?\d{3}\s?[A-Z]{2}\b")
+_S10 = re.compile(r"\b[A-Z]{2}\s?[0-9]{3}\s?[0-9]{3}\s?[0-9]{3}\s?[A-Z]{2}\b")
 # Digit runs joined by single spaces, not glued to other digits, signs or decimals.
-_DIGITS = re.compile(r"(?<![\w+$€£#.,/-])\d+(?: \d+)*(?![\w%$€£]|[.,/-]\d)")
+_DIGITS = re.compile(r"(?<![\w+$€£#.,/-])[0-9]+(?: [0-9]+)*(?![\w%$€£]|[.,/-][0-9])")
 # FedEx 12/15/20/22, USPS 20/22/26/30/34, DHL eCommerce 14..; 16 is left to payment cards.
 _TRACKING_LENGTHS = frozenset({12, 14, 15, 18, 20, 22, 26, 30, 34})
 # DHL Express waybills are 10 digits, like a phone number: only taken after such a word.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nlu.cleaning import MAX_CHARS, clean
 
@@ -62,3 +64,15 @@ def test_a_megabyte_is_capped() -> None:
 def test_non_strings_are_refused() -> None:
     with pytest.raises(TypeError):
         clean(b"bytes")  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=2000), channel=st.sampled_from(["chat", "email"]))
+def test_any_string_cleans_to_a_capped_string_without_control_characters(
+    text: str, channel: str
+) -> None:
+    out = clean(text, channel)
+    assert len(out) <= MAX_CHARS
+    assert out == out.strip()
+    assert not any(ord(c) < 32 and c != "\n" for c in out)
+    assert "\ue000" not in out

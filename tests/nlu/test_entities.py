@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from nlu.entities import Entity, extract
+from nlu.entities import ENTITY_TYPES, Entity, extract
 
 
 @pytest.mark.parametrize(
@@ -65,3 +67,13 @@ def test_digits_in_an_email_address_are_not_numbers() -> None:
     assert extract("order1234567890123@shop.example") == [
         Entity("email", "order1234567890123@shop.example")
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
+def test_any_text_gives_well_formed_entities(text: str) -> None:
+    for entity in extract(text):
+        assert entity.type in ENTITY_TYPES
+        assert entity.value and " " not in entity.value
+        if entity.type == "order_number":
+            assert entity.value[0] == "#" and entity.value[1:].isdigit()
