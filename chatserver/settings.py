@@ -46,6 +46,9 @@ class ZendeskSettings:
     webhook_tolerance_seconds: int = 300
     bot_user_id: int | None = None  # None: the user the credentials belong to
     escalation_group_id: int | None = None
+    workers: int = 2  # webhook queue workers in this process
+    lease_seconds: float = 60.0  # a claimed ticket/reply is retaken after this (crash)
+    max_replies_per_hour: int = 5  # per ticket; beyond it the bot escalates
 
 
 @dataclass(frozen=True)

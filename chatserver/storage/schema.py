@@ -72,8 +72,15 @@ def _v1(conn: sa.Connection) -> None:
     metadata.create_all(conn, tables=[sessions, messages])
 
 
+def _v2(conn: sa.Connection) -> None:
+    from chatserver.storage.zendesk_queue import create_tables
+
+    create_tables(conn)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
     (1, "sessions and messages", _v1),
+    (2, "zendesk inbound queue, answered comments and reply outbox", _v2),
 ]
 
 

@@ -1,0 +1,339 @@
+"""Background workers of the Zendesk channel: turn queued tickets into bot turns, and
+hand what to write to the outbox sender.
+
+One unit of work is a ticket (``zendesk_tickets`` row, claimed with a lease). For it the
+worker reads the ticket and its comments from the API (the webhook was only a hint),
+picks the requester's public comments not answered yet (several sent in quick
+succession are answered together, in one turn, with one reply), runs one service turn
+for them and, in one transaction, records their outcome and queues the reply or the
+escalation in the outbox. See docs/zendesk.md for the whole flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chatserver.channels.zendesk_outbox import OutboxSender, backoff
+from chatserver.channels.zendesk_rules import (
+    AUTO_REPLY_TAG,
+    ESCALATED_TAG,
+    Candidate,
+    escalation_note,
+    stay_out,
+    unanswered,
+)
+from chatserver.service import ConversationService, InboundMessage, TurnResult
+from chatserver.storage import Session
+from chatserver.storage.zendesk_queue import OutboxItem, TicketJob, ZendeskQueue
+from integrations.errors import BadResponse, IntegrationError, NotFound, RateLimited
+from integrations.models import Ticket
+from integrations.zendesk import ZendeskClient
+
+__all__ = ["Turn", "ZendeskWorker"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one turn on a ticket decided (also what tests look at)."""
+
+    outcome: str  # replied | escalated | ignored | skipped
+    reason: str | None = None
+
+
+class ZendeskWorker:
+    """Claims tickets and outbox rows from the queue and works on them.
+
+    Args:
+        queue: the channel's tables.
+        service: the conversation service.
+        zendesk: the API client.
+        bot_user_id: the bot's Zendesk user; None: the credentials' own user (``me()``).
+        escalation_group_id: where escalated tickets go; None: the group named by
+            ``escalation_group`` (the policy's), looked up once.
+        workers: concurrent worker tasks in this process.
+        lease_seconds: how long a claim holds before another worker may take over.
+        max_replies_per_hour: public replies on one ticket before the bot escalates.
+        poll_interval: seconds between looks at the queue when nothing wakes us.
+        retry_base: first backoff delay in seconds; doubles per attempt, at most 5 min.
+        max_attempts: tries of one outbox row before it is given up (and escalated).
+    """
+
+    def __init__(
+        self,
+        queue: ZendeskQueue,
+        service: ConversationService,
+        zendesk: ZendeskClient,
+        *,
+        bot_user_id: int | None = None,
+        escalation_group_id: int | None = None,
+        escalation_group: str = "",
+        workers: int = 2,
+        lease_seconds: float = 60.0,
+        max_replies_per_hour: int = 5,
+        poll_interval: float = 1.0,
+        retry_base: float = 2.0,
+        max_attempts: int = 8,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.queue = queue
+        self.service = service
+        self.zendesk = zendesk
+        self.workers = max(1, workers)
+        self.lease_seconds = lease_seconds
+        self.max_replies_per_hour = max_replies_per_hour
+        self.poll_interval = poll_interval
+        self.retry_base = retry_base
+        self.clock = clock
+        self.sender = OutboxSender(
+            queue, zendesk, self.bot_ids, self.escalation_group_id,
+            retry_base=retry_base, max_attempts=max_attempts,
+        )  # fmt: skip
+        self._bot_user_id = bot_user_id
+        self._me_id: int | None = None
+        self._group_id = escalation_group_id
+        self._group_name = escalation_group
+        self._group_looked_up = escalation_group_id is not None
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._name = f"{secrets.token_hex(4)}"
+
+    # --- lifetime -----------------------------------------------------------------
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        for i in range(self.workers):
+            # keep references: the loop holds tasks only weakly
+            self._tasks.append(loop.create_task(self._run(f"{self._name}-{i}")))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    def wake(self) -> None:
+        """Something was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def _run(self, owner: str) -> None:
+        while True:
+            try:
+                busy = await self.run_once(owner)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a worker must outlive any one failure; the row is retried
+                log.exception("zendesk worker %s: unexpected failure", owner)
+                busy = False
+                await asyncio.sleep(self.poll_interval)
+            if not busy:
+                self._wake.clear()
+                try:
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+
+    async def run_once(self, owner: str = "") -> bool:
+        """Send one outbox row or work on one ticket; False when there was nothing due."""
+        owner = owner or f"{self._name}-x"
+        row = await self.queue.claim_outbox(owner, self.lease_seconds)
+        if row is not None:
+            await self.sender.send(row)
+            return True
+        job = await self.queue.claim_ticket(owner, self.lease_seconds)
+        if job is None:
+            return False
+        try:
+            await self.process(job)
+        except RateLimited as exc:
+            delay = exc.retry_after if exc.retry_after is not None else backoff(1, self.retry_base)
+            await self.queue.release_ticket(job, retry_in=delay, error=str(exc))
+        except NotFound as exc:  # the ticket was deleted: nothing left to do
+            log.warning("zendesk ticket %s: %s", job.ticket_id, exc)
+            await self.queue.release_ticket(job)
+        except BadResponse as exc:  # e.g. comments too large to read: a person reads them
+            if job.attempts < 2:
+                await self.queue.release_ticket(job, retry_in=self.retry_base, error=str(exc))
+            else:
+                await self._unreadable(job, exc)
+                await self.queue.release_ticket(job)
+        except IntegrationError as exc:
+            delay = backoff(job.attempts, self.retry_base)
+            log.warning("zendesk ticket %s: %s; again in %.1fs", job.ticket_id, exc, delay)
+            await self.queue.release_ticket(job, retry_in=delay, error=str(exc))
+        except Exception as exc:
+            delay = backoff(job.attempts, self.retry_base)
+            log.exception("zendesk ticket %s failed; again in %.1fs", job.ticket_id, delay)
+            await self.queue.release_ticket(job, retry_in=delay, error=repr(exc))
+        else:
+            await self.queue.release_ticket(job)
+        self.wake()  # the outbox may have a row now
+        return True
+
+    # --- who we are -----------------------------------------------------------------
+
+    async def bot_ids(self) -> frozenset[int]:
+        """The bot's user id(s): the configured one and the credentials' own."""
+        if self._me_id is None:
+            self._me_id = (await self.zendesk.me()).id
+        ids = {self._me_id}
+        if self._bot_user_id is not None:
+            ids.add(self._bot_user_id)
+        return frozenset(ids)
+
+    async def author_id(self) -> int:
+        if self._bot_user_id is not None:
+            return self._bot_user_id
+        return min(await self.bot_ids())
+
+    async def escalation_group_id(self) -> int | None:
+        if not self._group_looked_up:
+            groups = await self.zendesk.group_ids()
+            wanted = self._group_name.strip().lower()
+            self._group_id = next((i for n, i in groups.items() if n.lower() == wanted), None)
+            self._group_looked_up = True
+            if self._group_id is None:
+                log.warning("no Zendesk group named %r: escalations keep their group", wanted)
+        return self._group_id
+
+    # --- one ticket ---------------------------------------------------------------
+
+    async def process(self, job: TicketJob) -> Turn | None:
+        """One turn on the ticket, from the API's current state; None if nothing to do."""
+        ticket = await self.zendesk.get_ticket(job.ticket_id)
+        comments = await self.zendesk.list_comments(job.ticket_id)
+        handled = await self.queue.handled_comments(job.ticket_id)
+        candidates = unanswered(ticket, comments, handled)
+        if not candidates:
+            return None
+        bot_ids = await self.bot_ids()
+        session = await self.service.open_session("email", external_ref=str(ticket.id))
+        ids = [c.comment.id for c in candidates]
+        newest = ids[-1]
+
+        reason = stay_out(ticket, bot_ids, session.owner)
+        if reason is not None:
+            await self.queue.commit_turn(job, ids, "skipped", reason=reason)
+            return Turn("skipped", reason)
+
+        real = [c for c in candidates if not c.auto_reply]
+        if not real:
+            # An out-of-office or a bounce: never answered, so never a loop.
+            tag = OutboxItem("tag", "", newest, tags=(AUTO_REPLY_TAG,))
+            await self.queue.commit_turn(job, ids, "ignored", [tag], reason="auto_reply")
+            return Turn("ignored", "auto_reply")
+
+        text = "\n\n".join(c.text for c in real).strip()
+        hour_ago = self.clock() - 3600
+        if await self.queue.replies_since(ticket.id, hour_ago) >= self.max_replies_per_hour:
+            note = escalation_note(
+                reason="reply_limit", intent=None, confidence=0.0,
+                summary=f"The bot already answered {self.max_replies_per_hour} times "
+                "on this ticket within the hour.",
+                text=text,
+            )  # fmt: skip
+            item = await self._escalation(note, newest, ("bot_escalated", "reason_reply_limit"))
+            await self.queue.commit_turn(job, ids, "escalated", [item], reason="reply_limit")
+            return Turn("escalated", "reply_limit")
+
+        result = await self._turn(ticket, session, real, text)
+        if result is None:  # a turn that was interrupted by a crash: a person decides
+            note = escalation_note(
+                reason="interrupted", intent=None, confidence=0.0,
+                summary="The bot's turn on this message was interrupted (server restart); "
+                "it did not answer, to avoid answering twice.",
+                text=text,
+            )  # fmt: skip
+            item = await self._escalation(note, newest, ("bot_escalated", "reason_interrupted"))
+            await self.queue.commit_turn(job, ids, "escalated", [item], reason="interrupted")
+            return Turn("escalated", "interrupted")
+        if result.escalated:
+            reason = result.escalation_reason or "unknown"
+            note = escalation_note(
+                reason=reason, intent=result.intent, confidence=result.confidence,
+                summary=result.summary, text=text,
+                draft="\n\n".join(r.text for r in result.replies),
+            )  # fmt: skip
+            tags = tuple(dict.fromkeys((ESCALATED_TAG, *result.tags)))
+            item = await self._escalation(note, newest, tags)
+            await self.queue.commit_turn(job, ids, "escalated", [item], reason=reason)
+            return Turn("escalated", reason)
+        if not result.replies:  # e.g. a person owns the session: the bot stays silent
+            await self.queue.commit_turn(job, ids, "skipped", reason="no_reply")
+            return Turn("skipped", "no_reply")
+        body = "\n\n".join(r.text for r in result.replies)
+        tags = tuple(dict.fromkeys(("bot_answered", *result.tags)))
+        item = OutboxItem("reply", body, newest, author_id=await self.author_id(), tags=tags)
+        await self.queue.commit_turn(job, ids, "replied", [item], reason=result.intent)
+        return Turn("replied", result.intent)
+
+    async def _unreadable(self, job: TicketJob, exc: BadResponse) -> None:
+        ids = await self.queue.event_comment_ids(job)
+        if not ids:
+            return
+        log.warning("zendesk ticket %s unreadable (%s): escalating", job.ticket_id, exc)
+        note = escalation_note(
+            reason="unreadable", intent=None, confidence=0.0,
+            summary=f"The bot could not read this ticket through the API: {exc}.", text="",
+        )  # fmt: skip
+        item = await self._escalation(note, max(ids), (ESCALATED_TAG, "reason_unreadable"))
+        await self.queue.commit_turn(job, ids, "escalated", [item], reason="unreadable")
+
+    async def _escalation(self, note: str, newest: int, tags: tuple[str, ...]) -> OutboxItem:
+        group = await self.escalation_group_id()
+        return OutboxItem("escalate", note, newest, group_id=group, tags=tags)
+
+    async def _turn(
+        self, ticket: Ticket, session: Session, real: list[Candidate], text: str
+    ) -> TurnResult | None:
+        """Run the service turn, or rebuild it if it already ran before a crash.
+
+        The turn is keyed by the newest comment (``client_message_id``): if the transcript
+        already has it, the replies stored after it are the turn's replies.
+        """
+        key = f"zendesk:{ticket.id}:{real[-1].comment.id}"
+        transcript = await self.service.messages_since(session.id)
+        for i, message in enumerate(transcript):
+            if message.sender == "customer" and message.client_message_id == key:
+                return _rebuild(transcript[i:], session)
+        requester = ticket.requester
+        return await self.service.handle(
+            InboundMessage(
+                session_id=session.id,
+                text=text,
+                channel="email",
+                received_at=real[-1].comment.created_at,
+                identity_email=requester.email if requester and requester.email else None,
+                client_message_id=key,
+                metadata={"zendesk_ticket_id": ticket.id},
+            )
+        )
+
+
+def _rebuild(messages: list, session: Session) -> TurnResult | None:  # type: ignore[type-arg]
+    customer, rest = messages[0], messages[1:]
+    replies = []
+    for m in rest:
+        if m.sender == "customer":
+            break
+        if m.sender == "bot":
+            replies.append(m)
+    if session.status == "waiting" and session.escalation_reason:
+        return TurnResult(
+            customer, [], escalated=True, escalation_reason=session.escalation_reason,
+            summary=session.summary, tags=(f"reason_{session.escalation_reason}",),
+            intent=customer.intent, confidence=customer.confidence or 0.0, session=session,
+        )  # fmt: skip
+    if not replies:
+        return None
+    return TurnResult(
+        customer, replies, tags=(f"intent_{customer.intent or 'unknown'}",),
+        intent=customer.intent, confidence=customer.confidence or 0.0, session=session,
+    )  # fmt: skip
