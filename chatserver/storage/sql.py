@@ -24,6 +24,11 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# SQLite keeps a datetime's wall clock and drops its offset, so every time is converted
+# to UTC before it is written; PostgreSQL (timestamptz) would do that itself.
+_utc = _aware
+
+
 class SqlStorage:
     """Sessions and messages in one SQL database, addressed by a SQLAlchemy URL.
 
@@ -50,6 +55,9 @@ class SqlStorage:
                 options["poolclass"] = StaticPool
             else:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            # A database restart leaves dead connections in the pool: test each before use.
+            options["pool_pre_ping"] = True
         self._engine = create_async_engine(self.url, **options)
         await migrate(self._engine)
 
@@ -75,8 +83,8 @@ class SqlStorage:
             "customer_email": s.customer_email,
             "order_name": s.order,
             "tags": list(s.tags),
-            "created_at": s.created_at,
-            "updated_at": s.updated_at,
+            "created_at": _utc(s.created_at),
+            "updated_at": _utc(s.updated_at),
         }
 
     @staticmethod
@@ -178,7 +186,7 @@ class SqlStorage:
             "confidence": confidence,
             "client_message_id": client_message_id,
             "agent_name": agent_name,
-            "created_at": at,
+            "created_at": _utc(at),
         }
         async with self.engine.begin() as conn:
             result = await conn.execute(messages.insert().values(**values))

@@ -1,6 +1,7 @@
 """A conversation rig for tests: the real service, storage and clients over the sandboxes.
 
-``World`` wires ``ConversationService`` to in-memory SQLite, the Shopify and carrier
+``World`` wires ``ConversationService`` to a store (in-memory SQLite unless the test
+passes its ``database_url``), the Shopify and carrier
 simulators (through ``transport(sim)``, no sockets), the default policy and templates,
 a fixed clock, and a small deterministic classifier, so every test reads as a chat:
 
@@ -137,7 +138,12 @@ class World:
     """Everything a conversation needs, built fresh per test; ``aclose`` releases it."""
 
     def __init__(
-        self, *, now: datetime = NOW, policy: Policy | None = None, classifier: Any = None
+        self,
+        *,
+        now: datetime = NOW,
+        policy: Policy | None = None,
+        classifier: Any = None,
+        database_url: str = "sqlite+aiosqlite://",
     ) -> None:
         self.now = now
         self.policy = policy or load_policy()
@@ -158,7 +164,7 @@ class World:
                 "dhl": DhlClient(self.http, base_url="http://dhl.test", api_key="demo", **opts),
             }
         )  # fmt: skip
-        self.storage = SqlStorage("sqlite+aiosqlite://")
+        self.storage = SqlStorage(database_url)
         self.service = ConversationService(
             self.storage,
             classifier or KeywordClassifier(),

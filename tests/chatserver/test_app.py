@@ -42,11 +42,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def demo(aiohttp_server, tmp_path):
+async def demo(aiohttp_server, tmp_path, database_url):
     port = free_port()
-    settings = load_settings(
-        port=port, database_url=f"sqlite+aiosqlite:///{tmp_path}/demo.db", data_dir=tmp_path
-    )
+    settings = load_settings(port=port, database_url=database_url, data_dir=tmp_path)
     app = create_app(settings, classifier=KeywordClassifier())
     server = await aiohttp_server(app, port=port)
     return server

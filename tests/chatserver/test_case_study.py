@@ -13,8 +13,8 @@ FIRST = (
 
 
 @pytest.fixture
-async def world():
-    w = await World().start()
+async def world(database_url):
+    w = await World(database_url=database_url).start()
     yield w
     await w.aclose()
 

@@ -12,8 +12,8 @@ NOT_FOUND = "couldn't find an order with that email address and order number"
 
 
 @pytest.fixture
-async def world():
-    w = await World().start()
+async def world(database_url):
+    w = await World(database_url=database_url).start()
     yield w
     await w.aclose()
 
@@ -167,25 +167,19 @@ async def test_an_outside_api_failure_gets_a_holding_answer_and_a_person(world, 
     assert "failed" in chat.last.summary
 
 
-async def test_sessions_survive_a_restart(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/chat.db"
-    first = World()
-    first.storage.url = first.storage.url.set(database=f"{tmp_path}/chat.db")
-    await first.start()
+async def test_sessions_survive_a_restart(database_url):
+    first = await World(database_url=database_url).start()
     chat = await first.chat()
     await chat.say("where is my order")
     await chat.say("maria@example.com")
     await first.aclose()
 
-    second = World()
-    second.storage.url = second.storage.url.set(database=f"{tmp_path}/chat.db")
-    await second.start()
+    second = await World(database_url=database_url).start()
     try:
         session = await second.service.open_session("chat", chat.session_id)
         assert session.id == chat.session_id and session.state.awaiting == "identity"
         chat.world = second
         assert "USPS" in await chat.say("#1001")
-        assert url.endswith("chat.db")
     finally:
         await second.aclose()
 
