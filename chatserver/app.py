@@ -15,8 +15,13 @@ from collections.abc import AsyncIterator
 import httpx
 from aiohttp import web
 
-from chatserver.keys import HTTP, SANDBOXES, SERVICE, SETTINGS, STORAGE, ZENDESK
+from chatserver.channels.agent import setup_agent
+from chatserver.channels.socketio import setup_chat
+from chatserver.keys import HTTP, LIMITS, METRICS, SANDBOXES, SERVICE, SETTINGS, STORAGE, ZENDESK
+from chatserver.limits import ChatLimits
+from chatserver.metrics import Metrics, setup_metrics
 from chatserver.outside import build_outside_world
+from chatserver.pages import setup_pages
 from chatserver.policy import load_policy
 from chatserver.replies import Renderer
 from chatserver.runner import Runner
@@ -71,7 +76,7 @@ async def _outside_world(app: web.Application) -> AsyncIterator[None]:
 async def _core(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     policy = load_policy(settings.policy_path)
-    outside = build_outside_world(settings, app[HTTP])
+    outside = build_outside_world(settings, app[HTTP], app[METRICS].observe_outside)
     app[ZENDESK] = outside.zendesk
     storage = SqlStorage(settings.database_url)
     await storage.start()
@@ -99,6 +104,8 @@ def create_app(settings: Settings, *, classifier: Classifier | None = None) -> w
     """The whole server. ``classifier`` replaces the installed model (tests)."""
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[SETTINGS] = settings
+    app[METRICS] = Metrics()
+    app[LIMITS] = ChatLimits()
     if classifier is not None:
         app[CLASSIFIER] = classifier
     app.router.add_get("/healthz", healthz)
@@ -107,6 +114,10 @@ def create_app(settings: Settings, *, classifier: Classifier | None = None) -> w
     if settings.demo:
         _setup_sandboxes(app)
     app.cleanup_ctx.append(_core)
+    setup_metrics(app, app[METRICS])
+    setup_chat(app)  # after _core: its turns end before the store closes
+    setup_agent(app)
+    setup_pages(app)
     return app
 
 

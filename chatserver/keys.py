@@ -10,13 +10,30 @@ from aiohttp import web
 from chatserver.settings import Settings
 
 if TYPE_CHECKING:
+    import socketio
+
+    from chatserver.channels.socketio import ChatNamespace
+    from chatserver.limits import ChatLimits
     from chatserver.metrics import Metrics
+    from chatserver.security import AgentAuth
     from chatserver.service import ConversationService
     from chatserver.storage import Storage
     from integrations.sandbox.app import Sandboxes
     from integrations.zendesk import ZendeskClient
 
-__all__ = ["HTTP", "METRICS", "SANDBOXES", "SERVICE", "SETTINGS", "STORAGE", "ZENDESK"]
+__all__ = [
+    "AGENT_AUTH",
+    "CHAT",
+    "HTTP",
+    "LIMITS",
+    "METRICS",
+    "SANDBOXES",
+    "SERVICE",
+    "SETTINGS",
+    "SOCKETIO",
+    "STORAGE",
+    "ZENDESK",
+]
 
 SETTINGS = web.AppKey("settings", Settings)
 HTTP = web.AppKey("http", httpx.AsyncClient)  # the one outgoing HTTP client
@@ -25,3 +42,7 @@ SERVICE: web.AppKey[ConversationService] = web.AppKey("service")
 ZENDESK: web.AppKey[ZendeskClient] = web.AppKey("zendesk")
 SANDBOXES: web.AppKey[Sandboxes] = web.AppKey("sandboxes")  # demo mode only
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+SOCKETIO: web.AppKey[socketio.AsyncServer] = web.AppKey("socketio")
+CHAT: web.AppKey[ChatNamespace] = web.AppKey("chat")  # the customer namespace
+AGENT_AUTH: web.AppKey[AgentAuth] = web.AppKey("agent_auth")
+LIMITS: web.AppKey[ChatLimits] = web.AppKey("limits")  # tests may replace it before start-up

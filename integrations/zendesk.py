@@ -144,6 +144,40 @@ class ZendeskClient:
             update["additional_tags"] = list(additional_tags)
         return await self._update(ticket_id, update, idempotent=False)
 
+    async def create_ticket(
+        self,
+        *,
+        subject: str,
+        body: str,
+        requester_email: str,
+        requester_name: str | None = None,
+        tags: list[str] | tuple[str, ...] = (),
+        group_id: int | None = None,
+    ) -> Ticket:
+        """Open a ticket for ``requester_email`` (a new end user when unknown) with ``body``
+        as its first comment. Not retried after a 5xx or timeout: it may exist already.
+
+        Raises:
+            RecordInvalid: e.g. a malformed email.
+            IntegrationUnavailable: the ticket may or may not have been created.
+        """
+        requester: dict[str, Any] = {"email": requester_email}
+        if requester_name:
+            requester["name"] = requester_name
+        ticket: dict[str, Any] = {
+            "subject": subject,
+            "comment": {"body": body},
+            "requester": requester,
+        }
+        if tags:
+            ticket["tags"] = list(tags)
+        if group_id is not None:
+            ticket["group_id"] = group_id
+        data = await self._call(
+            "POST", "/api/v2/tickets.json", "ticket", json={"ticket": ticket}, idempotent=False
+        )
+        return _parse(_ticket, data["ticket"])
+
     async def add_note(self, ticket_id: int, body: str) -> Ticket:
         """An internal note agents see and the customer does not."""
         return await self.add_comment(ticket_id, body, public=False)
