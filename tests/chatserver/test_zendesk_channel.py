@@ -28,11 +28,13 @@ MARIA = (
 TRACKING = "9400111899223456789017"
 
 
-async def start_rig(aiohttp_server, tmp_path: Path, classifier=None, **zendesk) -> ZendeskRig:
+async def start_rig(
+    aiohttp_server, tmp_path: Path, classifier=None, database_url: str | None = None, **zendesk
+) -> ZendeskRig:
     port = free_port()
     settings = load_settings(
         port=port,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/zd.db",
+        database_url=database_url or f"sqlite+aiosqlite:///{tmp_path}/zd.db",
         data_dir=tmp_path,
         zendesk=zendesk or None,
     )
@@ -44,8 +46,8 @@ async def start_rig(aiohttp_server, tmp_path: Path, classifier=None, **zendesk) 
 
 
 @pytest.fixture
-async def rig(aiohttp_server, tmp_path):
-    rig = await start_rig(aiohttp_server, tmp_path)
+async def rig(aiohttp_server, tmp_path, database_url):
+    rig = await start_rig(aiohttp_server, tmp_path, database_url=database_url)
     yield rig
     await rig.http.aclose()
 
@@ -367,8 +369,8 @@ async def test_an_empty_comment_is_escalated(rig):
 # --- the queue itself -------------------------------------------------------------------------
 
 
-async def test_workers_in_several_processes_never_take_the_same_row(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/q.db"
+async def test_workers_in_several_processes_never_take_the_same_row(database_url):
+    url = database_url
     stores = [SqlStorage(url) for _ in range(4)]  # one engine each: separate "processes"
     for store in stores:
         await store.start()
