@@ -28,6 +28,7 @@ __all__ = [
     "CookieSigner",
     "hash_password",
     "read_cookie",
+    "same_token",
     "verify_password",
 ]
 
