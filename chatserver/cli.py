@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "chatserver.commands.serve",
     "chatserver.commands.sandbox",
     "chatserver.commands.chat",
+    "chatserver.commands.hash_password",
     "nlu.commands",
 )
 

@@ -105,3 +105,13 @@ def test_metrics_render_in_the_prometheus_text_format():
         'chatbot_outside_api_errors_total{error="IntegrationUnavailable",vendor="usps"} 1' in text
     )
     assert "# TYPE chatbot_connections gauge" in text
+
+
+def test_hash_password_command(monkeypatch, capsys):
+    import io
+
+    from chatserver.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret!\n"))
+    assert main(["hash-password", "--stdin"]) == 0
+    assert verify_password("s3cret!", capsys.readouterr().out.strip())
