@@ -28,7 +28,7 @@ from chatserver.channels.zendesk_rules import (
     unanswered,
 )
 from chatserver.service import ConversationService, InboundMessage, TurnResult
-from chatserver.storage import Session
+from chatserver.storage import Session, StoredMessage
 from chatserver.storage.zendesk_queue import OutboxItem, TicketJob, ZendeskQueue
 from integrations.errors import BadResponse, IntegrationError, NotFound, RateLimited
 from integrations.models import Ticket
@@ -214,11 +214,12 @@ class ZendeskWorker:
         if not candidates:
             return None
         bot_ids = await self.bot_ids()
-        session = await self.service.open_session("email", external_ref=str(ticket.id))
+        # Look before opening: tickets the bot stays out of get no session in the console.
+        existing = await self.service.storage.find_session("email", str(ticket.id))
         ids = [c.comment.id for c in candidates]
         newest = ids[-1]
 
-        reason = stay_out(ticket, bot_ids, session.owner)
+        reason = stay_out(ticket, bot_ids, existing.owner if existing else None)
         if reason is not None:
             await self.queue.commit_turn(job, ids, "skipped", reason=reason)
             return Turn("skipped", reason)
@@ -243,6 +244,7 @@ class ZendeskWorker:
             await self.queue.commit_turn(job, ids, "escalated", [item], reason="reply_limit")
             return Turn("escalated", "reply_limit")
 
+        session = existing or await self.service.open_session("email", external_ref=str(ticket.id))
         result = await self._turn(ticket, session, real, text)
         if result is None:  # a turn that was interrupted by a crash: a person decides
             note = escalation_note(
@@ -317,7 +319,7 @@ class ZendeskWorker:
         )
 
 
-def _rebuild(messages: list, session: Session) -> TurnResult | None:  # type: ignore[type-arg]
+def _rebuild(messages: list[StoredMessage], session: Session) -> TurnResult | None:
     customer, rest = messages[0], messages[1:]
     replies = []
     for m in rest:
