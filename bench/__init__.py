@@ -1,0 +1,6 @@
+"""Benchmarks of issue 7: chat load, idle connections, email, slow outside world, scale-out.
+
+Each module is a rerunnable command (``python -m bench.<name> --help``) that prints a table
+and can write JSON. Figures, machine and dates are in docs/benchmarks.md. Nothing here is
+imported by the server; tests only run each benchmark at a tiny size (tests/test_bench_smoke.py).
+"""

@@ -1,0 +1,215 @@
+"""Processes under test: start a server on a free loopback port, wait until it is ready,
+read its CPU time and memory from ``/proc``, stop it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+__all__ = [
+    "ServerProcess",
+    "demo_config",
+    "free_port",
+    "fresh_database",
+    "machine",
+    "start_demo_server",
+    "start_echo_server",
+    "system_busy_seconds",
+]
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    model = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "ram_gib": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def system_busy_seconds() -> float:
+    """CPU time every core of the machine spent busy since boot (all processes)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / CLK_TCK
+
+
+@dataclass
+class ServerProcess:
+    """A server started as a subprocess; ``url`` is where it listens."""
+
+    cmd: list[str]
+    url: str
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    ready: dict[str, Any] = field(default_factory=dict)
+
+    def start(self, timeout: float = 120.0) -> ServerProcess:
+        log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            self.cmd, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parent.parent
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited ({self.proc.returncode}): {self.tail()}")
+            try:
+                r = httpx.get(self.url + "/readyz", timeout=2.0)
+                if r.status_code == 200:
+                    self.ready = r.json()
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server not ready after {timeout:.0f}s: {self.tail()}")
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def rss_bytes(self) -> int:
+        fields = Path(f"/proc/{self.pid}/statm").read_text().split()
+        return int(fields[1]) * PAGE
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def demo_config(workdir: Path, port: int, **extra: Any) -> Path:
+    """A config file for a demo server whose database and data live in ``workdir``."""
+    values: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "database_url": f"sqlite+aiosqlite:///{workdir / 'chatbot.sqlite3'}",
+        "data_dir": str(workdir),
+    }
+    values.update({k: v for k, v in extra.items() if v is not None})
+    path = workdir / f"config-{port}.yml"
+    path.write_text(yaml.safe_dump(values), encoding="utf-8")
+    return path
+
+
+def start_demo_server(
+    workdir: Path,
+    *,
+    model_dir: str | None = None,
+    latency: dict[str, float] | None = None,
+    limits: bool = False,
+    port: int | None = None,
+    **config: Any,
+) -> ServerProcess:
+    """The demo server in its own process, limits lifted unless ``limits``."""
+    port = port or free_port()
+    path = demo_config(workdir, port, model_dir=model_dir, **config)
+    cmd = [sys.executable, "-m", "bench.server", "--config", str(path)]
+    if not limits:
+        cmd.append("--no-limits")
+    for api, seconds in (latency or {}).items():
+        cmd += ["--latency", f"{api}={seconds}"]
+    return ServerProcess(cmd, f"http://127.0.0.1:{port}", workdir / f"server-{port}.log").start()
+
+
+def start_echo_server(workdir: Path) -> ServerProcess:
+    port = free_port()
+    cmd = [sys.executable, "-m", "bench.echo_server", "--port", str(port)]
+    return ServerProcess(cmd, f"http://127.0.0.1:{port}", workdir / f"echo-{port}.log").start()
+
+
+@contextlib.contextmanager
+def fresh_database(url: str | None) -> Iterator[str | None]:
+    """For a ``postgresql+asyncpg://…/NAME`` URL: a new empty database NAME_<pid>, dropped
+    afterwards (each run starts empty). Other URLs pass through unchanged."""
+    if not url or not url.startswith("postgresql"):
+        yield url
+        return
+    import asyncpg
+
+    base, _, name = url.rpartition("/")
+    fresh = f"{name or 'bench'}_{os.getpid()}"
+    admin = base.replace("postgresql+asyncpg", "postgresql") + "/postgres"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'DROP DATABASE IF EXISTS "{fresh}"'))
+    asyncio.run(run(f'CREATE DATABASE "{fresh}"'))
+    try:
+        yield f"{base}/{fresh}"
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)'))
