@@ -23,8 +23,10 @@ from chatserver.metrics import Metrics, setup_metrics
 from chatserver.outside import build_outside_world
 from chatserver.pages import setup_pages
 from chatserver.policy import load_policy
+from chatserver.recovery import recover_on_startup
 from chatserver.replies import Renderer
 from chatserver.runner import Runner
+from chatserver.scaleout import session_locks
 from chatserver.service import Classifier, ConversationService
 from chatserver.settings import Settings
 from chatserver.storage import SqlStorage
@@ -86,18 +88,20 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         classifier = await asyncio.get_running_loop().run_in_executor(
             None, _load_classifier, settings
         )
-    app[SERVICE] = ConversationService(
-        storage,
-        classifier,  # type: ignore[arg-type]
-        Runner(outside.shopify, outside.tracker),
-        policy,
-        Renderer(policy, settings.templates_dir),
-        identity_secret=settings.identity_secret,
-    )
-    try:
-        yield
-    finally:
-        await storage.aclose()
+    async with session_locks(settings) as locks:  # across processes on PostgreSQL
+        app[SERVICE] = ConversationService(
+            storage,
+            classifier,  # type: ignore[arg-type]
+            Runner(outside.shopify, outside.tracker),
+            policy,
+            Renderer(policy, settings.templates_dir),
+            identity_secret=settings.identity_secret,
+            locks=locks,
+        )
+        try:
+            yield
+        finally:
+            await storage.aclose()
 
 
 def create_app(settings: Settings, *, classifier: Classifier | None = None) -> web.Application:
@@ -116,6 +120,7 @@ def create_app(settings: Settings, *, classifier: Classifier | None = None) -> w
     app.cleanup_ctx.append(_core)
     setup_metrics(app, app[METRICS])
     setup_chat(app)  # after _core: its turns end before the store closes
+    app.cleanup_ctx.append(recover_on_startup)  # after the chat: it publishes what it answers
     setup_agent(app)
     setup_pages(app)
     return app

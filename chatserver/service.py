@@ -256,6 +256,39 @@ class ConversationService:
             return TurnResult(
                 stored, [], intent=parse.intent, confidence=parse.confidence, session=session
             )
+        return await self._answer(session, stored, message, parse, now)
+
+    async def answer_pending(self, session_id: str) -> TurnResult | None:
+        """Answer the session's newest message if it is a customer's that no turn answered.
+
+        That happens when the process running the turn died: the customer's message was
+        stored, the answer was not (``Storage.finish_turn`` stores all of it or nothing).
+        Holds the session's lock, so a turn still running elsewhere finishes first and is
+        not answered twice. A signed chat identity is not stored, so it is not reused.
+        """
+        async with self.locks.hold(session_id):
+            session = await self.storage.get_session(session_id)
+            if session is None or session.owner != "bot":
+                return None
+            last = (await self.storage.last_messages([session_id])).get(session_id)
+            if last is None or last.sender != "customer":
+                return None
+            now = self.clock()
+            message = InboundMessage(
+                session_id, last.text, session.channel, received_at=now,
+                client_message_id=last.client_message_id,
+            )  # fmt: skip
+            parse = self._classify(last.text, session.channel)
+            return await self._answer(session, last, message, parse, now)
+
+    async def _answer(
+        self,
+        session: Session,
+        stored: StoredMessage,
+        message: InboundMessage,
+        parse: _Parse,
+        now: datetime,
+    ) -> TurnResult:
         if session.status == "closed":
             session = replace(session, status="bot", state=DialogueState())
 
@@ -280,12 +313,6 @@ class ConversationService:
         handoffs = [a for a in actions if isinstance(a, HandOff)]
         extra_tags = [t for a in actions if isinstance(a, Tag) for t in a.tags]
         rendered = self.renderer.render_turn(replies, session.channel)
-        out = [
-            await self.storage.add_message(
-                session.id, "bot", r.text, at=now, quick_replies=r.quick_replies
-            )
-            for r in rendered
-        ]
 
         slots = state.slots
         session = replace(
@@ -313,7 +340,10 @@ class ConversationService:
             tags = ("bot_answered", f"intent_{parse.intent or 'unknown'}")
         tags = tuple(dict.fromkeys((*tags, *extra_tags)))
         session = replace(session, tags=tuple(dict.fromkeys((*session.tags, *tags))))
-        await self.storage.save_session(session)
+        # The replies and the state they leave are stored together, or not at all.
+        out = await self.storage.finish_turn(
+            session, [(r.text, r.quick_replies) for r in rendered], at=now
+        )
         return TurnResult(
             customer_message=stored,
             replies=out,

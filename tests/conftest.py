@@ -119,3 +119,16 @@ def database_url(request: pytest.FixtureRequest, backend: str, tmp_path) -> str:
 @pytest.fixture
 def settings(tmp_path, database_url) -> Settings:
     return load_settings(data_dir=tmp_path, database_url=database_url)
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> str:
+    """A fresh, empty PostgreSQL database, for tests of what only PostgreSQL does."""
+    reset_postgres(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis the suite runs against (``scripts/test-services.sh`` starts it)."""
+    return os.environ.get("CHATBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -27,6 +27,7 @@ from aiohttp import web
 
 from chatserver.keys import CHAT, LIMITS, METRICS, SERVICE, SETTINGS, SOCKETIO, ZENDESK
 from chatserver.limits import ChatLimits
+from chatserver.scaleout import close_socketio_manager, socketio_manager
 from chatserver.service import ConversationService, InboundMessage, SessionNotFound, TurnResult
 from chatserver.storage import Session, StoredMessage
 from integrations.errors import IntegrationError
@@ -395,6 +396,7 @@ def setup_chat(app: web.Application) -> socketio.AsyncServer:
         async_mode="aiohttp",
         cors_allowed_origins="*" if "*" in origins else origins,
         max_http_buffer_size=MAX_PACKET_BYTES,
+        client_manager=socketio_manager(settings),  # Redis fan-out across processes, if set
     )
     sio.attach(app, socketio_path="socket.io")
     chat = ChatNamespace(app)
@@ -406,6 +408,7 @@ def setup_chat(app: web.Application) -> socketio.AsyncServer:
         yield
         await chat.aclose()
         await sio.shutdown()
+        await close_socketio_manager(sio)
 
     app.cleanup_ctx.append(lifetime)
     return sio

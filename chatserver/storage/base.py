@@ -43,6 +43,11 @@ class Storage(Protocol):
         agent_name: str | None = None,
     ) -> StoredMessage: ...
 
+    async def finish_turn(
+        self, session: Session, replies: Sequence[tuple[str, Sequence[QuickReply]]], *, at: datetime
+    ) -> list[StoredMessage]:
+        """Store a turn's bot replies and save ``session``, atomically."""
+
     async def messages_since(
         self, session_id: str, after_id: int | None = None
     ) -> list[StoredMessage]:

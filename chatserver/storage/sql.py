@@ -204,6 +204,36 @@ class SqlStorage:
             agent_name=agent_name,
         )
 
+    async def finish_turn(
+        self, session: Session, replies: Sequence[tuple[str, Sequence[QuickReply]]], *, at: datetime
+    ) -> list[StoredMessage]:
+        """Store a turn's bot replies and the session they leave, in one transaction.
+
+        Either the whole answer is stored or none of it: a process that dies mid-turn
+        leaves the customer's message unanswered, for ``chatserver.recovery`` to answer.
+        """
+        stored = []
+        async with self.engine.begin() as conn:
+            for text, quick_replies in replies:
+                result = await conn.execute(
+                    messages.insert().values(
+                        session_id=session.id, sender="bot", text=text, created_at=_utc(at),
+                        quick_replies=[asdict(q) for q in quick_replies] or None,
+                    )
+                )  # fmt: skip
+                stored.append(
+                    StoredMessage(
+                        id=result.inserted_primary_key[0], session_id=session.id, ts=_aware(at),
+                        sender="bot", text=text, quick_replies=tuple(quick_replies),
+                    )
+                )  # fmt: skip
+            await conn.execute(
+                sessions.update()
+                .where(sessions.c.id == session.id)
+                .values(**self._session_values(session))
+            )
+        return stored
+
     async def messages_since(
         self, session_id: str, after_id: int | None = None
     ) -> list[StoredMessage]:
