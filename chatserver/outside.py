@@ -66,6 +66,9 @@ def build_outside_world(
         email=zd.email,
         api_token=zd.api_token or None,
         oauth_token=zd.oauth_token or None,
+        # a ticket's comments page repeats each comment three times (body, html, plain):
+        # a long email thread legitimately runs past the default cap
+        max_body_bytes=32 * 1024 * 1024,
         **opts,
     )
     carriers = build_carriers(http, settings, **opts)

@@ -43,6 +43,7 @@ __all__ = ["Delivery", "Invocation", "ZendeskSimulator"]  # the records, re-expo
 
 AGENT_ID = 361000001
 SUPPORT_GROUP_ID = 98001
+CARE_GROUP_ID = 98003  # the demo policy's escalation group
 TIER2_GROUP_ID = 98002
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 MAX_COMMENTS = 5000
@@ -152,7 +153,11 @@ class ZendeskSimulator:
         self.users: dict[int, _User] = {
             AGENT_ID: _User(AGENT_ID, "Support Bot", agent_email, "agent", now)
         }
-        self.groups = {SUPPORT_GROUP_ID: "Support", TIER2_GROUP_ID: "Tier 2"}
+        self.groups = {
+            SUPPORT_GROUP_ID: "Support",
+            TIER2_GROUP_ID: "Tier 2",
+            CARE_GROUP_ID: "Customer care",
+        }
         self.tickets: dict[int, _Ticket] = {}
         self._demo_names = {
             c.email: f"{c.first_name} {c.last_name}" for c in build_demo_shop(now).customers
@@ -486,10 +491,7 @@ class ZendeskSimulator:
             ticket_id=ticket.id,
             comment_id=latest.id,
             event=event,
-            requester_email=self.users[ticket.requester_id].email or "",
-            subject=ticket.subject,
             status=ticket.status,
-            latest_comment=latest.body,
         )
         self.webhooks.send(
             Invocation(str(next(self._ids)), ticket.id, event, json.dumps(payload).encode())

@@ -191,7 +191,11 @@ async def test_users_me_lookup_and_search(http, base_url):
     assert james is not None and james.name == "James Wilson"
     assert await client.get_user(james.id) == james
     assert await client.find_user_by_email("nobody@example.org") is None
-    assert await client.group_ids() == {"Support": 98001, "Tier 2": TIER2_GROUP_ID}
+    assert await client.group_ids() == {
+        "Support": 98001,
+        "Tier 2": TIER2_GROUP_ID,
+        "Customer care": 98003,
+    }
 
 
 async def test_oauth_bearer_token_is_accepted(http, base_url):
@@ -279,7 +283,7 @@ async def test_rate_limit_headers_and_retry_after_are_honoured(http, base_url, s
     )
     assert answer.headers["X-Rate-Limit"] == "700"
     assert int(answer.headers["X-Rate-Limit-Remaining"]) < 700
-    assert [g["name"] for g in answer.json()["groups"]] == ["Support", "Tier 2"]
+    assert [g["name"] for g in answer.json()["groups"]] == ["Support", "Tier 2", "Customer care"]
 
 
 async def test_over_the_plan_limit_the_wait_surfaces_as_rate_limited(http, base_url, sim):
@@ -421,8 +425,7 @@ async def test_a_new_ticket_delivers_a_signed_webhook(http, base_url, sim, recei
     comment = sim.tickets[ticket_id].comments[0]
     assert event == {
         "ticket_id": ticket_id, "comment_id": comment.id, "event": "ticket_created",
-        "requester_email": "maria@example.com", "subject": "Where is my order?",
-        "status": "new", "latest_comment": "Where is order #1001?",
+        "status": "new",
     }  # fmt: skip
     assert parse_event(body).ticket_id == ticket_id
 
@@ -469,7 +472,6 @@ async def test_the_bots_comment_triggers_nothing_but_the_customers_does(
     await sim.webhooks.drain()
     _created, added = receiver.verified_events()
     assert added["event"] == "comment_added"
-    assert added["latest_comment"] == "It didn't arrive."
     assert added["comment_id"] == (await client.list_comments(ticket_id))[-1].id
 
 
