@@ -26,6 +26,7 @@ from integrations.carriers._common import (
     expect_dict,
     expect_list,
     parse_time,
+    read_token,
     tracking_url,
 )
 from integrations.carriers.detect import normalize
@@ -111,11 +112,7 @@ class FedexClient:
                 "client_secret": self._client_secret,
             },
         )
-        body = expect_dict(self._api.json(response), VENDOR, "token response")
-        try:
-            return str(body["access_token"]), float(body.get("expires_in", 3600))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BadResponse("token response without access_token", vendor=VENDOR) from exc
+        return read_token(self._api, response)
 
     async def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {await self.token.get()}"}

@@ -30,6 +30,7 @@ from integrations.carriers._common import (
     dig,
     expect_dict,
     expect_list,
+    read_token,
     tracking_url,
 )
 from integrations.carriers.detect import normalize
@@ -157,11 +158,7 @@ class UpsClient:
             auth=self._basic,
             data={"grant_type": "client_credentials"},
         )
-        body = expect_dict(self._api.json(response), VENDOR, "token response")
-        try:
-            return str(body["access_token"]), float(body.get("expires_in", 3600))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BadResponse("token response without access_token", vendor=VENDOR) from exc
+        return read_token(self._api, response)
 
     async def _basic(self) -> dict[str, str]:
         return {"Authorization": self._basic_header}
