@@ -163,7 +163,7 @@ class AgentNamespace(socketio.AsyncNamespace):
             return _failed(f"{session.agent} is already in this conversation")
         joined = session.owner != "human"
         session = await self.service.take_over(session.id, me)
-        self.chat.awaiting_email.discard(session.id)
+        self.chat.tickets.forget(session.id)
         if joined:
             line = f"{me} from our team joined the chat."
             await self.chat.set_owner(session.id, "human", me, line)
@@ -211,7 +211,7 @@ class AgentNamespace(socketio.AsyncNamespace):
             return _failed("unknown conversation")
         was_human = session.owner == "human"
         session = await self.service.close(session.id)
-        self.chat.awaiting_email.discard(session.id)
+        self.chat.tickets.forget(session.id)
         line = "This conversation was closed. Write again any time if you need anything."
         if was_human:
             await self.chat.set_owner(session.id, "bot", None, line)

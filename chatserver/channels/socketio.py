@@ -7,16 +7,14 @@ the conversation. Turns of one session run one at a time, in order, in a worker 
 busy session; the socket handlers never wait for a turn, so a slow carrier only delays
 its own customer.
 
-When a chat is handed to a person and no agent is online, or the shop is closed, the
-chat becomes a Zendesk ticket with the transcript (the bot asks for an email address
-first when it has none), and the customer is told a reply will come by email.
+A hand-off nobody can take in the chat (no agent online, or the shop closed) becomes a
+Zendesk ticket: see ``chatserver.channels.handoff``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections import deque
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -25,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 import socketio
 from aiohttp import web
 
-from chatserver.keys import CHAT, LIMITS, METRICS, SERVICE, SETTINGS, SOCKETIO, ZENDESK
+from chatserver.channels.handoff import TicketFallback
+from chatserver.keys import CHAT, LIMITS, METRICS, SERVICE, SETTINGS, SOCKETIO
 from chatserver.limits import ChatLimits
 from chatserver.scaleout import close_socketio_manager, socketio_manager
 from chatserver.service import ConversationService, InboundMessage, SessionNotFound, TurnResult
-from chatserver.storage import Session, StoredMessage
-from integrations.errors import IntegrationError
+from chatserver.storage import StoredMessage
 
 if TYPE_CHECKING:
     from chatserver.channels.agent import AgentNamespace
@@ -51,20 +49,6 @@ MAX_SESSION_ID = 100
 MAX_CLIENT_ID = 100
 MAX_PAGE_URL = 2000
 MAX_PACKET_BYTES = 64 * 1024  # Engine.IO refuses bigger packets before we see them
-EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-TRANSCRIPT_LABEL = {"customer": "Customer", "bot": "Bot", "agent": "Agent", "system": "System"}
-
-ASK_EMAIL = (
-    "Nobody from our team can join the chat right now. What email address should they "
-    "reply to? They will write to you there."
-)
-TICKET_DONE = (
-    "Thank you. I've passed the whole conversation to our team (ticket #{ticket}); "
-    "they will reply by email to {email}."
-)
-TICKET_FAILED = (
-    "Sorry, I couldn't pass this on just now. Please write to {support} and our team will help you."
-)
 
 
 def iso(moment: datetime) -> str:
@@ -108,7 +92,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         self.agents: AgentNamespace | None = None  # set by setup_agent
         self.sessions: dict[str, str] = {}  # sid -> the session id it was confirmed for
         self.addresses: dict[str, str] = {}  # sid -> client address
-        self.awaiting_email: set[str] = set()  # sessions whose ticket waits for an email
+        self.tickets = TicketFallback(self)
         self._queues: dict[str, deque[InboundMessage]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
 
@@ -253,10 +237,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         room = message.session_id
         await self.emit("bot_typing", {"typing": True}, room=room)
         try:
-            email = EMAIL.search(message.text) if room in self.awaiting_email else None
-            if email:
-                await self._ticket_from_email(message, email.group(0))
-            else:
+            if not await self.tickets.take_email(message):
                 await self._publish(await self.service.handle(message))
         except SessionNotFound:
             await self.emit(
@@ -289,7 +270,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         if result.escalated:
             self.metrics.escalations.inc(reason=result.escalation_reason or "unknown")
             if not self._person_can_join():
-                await self._ticket_or_ask(session)
+                await self.tickets.ticket_or_ask(session)
         if self.agents is not None:
             await self.agents.publish_conversation(session)
 
@@ -320,60 +301,9 @@ class ChatNamespace(socketio.AsyncNamespace):
         await self.emit("session_status", {"owner": owner, "agent_name": agent}, room=session_id)
         await self.say(await self.add(session_id, "system", line))
 
-    # --- hand-offs nobody can take in the chat ------------------------------------
-
     def _person_can_join(self) -> bool:
         online = self.agents is not None and self.agents.online()
         return online and self.service.policy.is_open(self.service.clock())
-
-    async def _ticket_or_ask(self, session: Session) -> None:
-        if session.customer_email:
-            await self._create_ticket(session.id, session.customer_email)
-        else:
-            self.awaiting_email.add(session.id)
-            await self.say(await self.add(session.id, "bot", ASK_EMAIL))
-
-    async def _ticket_from_email(self, message: InboundMessage, email: str) -> None:
-        stored = await self.service.storage.add_message(
-            message.session_id,
-            "customer",
-            message.text,
-            at=self.service.clock(),
-            client_message_id=message.client_message_id,
-        )
-        await self.echo(stored)
-        await self._create_ticket(message.session_id, email)
-
-    async def _create_ticket(self, session_id: str, email: str) -> None:
-        self.awaiting_email.discard(session_id)
-        session = await self.service.get_session(session_id)
-        messages = await self.service.messages_since(session_id)
-        transcript = "\n".join(
-            f"[{iso(m.ts)}] {TRANSCRIPT_LABEL[m.sender]}: {m.text}"
-            for m in messages
-            if m.sender in TRANSCRIPT_LABEL
-        )
-        summary = session.summary if session is not None else ""
-        reason = (session.escalation_reason if session is not None else None) or "hand-off"
-        settings = self.app[SETTINGS]
-        try:
-            ticket = await self.app[ZENDESK].create_ticket(
-                subject=f"Chat hand-off: {reason}",
-                body=f"{summary}\n\nChat transcript:\n{transcript}".strip(),
-                requester_email=email,
-                tags=("chat_handoff", f"reason_{reason}"),
-                group_id=settings.zendesk.escalation_group_id,
-            )
-        except IntegrationError as exc:
-            log.warning("could not open a Zendesk ticket for session %s: %s", session_id, exc)
-            support = self.service.policy.support_email
-            await self.say(await self.add(session_id, "bot", TICKET_FAILED.format(support=support)))
-            return
-        self.metrics.tickets.inc()
-        await self.add(session_id, "note", f"Zendesk ticket #{ticket.id} opened for {email}.")
-        await self.say(
-            await self.add(session_id, "bot", TICKET_DONE.format(ticket=ticket.id, email=email))
-        )
 
     async def aclose(self) -> None:
         """Cancel the running turns (server shutdown)."""

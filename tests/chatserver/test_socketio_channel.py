@@ -270,3 +270,16 @@ async def test_case_study_with_the_installed_model(aiohttp_server, tmp_path):
         assert_tracking_answer(text_of(await maria.turn("#1001")))
     finally:
         await maria.aclose()
+
+
+async def test_a_known_customer_gets_a_ticket_without_being_asked(server, customers):
+    maria = customers()
+    await maria.open()
+    await maria.turn(CASE_STUDY)
+    await maria.turn("maria@example.com #1001")
+    said = text_of(await maria.turn("/human_agent"))
+    assert "ticket #" in said and "maria@example.com" in said
+    zendesk = server.app[SANDBOXES].zendesk
+    ticket = max(zendesk.tickets.values(), key=lambda t: t.id)
+    assert zendesk.users[ticket.requester_id].email == "maria@example.com"
+    assert TRACKING in ticket.comments[0].body  # the transcript went with it
