@@ -17,6 +17,7 @@ from aiohttp import web
 
 from chatserver.channels.agent import setup_agent
 from chatserver.channels.socketio import setup_chat
+from chatserver.channels.zendesk import setup_zendesk_channel
 from chatserver.keys import HTTP, LIMITS, METRICS, SANDBOXES, SERVICE, SETTINGS, STORAGE, ZENDESK
 from chatserver.limits import ChatLimits
 from chatserver.metrics import Metrics, setup_metrics
@@ -118,6 +119,7 @@ def create_app(settings: Settings, *, classifier: Classifier | None = None) -> w
     if settings.demo:
         _setup_sandboxes(app)
     app.cleanup_ctx.append(_core)
+    setup_zendesk_channel(app)  # after _core: its workers need the service and the store
     setup_metrics(app, app[METRICS])
     setup_chat(app)  # after _core: its turns end before the store closes
     app.cleanup_ctx.append(recover_on_startup)  # after the chat: it publishes what it answers
