@@ -123,16 +123,18 @@ def evaluate(nlu: NLU, examples: Sequence[Example]) -> Evaluation:
         labels=labels,
         per_label=per_label,
         confusion=tuple(tuple(int(v) for v in row) for row in confusion),
-        curve=tuple(_curve(parses, truth, nlu.margin)),
+        curve=tuple(_curve(parses, truth, nlu.threshold, nlu.margin)),
         errors={k: tuple(v) for k, v in sorted(errors.items())},
     )
 
 
-def _curve(parses: list[Parse], truth: np.ndarray, margin: float) -> list[dict[str, float]]:
+def _curve(
+    parses: list[Parse], truth: np.ndarray, operating: float, margin: float
+) -> list[dict[str, float]]:
     oos = truth == OUT_OF_SCOPE
-    forced = np.asarray([p.reason in _INPUT_REASONS for p in parses])
+    forced = np.asarray([p.reason in _INPUT_REASONS for p in parses], dtype=bool)
     points = []
-    for threshold in CURVE_THRESHOLDS:
+    for threshold in sorted({*CURVE_THRESHOLDS, round(operating, 4)}):
         decisions = [decide(p.ranking, threshold, margin) for p in parses]
         escalate = forced | np.asarray([d.escalate for d in decisions])
         outcome = np.where(escalate, OUT_OF_SCOPE, [d.intent for d in decisions])
@@ -176,7 +178,7 @@ def format_text(ev: Evaluation) -> str:
         )
     lines += ["", "threshold  accuracy  escalated  answered-acc  oos-recall"]
     for point in ev.curve:
-        mark = "  <- operating point" if abs(point["threshold"] - ev.threshold) < 0.025 else ""
+        mark = "  <- operating point" if abs(point["threshold"] - ev.threshold) < 1e-4 else ""
         lines.append(
             f"{point['threshold']:>9.2f}  {point['accuracy']:>8.1%}  {point['escalation_rate']:>9.1%}"
             f"  {point['answered_accuracy']:>12.1%}  {point['oos_recall']:>10.1%}{mark}"

@@ -69,7 +69,7 @@ def fit(
     Raises:
         DataError: fewer than two classes, or too few examples to cross-validate.
     """
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import ParameterGrid, StratifiedKFold, cross_val_predict
 
     started = time.perf_counter()
     texts = [clean(e.text, e.channel) for e in examples]
@@ -81,34 +81,37 @@ def fit(
     k = int(min(folds, counts.min()))
     progress(f"{len(texts)} examples, {len(classes)} classes; smallest class {counts.min()}")
     cv_metrics: dict[str, float] = {}
+    threshold, margin = DEFAULT_THRESHOLD, DEFAULT_MARGIN
     if k >= 2:
         splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=0)
-        if grid:
-            progress(f"tuning {dict(grid)} by {k}-fold cross-validation")
-            search = GridSearchCV(
-                IntentClassifier(**base), {n: list(v) for n, v in grid.items()}, cv=splitter
+        candidates = [{**base, **c} for c in ParameterGrid(dict(grid or {}))]
+        # One set of out-of-fold probabilities per candidate serves both the choice
+        # of hyper-parameters and of the operating point: no second CV pass.
+        best: tuple[float, float, dict[str, Any], float, float] | None = None
+        for candidate in candidates:
+            progress(f"{k}-fold cross-validation of {_short(candidate, base, grid)}")
+            proba = cross_val_predict(
+                IntentClassifier(**candidate), texts, labels, cv=splitter, method="predict_proba"
             )
-            search.fit(texts, labels)
-            base.update(search.best_params_)
-            cv_metrics["cv_accuracy"] = float(search.best_score_)
-            progress(f"best {search.best_params_}: cv accuracy {search.best_score_:.3f}")
-        progress("choosing threshold and margin on cross-validated probabilities")
-        proba = cross_val_predict(
-            IntentClassifier(**base), texts, labels, cv=splitter, method="predict_proba"
+            raw_accuracy = float(np.mean(classes[proba.argmax(axis=1)] == labels))
+            if OUT_OF_SCOPE in classes:
+                t, m, accuracy = choose_operating_point(
+                    proba, classes, labels, margins=MARGINS, tolerance=TOLERANCE
+                )
+            else:  # nothing tells us what out-of-scope looks like: keep the defaults
+                t, m, accuracy = threshold, margin, raw_accuracy
+            progress(
+                f"  accuracy {raw_accuracy:.3f}; at threshold {t:.2f}/margin {m:.2f}: {accuracy:.3f}"
+            )
+            if best is None or accuracy > best[0] + 1e-9:
+                best = (accuracy, raw_accuracy, candidate, t, m)
+        assert best is not None
+        accuracy, raw_accuracy, base, threshold, margin = best
+        cv_metrics = {"cv_accuracy": raw_accuracy, "cv_operating_accuracy": accuracy}
+        progress(
+            f"chose {_short(base, base, grid)}, threshold {threshold:.2f}, margin {margin:.2f}"
         )
-        if OUT_OF_SCOPE in classes:
-            threshold, margin, accuracy = choose_operating_point(
-                proba, classes, labels, margins=MARGINS, tolerance=TOLERANCE
-            )
-        else:  # nothing tells us what out-of-scope looks like: keep the defaults
-            threshold, margin = DEFAULT_THRESHOLD, DEFAULT_MARGIN
-            _, _, accuracy = choose_operating_point(
-                proba, classes, labels, thresholds=(threshold,), margins=(margin,)
-            )
-        cv_metrics["cv_operating_accuracy"] = accuracy
-        progress(f"threshold {threshold:.2f}, margin {margin:.2f}: cv accuracy {accuracy:.3f}")
     else:
-        threshold, margin = DEFAULT_THRESHOLD, DEFAULT_MARGIN
         progress("too few examples per class to cross-validate: default operating point")
     progress("fitting the final model on all training data")
     model = IntentClassifier(**base).fit(texts, labels)
@@ -156,6 +159,11 @@ def save_trained(
         },
     )
     return registry.save(trained.model, meta, model_dir, make_current=make_current)
+
+
+def _short(candidate: dict[str, Any], base: dict[str, Any], grid: Any) -> str:
+    keys = list(grid or base)
+    return ", ".join(f"{key}={candidate[key]}" for key in keys if key in candidate)
 
 
 def _jsonable(value: Any) -> Any:
