@@ -135,7 +135,7 @@ def confusion_svg(ev: Evaluation, cell: int = 26) -> str:
     """The confusion matrix as a heat map, row-normalised colours, counts in cells."""
     n = len(ev.labels)
     pad = 140
-    size = pad + n * cell + 10
+    size = pad + n * cell + 70  # room for the last rotated label
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}">']
     for i, label in enumerate(ev.labels):
         name = _esc(label)
