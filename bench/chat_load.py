@@ -27,6 +27,7 @@ from typing import Any
 
 from bench.loadgen import CASE_STUDY, Group, LoadResult, Turn, run_load
 from bench.procs import (
+    UNTHROTTLED,
     ServerProcess,
     fresh_database,
     machine,
@@ -145,6 +146,10 @@ def _echo_script(script: Sequence[Turn]) -> tuple[Turn, ...]:
     return tuple(Turn(t.text, t.kind) for t in script)  # the echo cannot pass the checks
 
 
+def _bucket(value: str) -> str | None:
+    return None if value == "standard" else value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[10, 100, 1000])
@@ -161,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         help="e.g. postgresql+asyncpg://postgres@127.0.0.1/bench "
         "(a fresh database per run; default SQLite in the work dir)",
     )
+    parser.add_argument("--sqlite-wal", action="store_true", help="SQLite in WAL mode")
+    parser.add_argument("--shopify-bucket", default=UNTHROTTLED, metavar="SIZE/RATE",
+                        help="Shopify sandbox cost bucket; 'standard' keeps the plan's 1000/50")  # fmt: skip
     parser.add_argument("--model-dir", help="intent model directory (default: the installed one)")
     parser.add_argument("--workdir", type=Path, help="database and logs (default: a temp dir)")
     parser.add_argument(
@@ -181,7 +189,13 @@ def main(argv: list[str] | None = None) -> int:
         ratios = []
         with (
             fresh_database(args.database_url) as database_url,
-            start_demo_server(workdir, model_dir=args.model_dir, database_url=database_url) as chat,
+            start_demo_server(
+                workdir,
+                model_dir=args.model_dir,
+                shopify_bucket=_bucket(args.shopify_bucket),
+                database_url=database_url,
+                sqlite_wal=args.sqlite_wal,
+            ) as chat,
         ):
             model = chat.ready.get("model_version")
             print(

@@ -166,6 +166,8 @@ async def _play(
             out.append((group.name, turn.kind, time.monotonic(), time.monotonic(), "closed"))
             return
         out.append((group.name, turn.kind, start, end, outcome))
+        if outcome == "timeout":
+            return  # a late answer would end the next turn early: this customer gives up
         if outcome == "wrong" and len(wrong) < 5:
             wrong.append((turn.text, customer.texts))
         done += 1

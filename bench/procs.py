@@ -23,6 +23,7 @@ import httpx
 import yaml
 
 __all__ = [
+    "UNTHROTTLED",
     "ServerProcess",
     "demo_config",
     "free_port",
@@ -67,6 +68,7 @@ def machine() -> dict[str, Any]:
         "ram_gib": round(mem_kb / 1024 / 1024, 1),
         "python": platform.python_version(),
         "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+        "commit": _commit(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
@@ -76,6 +78,29 @@ def system_busy_seconds() -> float:
     fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
     return (sum(fields[:8]) - idle) / CLK_TCK
+
+
+def _commit() -> str:
+    """The code measured: HEAD, with ``+dirty`` when the tree has uncommitted changes."""
+    root = Path(__file__).parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 @dataclass
@@ -161,6 +186,9 @@ def demo_config(workdir: Path, port: int, **extra: Any) -> Path:
     return path
 
 
+UNTHROTTLED = "1e9/1e9"  # a Shopify bucket no benchmark empties
+
+
 def start_demo_server(
     workdir: Path,
     *,
@@ -168,14 +196,29 @@ def start_demo_server(
     latency: dict[str, float] | None = None,
     limits: bool = False,
     port: int | None = None,
+    sqlite_wal: bool = False,
+    shopify_bucket: str | None = None,
     **config: Any,
 ) -> ServerProcess:
-    """The demo server in its own process, limits lifted unless ``limits``."""
+    """The demo server in its own process, limits lifted unless ``limits``.
+
+    ``shopify_bucket`` (``"SIZE/RATE"``) replaces the Shopify sandbox's Standard-plan bucket.
+
+    ``sqlite_wal`` creates the default SQLite database in WAL mode first (the mode is stored
+    in the file, so the server keeps it), to compare with the rollback journal.
+    """
     port = port or free_port()
+    if sqlite_wal and not config.get("database_url"):
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(workdir / "chatbot.sqlite3")) as db:
+            db.execute("PRAGMA journal_mode=WAL")
     path = demo_config(workdir, port, model_dir=model_dir, **config)
     cmd = [sys.executable, "-m", "bench.server", "--config", str(path)]
     if not limits:
         cmd.append("--no-limits")
+    if shopify_bucket:
+        cmd += ["--shopify-bucket", shopify_bucket]
     for api, seconds in (latency or {}).items():
         cmd += ["--latency", f"{api}={seconds}"]
     return ServerProcess(cmd, f"http://127.0.0.1:{port}", workdir / f"server-{port}.log").start()

@@ -21,13 +21,17 @@ from typing import Any
 
 from bench.chat_load import measure
 from bench.loadgen import CASE_STUDY, Group
-from bench.procs import fresh_database, machine, start_demo_server
+from bench.procs import UNTHROTTLED, fresh_database, machine, start_demo_server
 from bench.stats import print_table, write_json
 
 __all__ = ["main"]
 
 COLUMNS = ("processes", "clients", "kind", "turns", "turns_per_s", "p50_ms", "p95_ms", "p99_ms",
            "max_ms", "server_cpu_%", "client_cpu_%", "other_cpu_%", "outcomes")  # fmt: skip
+
+
+def _bucket(value: str) -> str | None:
+    return None if value == "standard" else value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--procs", type=int, default=1, help="client processes")
     parser.add_argument("--database-url", default="postgresql+asyncpg://postgres@127.0.0.1/bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--shopify-bucket", default=UNTHROTTLED, metavar="SIZE/RATE",
+                        help="Shopify sandbox cost bucket; 'standard' keeps the plan's 1000/50")  # fmt: skip
     parser.add_argument("--model-dir")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
@@ -58,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                     start_demo_server(
                         Path(tmp),
                         model_dir=args.model_dir,
+                        shopify_bucket=_bucket(args.shopify_bucket),
                         database_url=database_url,
                         redis_url=args.redis_url or None,
                     )

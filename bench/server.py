@@ -6,6 +6,9 @@
   reaches. ``app[LIMITS]`` is the hook the application offers for this.
 - ``--latency API=SECONDS`` (repeatable): in demo mode, the sandbox of API answers that
   much later (``Faults.latency``), e.g. ``--latency usps=2.0``.
+- ``--shopify-bucket SIZE/RATE``: the Shopify sandbox's query-cost bucket. By default it
+  has the Standard plan's 1000 points restored at 50/s, which caps the whole demo shop at a
+  few order lookups a second: a load test of the server lifts it.
 
 Everything else is exactly ``chatbot serve --config FILE --port P``:
 
@@ -53,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=None)
     parser.add_argument("--no-limits", action="store_true", help="limits no benchmark reaches")
     parser.add_argument("--latency", action="append", default=[], metavar="API=SECONDS")
+    parser.add_argument("--shopify-bucket", metavar="SIZE/RATE", help="e.g. 1e9/1e9")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -73,10 +77,14 @@ def main(argv: list[str] | None = None) -> int:
             messages_per_minute_per_ip=UNLIMITED,
             connections_per_ip=UNLIMITED,
         )
+    if (latency or args.shopify_bucket) and not settings.demo:
+        print("--latency and --shopify-bucket need demo mode (sandboxes here)", file=sys.stderr)
+        return 2
+    if args.shopify_bucket:
+        size, _, rate = args.shopify_bucket.partition("/")
+        app[SANDBOXES].shopify.bucket_size = float(size)
+        app[SANDBOXES].shopify.restore_rate = float(rate or size)
     if latency:
-        if not settings.demo:
-            print("--latency needs demo mode (the sandboxes in this server)", file=sys.stderr)
-            return 2
         boxes = app[SANDBOXES].by_name()
         unknown = sorted(set(latency) - set(boxes))
         if unknown:

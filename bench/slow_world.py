@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.chat_load import measure
 from bench.loadgen import CASE_STUDY, SMALL_TALK, Group, Turn
-from bench.procs import machine, start_demo_server
+from bench.procs import UNTHROTTLED, machine, start_demo_server
 from bench.server import parse_latency
 from bench.stats import print_table, write_json
 
@@ -32,6 +32,10 @@ COLUMNS = ("run", "kind", "turns", "turns_per_s", "p50_ms", "p95_ms", "p99_ms", 
 
 # The trackers' small talk is reported apart from the small-talk customers'.
 TRACKER = tuple(Turn(t.text, "tracker " + t.kind, t.expect) for t in CASE_STUDY)
+
+
+def _bucket(value: str) -> str | None:
+    return None if value == "standard" else value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--turns", type=int, default=0, help="instead of --seconds")
     parser.add_argument("--procs", type=int, default=1)
+    parser.add_argument("--shopify-bucket", default=UNTHROTTLED, metavar="SIZE/RATE",
+                        help="Shopify sandbox cost bucket; 'standard' keeps the plan's 1000/50")  # fmt: skip
     parser.add_argument("--model-dir")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
@@ -55,7 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with (
         tempfile.TemporaryDirectory(prefix="bench-slow-") as tmp,
-        start_demo_server(Path(tmp), model_dir=args.model_dir, latency=latency) as server,
+        start_demo_server(
+            Path(tmp),
+            model_dir=args.model_dir,
+            shopify_bucket=_bucket(args.shopify_bucket),
+            latency=latency,
+        ) as server,
     ):
         runs = {
             "small talk alone": [Group("small", args.small, SMALL_TALK)],

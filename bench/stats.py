@@ -25,13 +25,14 @@ def percentile(values: Sequence[float], q: float) -> float:
 def summarise(
     turns: Iterable[TurnRecord], start: float, end: float, key: int = 1
 ) -> dict[str, dict[str, Any]]:
-    """Per value of column ``key`` (1: kind, 0: group) plus ``all``: turns that started
-    and ended inside [start, end], their rate and latency percentiles in milliseconds."""
+    """Per value of column ``key`` (1: kind, 0: group) plus ``all``: the turns that ended
+    inside [start, end] (whenever they started), their rate and latency percentiles in
+    milliseconds. ``all`` is always there, empty when nothing ended in the window."""
     window = end - start
     rows: dict[str, list[float]] = {}
-    outcomes: dict[str, dict[str, int]] = {}
+    outcomes: dict[str, dict[str, int]] = {"all": {}}
     for t in turns:
-        if t[2] < start or t[3] > end:
+        if not start <= t[3] <= end:
             continue
         for name in (t[key], "all"):
             outcomes.setdefault(name, {}).setdefault(t[4], 0)
