@@ -132,3 +132,22 @@ def pg_url(postgres_url: str) -> str:
 def redis_url() -> str:
     """The Redis the suite runs against (``scripts/test-services.sh`` starts it)."""
     return os.environ.get("CHATBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory):
+    """The installed intent model, or one trained once per test session (about 10 s)."""
+    from chatserver.settings import PROJECT_ROOT
+    from nlu.engine import DEFAULT_MODEL_DIR, NLU
+
+    try:
+        NLU.load(DEFAULT_MODEL_DIR)
+        return DEFAULT_MODEL_DIR
+    except Exception:  # nothing installed (or unusable): train on the project's data
+        from nlu.dataset import load_examples
+        from nlu.train import fit, save_trained
+
+        directory = tmp_path_factory.mktemp("models")
+        trained = fit(load_examples(PROJECT_ROOT / "nlu" / "data" / "train"), folds=1)
+        save_trained(trained, directory)
+        return directory
