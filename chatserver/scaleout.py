@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import socketio
 import sqlalchemy as sa
@@ -27,11 +28,40 @@ log = logging.getLogger(__name__)
 SHARED_STORES = ("postgresql",)  # backends several processes can share safely
 
 
+class _RedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """``AsyncRedisManager`` that closes the clients it replaces when Redis comes back.
+
+    The library reconnects by building a new client and dropping the old one unclosed;
+    here the old one is closed in the background (and awaited on shutdown).
+    """
+
+    _closing: set[asyncio.Task[None]]
+
+    def _redis_connect(self) -> None:
+        old = (getattr(self, "pubsub", None), getattr(self, "redis", None))
+        super()._redis_connect()
+        if not hasattr(self, "_closing"):
+            self._closing = set()
+        for client in old:
+            if client is not None:
+                task = asyncio.ensure_future(_quietly_close(client))
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+
+
+async def _quietly_close(client: Any) -> None:
+    try:
+        await client.aclose()
+    except Exception as exc:  # a dead connection may fail to close; it is gone either way
+        log.debug("closing a replaced Redis client: %s", exc)
+
+
 def socketio_manager(settings: Settings) -> socketio.AsyncManager | None:
     """A Redis client manager when ``redis_url`` is set; None keeps rooms in this process."""
     if not settings.redis_url:
         return None
-    return socketio.AsyncRedisManager(settings.redis_url, channel="chatbot-socketio")
+    manager: socketio.AsyncManager = _RedisManager(settings.redis_url, channel="chatbot-socketio")
+    return manager
 
 
 async def close_socketio_manager(sio: socketio.AsyncServer) -> None:
@@ -44,9 +74,10 @@ async def close_socketio_manager(sio: socketio.AsyncServer) -> None:
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
     if getattr(manager, "connected", False):
-        await manager.pubsub.aclose()
-        await manager.redis.aclose()
+        await _quietly_close(manager.pubsub)
+        await _quietly_close(manager.redis)
         manager.connected = False
+    await asyncio.gather(*getattr(manager, "_closing", ()), return_exceptions=True)
 
 
 @asynccontextmanager
