@@ -55,7 +55,7 @@ async def test_email_case_study_is_answered_directly_from_the_latest_order(world
     assert reply.startswith("Hi there,")
     assert "USPS" in reply and "9400111899223456789017" in reply
     assert "Friday, November 27" in reply
-    assert "The Demo Shop team" in reply
+    assert "The Maison Demo team" in reply
     assert len(chat.last.replies) == 1
     assert not chat.last.escalated
 

@@ -78,7 +78,7 @@ async def test_script_outcome_by_email(world, who, messages, words, reason):
         reply = await chat.say(text)
     for word in words:
         assert word in reply
-    assert reply.startswith("Hi there,") and "The Demo Shop team" in reply
+    assert reply.startswith("Hi there,") and "The Maison Demo team" in reply
     assert chat.last.escalated == (reason is not None)
     assert chat.last.escalation_reason == reason
     if reason:
