@@ -9,8 +9,9 @@ STAMP  := $(VENV)/.installed
 run: setup model
 	$(BIN)/chatbot serve
 
-test: setup
+test: setup model
 	bash scripts/test-setup.sh
+	bash scripts/test-services.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
