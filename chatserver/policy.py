@@ -235,6 +235,8 @@ def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> Policy:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise PolicyError("", f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise PolicyError("", f"{path} is not UTF-8 text: {exc.reason}") from exc
     except yaml.YAMLError as exc:
         raise PolicyError("", f"{path} is not valid YAML: {exc}") from exc
     return parse_policy(raw)

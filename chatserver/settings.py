@@ -121,7 +121,10 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}")
-    return cls(**values)
+    try:
+        return cls(**values)
+    except TypeError as exc:  # a required key is missing
+        raise ConfigError(f"{where}: {exc}") from exc
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
@@ -136,6 +139,8 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
             raise ConfigError(f"cannot read config {path}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config {path} is not UTF-8 text: {exc.reason}") from exc
         except yaml.YAMLError as exc:
             raise ConfigError(f"config {path} is not valid YAML: {exc}") from exc
         if loaded is None:
@@ -154,7 +159,11 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
                 raise ConfigError("agents: expected a list of {username, password_hash}")
             values[key] = tuple(_build(AgentUser, a, "agents[]") for a in value)
         elif key == "allowed_origins":
-            values[key] = (value,) if isinstance(value, str) else tuple(value)
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError("allowed_origins: expected an origin or a list of origins")
+            values[key] = tuple(value)
         elif key in _PATHS and value is not None:
             values[key] = Path(value)
         else:
