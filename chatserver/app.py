@@ -19,6 +19,7 @@ from chatserver.channels.agent import setup_agent
 from chatserver.channels.socketio import setup_chat
 from chatserver.channels.zendesk import setup_zendesk_channel
 from chatserver.keys import HTTP, LIMITS, METRICS, SANDBOXES, SERVICE, SETTINGS, STORAGE, ZENDESK
+from chatserver.learning import Collector
 from chatserver.limits import ChatLimits
 from chatserver.metrics import Metrics, setup_metrics
 from chatserver.outside import build_outside_world
@@ -31,6 +32,7 @@ from chatserver.scaleout import session_locks
 from chatserver.service import Classifier, ConversationService
 from chatserver.settings import Settings
 from chatserver.storage import SqlStorage
+from chatserver.storage.predictions import PredictionStore
 
 __all__ = ["CLASSIFIER", "create_app"]
 
@@ -98,6 +100,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
             Renderer(policy, settings.templates_dir),
             identity_secret=settings.identity_secret,
             locks=locks,
+            collector=Collector(PredictionStore(storage.engine)),
         )
         try:
             yield

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chatserver.dialogue.actions import HandOff, Reply, Tag
 from chatserver.dialogue.events import UserMessage
@@ -26,6 +26,9 @@ from chatserver.replies import Renderer
 from chatserver.runner import Runner, run_turn
 from chatserver.storage import Session, Storage, StoredMessage
 from chatserver.storage.locks import LocalLocks, SessionLocks
+
+if TYPE_CHECKING:
+    from chatserver.learning import Collector
 
 __all__ = [
     "Classifier",
@@ -122,6 +125,9 @@ class _Parse:
     ranking: tuple[tuple[str, float], ...]
     entities: tuple[tuple[str, str], ...]
     payload: dict[str, Any]
+    reason: str | None = None
+    model_version: str = "unknown"
+    classified: bool = True  # False for a button's payload
 
 
 def _utc_now() -> datetime:
@@ -140,6 +146,7 @@ class ConversationService:
         identity_secret: the shop secret that signs ``customData.identity``.
         clock: returns the current time (aware); tests pass a fixed one.
         locks: serialises the turns of one session.
+        collector: keeps every prediction and its outcome (``chatserver.learning``).
     """
 
     def __init__(
@@ -153,6 +160,7 @@ class ConversationService:
         identity_secret: str = "",
         clock: Callable[[], datetime] = _utc_now,
         locks: SessionLocks | None = None,
+        collector: Collector | None = None,
     ) -> None:
         self.storage = storage
         self.classifier = classifier
@@ -162,6 +170,7 @@ class ConversationService:
         self.identity_secret = identity_secret
         self.clock = clock
         self.locks: SessionLocks = locks or LocalLocks()
+        self.collector = collector
 
     # --- sessions -------------------------------------------------------------
 
@@ -217,7 +226,10 @@ class ConversationService:
             except ValueError:
                 payload = {}
             if isinstance(payload, dict):
-                return _Parse(match["intent"], 1.0, False, ((match["intent"], 1.0),), (), payload)
+                return _Parse(
+                    match["intent"], 1.0, False, ((match["intent"], 1.0),), (), payload,
+                    classified=False,
+                )  # fmt: skip
         parse = self.classifier.parse(text, channel=channel)
         return _Parse(
             intent=parse.intent,
@@ -226,6 +238,12 @@ class ConversationService:
             ranking=tuple((str(i), float(c)) for i, c in parse.ranking),
             entities=tuple((e.type, e.value) for e in parse.entities),
             payload={},
+            reason=getattr(parse, "reason", None),
+            model_version=str(
+                getattr(parse, "model_version", None)
+                or getattr(self.classifier, "version", None)
+                or "unknown"
+            ),
         )
 
     async def handle(self, message: InboundMessage) -> TurnResult:
@@ -253,6 +271,7 @@ class ConversationService:
         if session.owner == "human":
             session = replace(session, updated_at=now)
             await self.storage.save_session(session)
+            await self._collect(stored, session.channel, parse, "human")
             return TurnResult(
                 stored, [], intent=parse.intent, confidence=parse.confidence, session=session
             )
@@ -344,6 +363,9 @@ class ConversationService:
         out = await self.storage.finish_turn(
             session, [(r.text, r.quick_replies) for r in rendered], at=now
         )
+        outcome = "escalated" if handoffs else "answered"
+        reason = handoffs[-1].reason if handoffs else None
+        await self._collect(stored, session.channel, parse, outcome, reason)
         return TurnResult(
             customer_message=stored,
             replies=out,
@@ -355,6 +377,23 @@ class ConversationService:
             confidence=parse.confidence,
             session=session,
         )
+
+    async def _collect(
+        self,
+        stored: StoredMessage,
+        channel: str,
+        parse: _Parse,
+        outcome: str,
+        escalation_reason: str | None = None,
+    ) -> None:
+        if self.collector is None or not parse.classified:
+            return
+        await self.collector.turn(
+            stored, channel=channel, intent=parse.intent, confidence=parse.confidence,
+            ranking=parse.ranking, escalate=parse.escalate, reason=parse.reason,
+            model_version=parse.model_version, outcome=outcome,
+            escalation_reason=escalation_reason,
+        )  # fmt: skip
 
     # --- agents -----------------------------------------------------------------
 
@@ -402,6 +441,8 @@ class ConversationService:
             session = await self._require(session_id)
             session = replace(session, owner="bot", status="closed", updated_at=self.clock())
             await self.storage.save_session(session)
+            if self.collector is not None:
+                await self.collector.closed(session_id)
             return session
 
     async def list_conversations(
@@ -430,6 +471,16 @@ class ConversationService:
             last_message=last.text if last else "",
         )
 
-    async def label(self, message_id: int, intent: str) -> StoredMessage | None:
-        """An agent confirms or corrects the intent of a customer message."""
-        return await self.storage.label_message(message_id, intent)
+    async def label(
+        self, message_id: int, intent: str, agent: str | None = None
+    ) -> StoredMessage | None:
+        """An agent confirms or corrects the intent of a customer message.
+
+        With a collector the label also lands on the message's prediction, pending review.
+        """
+        stored = await self.storage.label_message(message_id, intent)
+        if stored is not None and self.collector is not None and stored.sender == "customer":
+            session = await self.storage.get_session(stored.session_id)
+            channel = session.channel if session else "chat"
+            await self.collector.label(stored, intent, channel=channel, by=agent, at=self.clock())
+        return stored

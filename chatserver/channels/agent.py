@@ -225,7 +225,7 @@ class AgentNamespace(socketio.AsyncNamespace):
         message_id, intent = data.get("message_id"), data.get("intent")
         if not isinstance(message_id, int) or not isinstance(intent, str) or not intent.strip():
             return _failed("expected {message_id, intent}")
-        stored = await self.service.label(message_id, intent.strip())
+        stored = await self.service.label(message_id, intent.strip(), self.who[sid])
         if stored is None:
             return _failed("unknown message")
         return {"ok": True, "message": agent_message_json(stored)}

@@ -78,9 +78,16 @@ def _v2(conn: sa.Connection) -> None:
     create_tables(conn)
 
 
+def _v3(conn: sa.Connection) -> None:
+    from chatserver.storage.predictions import create_tables
+
+    create_tables(conn)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
     (1, "sessions and messages", _v1),
     (2, "zendesk inbound queue, answered comments and reply outbox", _v2),
+    (3, "prediction log: classified messages, outcomes, agents' labels", _v3),
 ]
 
 

@@ -1,9 +1,9 @@
 """A conversation rig for tests: the real service, storage and clients over the sandboxes.
 
-``World`` wires ``ConversationService`` to a store (in-memory SQLite unless the test
-passes its ``database_url``), the Shopify and carrier
-simulators (through ``transport(sim)``, no sockets), the default policy and templates,
-a fixed clock, and a small deterministic classifier, so every test reads as a chat:
+``World`` is ``chatserver.offline.OfflineWorld`` (the service wired to a store, in-memory
+SQLite unless the test passes its ``database_url``, the Shopify and carrier simulators
+through ``transport(sim)``, no sockets, the default policy and templates, a fixed clock)
+with a small deterministic classifier, so every test reads as a chat:
 
     chat = await world.chat()
     assert "USPS" in await chat.say("where is my order")
@@ -14,31 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import httpx
-
-from chatserver.outside import CarrierTracker
-from chatserver.policy import Policy, load_policy
-from chatserver.replies import Renderer
-from chatserver.runner import Runner
-from chatserver.service import ConversationService, InboundMessage, TurnResult
-from chatserver.storage import SqlStorage, StoredMessage
-from integrations.carriers import CarrierRegistry
-from integrations.carriers.dhl import DhlClient
-from integrations.carriers.fedex import FedexClient
-from integrations.carriers.ups import UpsClient
-from integrations.carriers.usps import UspsClient
-from integrations.http import RetryPolicy
-from integrations.sandbox.app import Sandboxes, build_sandboxes
-from integrations.sandbox.base import transport
+from chatserver.offline import NOW, OfflineWorld
+from chatserver.policy import Policy
+from chatserver.service import InboundMessage, TurnResult
+from chatserver.storage import StoredMessage
 from nlu.entities import extract
 
 __all__ = ["NOW", "Chat", "KeywordClassifier", "World"]
-
-# A Wednesday, 10:00 in New York: inside business hours.
-NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -93,10 +78,6 @@ class KeywordClassifier:
         return FakeParse(text, None, 0.2, True, (("out_of_scope", 0.2),), entities)
 
 
-async def _no_sleep(_: float) -> None:
-    return None
-
-
 @dataclass
 class Chat:
     world: World
@@ -134,7 +115,7 @@ class Chat:
         return [(q.title, q.payload) for r in replies for q in r.quick_replies]
 
 
-class World:
+class World(OfflineWorld):
     """Everything a conversation needs, built fresh per test; ``aclose`` releases it."""
 
     def __init__(
@@ -145,44 +126,13 @@ class World:
         classifier: Any = None,
         database_url: str = "sqlite+aiosqlite://",
     ) -> None:
-        self.now = now
-        self.policy = policy or load_policy()
-        self.sandboxes: Sandboxes = build_sandboxes(now=now)
-        sims = self.sandboxes.by_name()
-        self.http = httpx.AsyncClient(
-            mounts={f"http://{name}.test": transport(sim) for name, sim in sims.items()}
-        )
-        opts: dict[str, Any] = {"sleep": _no_sleep, "retry": RetryPolicy(attempts=2)}
-        from integrations.shopify import ShopifyClient
-
-        shop = ShopifyClient(self.http, base_url="http://shopify.test", access_token="demo", **opts)
-        carriers = CarrierRegistry(
-            {
-                "usps": UspsClient(self.http, base_url="http://usps.test", client_id="demo", client_secret="demo", **opts),
-                "fedex": FedexClient(self.http, base_url="http://fedex.test", client_id="demo", client_secret="demo", **opts),
-                "ups": UpsClient(self.http, base_url="http://ups.test", client_id="demo", client_secret="demo", **opts),
-                "dhl": DhlClient(self.http, base_url="http://dhl.test", api_key="demo", **opts),
-            }
-        )  # fmt: skip
-        self.storage = SqlStorage(database_url)
-        self.service = ConversationService(
-            self.storage,
-            classifier or KeywordClassifier(),
-            Runner(shop, CarrierTracker(carriers), timeout=5.0),
-            self.policy,
-            Renderer(self.policy),
-            identity_secret="shop-secret",
-            clock=lambda: self.now,
+        super().__init__(
+            classifier or KeywordClassifier(), now=now, policy=policy, database_url=database_url
         )
 
     async def start(self) -> World:
-        await self.storage.start()
+        await super().start()
         return self
-
-    async def aclose(self) -> None:
-        await self.storage.aclose()
-        await self.http.aclose()
-        await self.sandboxes.aclose()
 
     async def chat(self, channel: str = "chat", **identity: Any) -> Chat:
         session = await self.service.open_session(channel)
