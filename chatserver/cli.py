@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "chatserver.commands.sandbox",
     "chatserver.commands.chat",
     "chatserver.commands.hash_password",
+    "chatserver.commands.data",
     "nlu.commands",
 )
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 
 import pytest
 
 from chatserver.storage.predictions import PredictionStore
+from chatserver.training_data import merge
+from nlu.dataset import load_yaml_dir
 from tests.chatserver.harness import KeywordClassifier, World
 
 
@@ -118,3 +122,133 @@ async def test_an_agent_reply_means_not_resolved_without_a_human(world):
     await world.service.hand_back(chat.session_id)
     await world.service.close(chat.session_id)
     assert (await log_of(world).get(chat.results[0].customer_message.id)).resolved is False
+
+
+# --- export and import ------------------------------------------------------------------
+
+
+async def labelled_world(tmp_path) -> str:
+    """A file store with four labelled messages, two of them accepted in review."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/chat.db"
+    world = await World(classifier=VersionedClassifier(), database_url=url).start()
+    try:
+        chat = await world.chat()
+        labels = [
+            ("my parcel from order #1001 is late", "track_order", "accepted"),
+            ("it came broken, I'm ann@example.com", "damaged_item", "accepted"),
+            ("where is my order", "track_order", "accepted"),  # already in train
+            ("can you call me on (555) 123-4567", "human_agent", "pending"),
+        ]
+        for text, intent, state in labels:
+            await chat.send(text)
+            message_id = chat.last.customer_message.id
+            await world.service.label(message_id, intent, "alex")
+            if state != "pending":
+                await log_of(world).review([message_id], state)
+        rejected = await world.chat()
+        await rejected.send("hello")
+        await world.service.label(rejected.last.customer_message.id, "complaint", "alex")
+        await log_of(world).review([rejected.last.customer_message.id], "rejected")
+    finally:
+        await world.aclose()
+    return url
+
+
+def data_dirs(tmp_path):
+    train, heldout = tmp_path / "train", tmp_path / "heldout"
+    train.mkdir()
+    heldout.mkdir()
+    (train / "track_order.yml").write_text(
+        "# comment kept\nintent: track_order\nexamples:\n  - where is my order\n"
+    )
+    (heldout / "damaged_item.yml").write_text(
+        "intent: damaged_item\nexamples:\n  - 'It came broken, I''m <EMAIL>'\n"
+    )
+    return train, heldout
+
+
+async def cli(*argv: str) -> int:
+    from chatserver.cli import main
+
+    return await asyncio.to_thread(main, list(argv))
+
+
+async def test_export_writes_reviewed_masked_examples_per_intent(tmp_path, capsys):
+    url = await labelled_world(tmp_path)
+    out = tmp_path / "export"
+    assert await cli("data", "export", "--database-url", url, "--out", str(out)) == 0
+    examples = load_yaml_dir(out)
+    assert sorted((e.intent, e.text) for e in examples) == [
+        ("damaged_item", "it came broken, I'm <email>"),
+        ("track_order", "my parcel from order <order_number> is late"),
+        ("track_order", "where is my order"),
+    ]
+    everything = tmp_path / "all.jsonl"
+    code = await cli(
+        "data", "export", "--database-url", url, "--status", "all", "--out", str(everything)
+    )
+    assert code == 0
+    lines = [json.loads(line) for line in everything.read_text().splitlines()]
+    assert {
+        "text": "can you call me on <phone>",
+        "intent": "human_agent",
+        "channel": "chat",
+    } in lines
+    assert len(lines) == 4  # the rejected label is never exported
+    assert "555" not in everything.read_text() and "ann@" not in everything.read_text()
+
+
+async def test_export_import_round_trip_skips_what_train_or_heldout_hold(tmp_path, capsys):
+    url = await labelled_world(tmp_path)
+    train, heldout = data_dirs(tmp_path)
+    out = tmp_path / "export"
+    assert await cli("data", "export", "--database-url", url, "--out", str(out)) == 0
+    capsys.readouterr()
+    args = ("data", "import", str(out), "--into", str(train), "--heldout", str(heldout))
+    assert await cli(*args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report == {
+        "added": 1,
+        "skipped": 2,
+        "skipped_in_train": 1,
+        "skipped_in_heldout": 1,
+        "skipped_repeated": 0,
+        "added_by_intent": {"track_order": 1},
+    }
+    text = (train / "track_order.yml").read_text()
+    assert text.startswith("# comment kept\n")
+    assert [e.text for e in load_yaml_dir(train)] == [
+        "where is my order",
+        "my parcel from order <order_number> is late",
+    ]
+    assert not (train / "damaged_item.yml").exists()  # held out: never trained on
+    assert len(load_yaml_dir(heldout)) == 1  # nothing is added to the held-out set
+    assert await cli(*args) == 0
+    assert json.loads(capsys.readouterr().out)["added"] == 0  # importing twice adds nothing
+
+
+def test_merge_creates_new_intent_files_and_keeps_emails(tmp_path):
+    train, heldout = data_dirs(tmp_path)
+    source = tmp_path / "new.jsonl"
+    rows = [
+        {"text": "Hello,\n\nplease cancel order <order_number>.\n\nAnn", "intent": "cancel_order"},
+        {"text": "WHERE  is my order", "intent": "track_order"},  # same once normalised
+        {"text": "cancel it please", "intent": "cancel_order"},
+        {"text": "Cancel it   please", "intent": "cancel_order"},
+    ]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = merge(source, train, heldout)
+    assert (sum(report.added.values()), report.in_train, report.repeated) == (2, 1, 1)
+    cancel = [e for e in load_yaml_dir(train) if e.intent == "cancel_order"]
+    assert [(e.text, e.channel) for e in cancel] == [
+        ("Hello,\n\nplease cancel order <order_number>.\n\nAnn", "email"),
+        ("cancel it please", "chat"),
+    ]
+
+
+def test_intent_names_must_name_files(tmp_path):
+    train, heldout = data_dirs(tmp_path)
+    source = tmp_path / "bad.jsonl"
+    source.write_text(json.dumps({"text": "x", "intent": "../evil"}) + "\n")
+    with pytest.raises(ValueError):
+        merge(source, train, heldout)
