@@ -150,7 +150,7 @@ def classify_command(args: argparse.Namespace) -> int:
 
     try:
         nlu = _load_nlu(args)
-    except (NLUError, OSError) as exc:
+    except (NLUError, OSError, ValueError) as exc:  # ValueError: threshold outside [0, 1]
         return _fail(str(exc))
     out = sys.stdout
     if args.texts:

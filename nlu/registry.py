@@ -151,7 +151,7 @@ def set_current(model_dir: Path, version: str) -> None:
     model_dir = Path(model_dir)
     if not (model_dir / version / META_FILE).is_file():
         raise ModelNotFound(f"no model version {version!r} in {model_dir}")
-    tmp = model_dir / f".{CURRENT_FILE}.tmp"
+    tmp = model_dir / f".{CURRENT_FILE}.{os.getpid()}.tmp"  # two trainers never share it
     tmp.write_text(version + "\n", encoding="utf-8")
     os.replace(tmp, model_dir / CURRENT_FILE)
 

@@ -175,3 +175,14 @@ def test_clinc150_benchmark_runs_on_a_tiny_file(tmp_path: Path, capsys) -> None:
 def test_copy_of_model_dir_is_usable(model_dir: Path, tmp_path: Path) -> None:
     shutil.copytree(model_dir, tmp_path / "copy")
     assert registry.resolve(tmp_path / "copy").name == registry.current_version(model_dir)
+
+
+def test_classify_with_a_threshold_outside_zero_one_is_a_clear_error(
+    model_dir: Path, capsys
+) -> None:
+    status, out, err = run(
+        ["classify", "--model", str(model_dir), "--threshold", "2", "hi"], capsys
+    )
+    assert status == 2
+    assert out == ""
+    assert "threshold" in err
