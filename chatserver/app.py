@@ -18,6 +18,7 @@ from aiohttp import web
 from chatserver.channels.agent import setup_agent
 from chatserver.channels.socketio import setup_chat
 from chatserver.channels.zendesk import setup_zendesk_channel
+from chatserver.dashboard import setup_dashboard
 from chatserver.keys import HTTP, LIMITS, METRICS, SANDBOXES, SERVICE, SETTINGS, STORAGE, ZENDESK
 from chatserver.learning import Collector
 from chatserver.limits import ChatLimits
@@ -128,6 +129,7 @@ def create_app(settings: Settings, *, classifier: Classifier | None = None) -> w
     app.cleanup_ctx.append(recover_on_startup)  # after the chat: it publishes what it answers
     setup_agent(app)
     setup_pages(app)
+    setup_dashboard(app)
     return app
 
 

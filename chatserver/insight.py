@@ -1,0 +1,189 @@
+"""The figures of the agents' dashboard, computed from the store.
+
+Over a window of days ending at ``now`` (UTC days):
+
+- customer messages per day and channel;
+- conversations (sessions with a customer message in the window), and how many were
+  resolved without a person (no hand-off, no agent message, not owned by a person):
+  the automation rate; the escalation rate and the hand-offs' reasons;
+- the predicted intents and a confidence histogram (from the prediction log);
+- outside-API failures: hand-offs with reason ``integration_failure`` (stored) and the
+  ``chatbot_outside_api_errors_total`` counts of this process (since it started);
+- the newest unlabelled low-confidence or escalated messages, for agents to label.
+
+Grouping is done here rather than in SQL so SQLite and PostgreSQL give the same days.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from chatserver.storage.predictions import Prediction, predictions
+from chatserver.storage.schema import messages, sessions
+
+__all__ = ["BINS", "INTEGRATION_FAILURE", "Stats", "compute_stats"]
+
+BINS = 10  # confidence histogram: [0, .1), [.1, .2) ... [.9, 1]
+INTEGRATION_FAILURE = "integration_failure"
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The dashboard's figures; ``to_json`` is ``GET /agent/api/stats``."""
+
+    days: tuple[str, ...]  # YYYY-MM-DD, oldest first
+    messages_per_day: dict[str, tuple[int, ...]]  # channel -> count per day
+    conversations: int
+    automated: int
+    escalated: int
+    escalation_reasons: dict[str, int]
+    intents: dict[str, int]
+    confidence_histogram: tuple[int, ...]
+    integration_failures: int
+    outside_errors: dict[str, int]  # "vendor: error" -> count, this process
+    to_label: tuple[Prediction, ...] = field(default=())
+
+    @property
+    def automation_rate(self) -> float:
+        return self.automated / self.conversations if self.conversations else 0.0
+
+    @property
+    def escalation_rate(self) -> float:
+        return self.escalated / self.conversations if self.conversations else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "days": list(self.days),
+            "messages_per_day": {k: list(v) for k, v in self.messages_per_day.items()},
+            "conversations": self.conversations,
+            "automated": self.automated,
+            "automation_rate": round(self.automation_rate, 4),
+            "escalated": self.escalated,
+            "escalation_rate": round(self.escalation_rate, 4),
+            "escalation_reasons": self.escalation_reasons,
+            "intents": self.intents,
+            "confidence_histogram": list(self.confidence_histogram),
+            "integration_failures": self.integration_failures,
+            "outside_errors": self.outside_errors,
+            "to_label": [
+                {
+                    "message_id": p.message_id,
+                    "session_id": p.session_id,
+                    "channel": p.channel,
+                    "text": p.text,
+                    "intent": p.intent,
+                    "confidence": round(p.confidence, 4),
+                    "reason": p.reason or p.escalation_reason,
+                    "at": p.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+                for p in self.to_label
+            ],
+        }
+
+
+def _sorted(counter: Counter[str]) -> dict[str, int]:
+    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+async def compute_stats(
+    engine: AsyncEngine,
+    *,
+    now: datetime,
+    days: int = 14,
+    low_confidence: float = 0.6,
+    newest: int = 20,
+    outside_errors: dict[str, int] | None = None,
+) -> Stats:
+    """The dashboard's figures over the ``days`` UTC days up to and including ``now``'s."""
+    now = _utc(now)
+    first = (now - timedelta(days=days - 1)).date()
+    since = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    day_names = tuple((first + timedelta(days=i)).isoformat() for i in range(days))
+    index = {d: i for i, d in enumerate(day_names)}
+
+    customer = (
+        sa.select(messages.c.session_id, messages.c.created_at, sessions.c.channel)
+        .join(sessions, sessions.c.id == messages.c.session_id)
+        .where(messages.c.sender == "customer", messages.c.created_at >= since)
+    )
+    active = sa.select(messages.c.session_id).where(
+        messages.c.sender == "customer", messages.c.created_at >= since
+    )
+    agent_sessions = sa.select(messages.c.session_id).where(
+        messages.c.sender == "agent", messages.c.created_at >= since
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(customer)).all()
+        with_agent = {r.session_id for r in (await conn.execute(agent_sessions)).all()}
+        session_rows = (
+            await conn.execute(
+                sa.select(
+                    sessions.c.id, sessions.c.owner, sessions.c.escalation_reason, sessions.c.tags
+                ).where(sessions.c.id.in_(active))
+            )
+        ).all()
+        logged = (
+            await conn.execute(predictions.select().where(predictions.c.created_at >= since))
+        ).all()
+        queue = (
+            await conn.execute(
+                predictions.select()
+                .where(
+                    predictions.c.label.is_(None),
+                    sa.or_(
+                        predictions.c.confidence < low_confidence,
+                        predictions.c.escalate.is_(True),
+                    ),
+                )
+                .order_by(predictions.c.created_at.desc(), predictions.c.id.desc())
+                .limit(newest)
+            )
+        ).all()
+
+    per_day: dict[str, list[int]] = {}
+    for r in rows:
+        day = _utc(r.created_at).date().isoformat()
+        if day in index:
+            per_day.setdefault(r.channel, [0] * days)[index[day]] += 1
+
+    automated = escalated = 0
+    reasons: Counter[str] = Counter()
+    for s in session_rows:
+        handed_off = s.escalation_reason is not None or "bot_escalated" in (s.tags or ())
+        if handed_off:
+            escalated += 1
+            reasons[s.escalation_reason or "unknown"] += 1
+        if not handed_off and s.id not in with_agent and s.owner != "human":
+            automated += 1
+
+    intents: Counter[str] = Counter()
+    histogram = [0] * BINS
+    failures = 0
+    for p in logged:
+        intents[p.intent or "none"] += 1
+        histogram[min(int(p.confidence * BINS), BINS - 1)] += 1
+        failures += p.escalation_reason == INTEGRATION_FAILURE
+
+    return Stats(
+        days=day_names,
+        messages_per_day={k: tuple(v) for k, v in sorted(per_day.items())},
+        conversations=len(session_rows),
+        automated=automated,
+        escalated=escalated,
+        escalation_reasons=_sorted(reasons),
+        intents=_sorted(intents),
+        confidence_histogram=tuple(histogram),
+        integration_failures=failures,
+        outside_errors=dict(sorted((outside_errors or {}).items())),
+        to_label=tuple(Prediction.from_row(r) for r in queue),
+    )
