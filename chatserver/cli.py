@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "chatserver.commands.chat",
     "chatserver.commands.hash_password",
     "chatserver.commands.data",
+    "chatserver.commands.replay",
     "nlu.commands",
 )
 
