@@ -222,6 +222,7 @@ _SEPARATOR = re.compile(
         -{2,}\s*(?:original\s+message|forwarded\s+message|message\s+d'origine|urspr[üu]ngliche\s+nachricht
                   |mensaje\s+original|weitergeleitete\s+nachricht)\s*-{2,}.*
       | begin\s+forwarded\s+message:?
+      | \#\#-.{0,80}-\#\#                             # Zendesk "type your reply above this line"
       | _{8,}
     )$""",
     re.IGNORECASE | re.VERBOSE,
