@@ -186,3 +186,16 @@ def test_classify_with_a_threshold_outside_zero_one_is_a_clear_error(
     assert status == 2
     assert out == ""
     assert "threshold" in err
+
+
+def test_report_escapes_customer_text(model_dir: Path, tmp_path: Path, capsys) -> None:
+    data = tmp_path / "data.jsonl"
+    data.write_text(json.dumps({"text": "<script>alert(1)</script> hello", "intent": "thanks"}))
+    status, _, _ = run(
+        ["evaluate", "--model", str(model_dir), "--data", str(data), "--report", str(tmp_path)],
+        capsys,
+    )
+    html = (tmp_path / "index.html").read_text()
+    assert status == 0
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)" in html
