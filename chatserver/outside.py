@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -49,7 +50,9 @@ def build_outside_world(
     settings: Settings, http: httpx.AsyncClient, observer: Observer | None = None
 ) -> OutsideWorld:
     """Every client, configured from ``settings`` and sharing ``http``."""
-    opts = {"observer": observer} if observer is not None else {}
+    opts: dict[str, Any] = {"timeout": float(settings.outside_timeout_seconds)}
+    if observer is not None:
+        opts["observer"] = observer
     url = settings.api_base_url
     shop = settings.shopify
     shopify = ShopifyClient(

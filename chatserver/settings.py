@@ -77,6 +77,7 @@ class Settings:
     policy_path: Path = PROJECT_ROOT / "chatserver" / "policy.yml"
     templates_dir: Path | None = None  # shop overrides, searched before the defaults
     confidence_threshold: float | None = None  # None: the model's own
+    outside_timeout_seconds: float = 10.0  # per request to Shopify, Zendesk and the carriers
     identity_secret: str = DEMO_SECRET  # HMAC key for signed customer identity
     cookie_secret: str = ""  # agent console sessions; generated per process if empty
     agents: tuple[AgentUser, ...] = ()
@@ -174,4 +175,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         raise ConfigError(f"config: {exc}") from exc
     if not isinstance(settings.port, int) or not 0 <= settings.port < 65536:
         raise ConfigError(f"port: expected an integer 0..65535, got {settings.port!r}")
+    timeout = settings.outside_timeout_seconds
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < 1e6:
+        raise ConfigError(f"outside_timeout_seconds: expected seconds above 0, got {timeout!r}")
     return settings
