@@ -182,8 +182,11 @@ class ApiTransport:
         attempt = 0
         while True:
             attempt += 1
+            # A token fetch behind ``auth`` is a request of its own, retried where it is
+            # made: when it fails, this request fails too instead of retrying around it.
+            auth_headers = await auth() if auth is not None else None
             try:
-                return await self._once(method, path, auth, accept_status, kwargs, check)
+                return await self._once(method, path, auth_headers, accept_status, kwargs, check)
             except AuthFailed:
                 if on_auth_failure is None or retried_auth:
                     raise
@@ -213,7 +216,7 @@ class ApiTransport:
         self,
         method: str,
         path: str,
-        auth: Callable[[], Awaitable[Mapping[str, str]]] | None,
+        auth_headers: Mapping[str, str] | None,
         accept_status: Callable[[httpx.Response], bool] | None,
         kwargs: dict[str, Any],
         check: Callable[[httpx.Response], IntegrationError | None] | None = None,
@@ -221,8 +224,8 @@ class ApiTransport:
         if not self.breaker.allow():
             raise IntegrationUnavailable("circuit open after repeated failures", vendor=self.vendor)
         headers = dict(kwargs.pop("headers", None) or {})
-        if auth is not None:
-            headers.update(await auth())
+        if auth_headers is not None:
+            headers.update(auth_headers)
         started = time.perf_counter()
         error: IntegrationError | None = None
         try:
