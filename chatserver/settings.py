@@ -77,6 +77,7 @@ class Settings:
     policy_path: Path = PROJECT_ROOT / "chatserver" / "policy.yml"
     templates_dir: Path | None = None  # shop overrides, searched before the defaults
     confidence_threshold: float | None = None  # None: the model's own
+    model_reload_seconds: float = 5.0  # poll model_dir/CURRENT; 0: never reload
     outside_timeout_seconds: float = 10.0  # per request to Shopify, Zendesk and the carriers
     identity_secret: str = DEMO_SECRET  # HMAC key for signed customer identity
     cookie_secret: str = ""  # agent console sessions; generated per process if empty
@@ -178,4 +179,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     timeout = settings.outside_timeout_seconds
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < 1e6:
         raise ConfigError(f"outside_timeout_seconds: expected seconds above 0, got {timeout!r}")
+    reload = settings.model_reload_seconds
+    if isinstance(reload, bool) or not isinstance(reload, int | float) or not 0 <= reload < 1e6:
+        raise ConfigError(f"model_reload_seconds: expected seconds, 0 or more, got {reload!r}")
     return settings
