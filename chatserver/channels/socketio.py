@@ -83,6 +83,21 @@ def client_address(environ: dict[str, Any]) -> str:
     return str(remote or environ.get("REMOTE_ADDR") or "unknown")
 
 
+class _Server(socketio.AsyncServer):
+    """python-socketio hands a client event named "connect" or "disconnect" to
+    ``on_connect``/``on_disconnect``: a customer emitting "disconnect" lost its session
+    and released its connection slot while staying connected. Such events are dropped."""
+
+    async def _handle_event(self, eio_sid: str, namespace: str, id: Any, data: Any) -> None:
+        if isinstance(data, list) and data and data[0] in _LIFECYCLE_EVENTS:
+            log.info("dropped a client event named %r", data[0])
+            return
+        await super()._handle_event(eio_sid, namespace, id, data)
+
+
+_LIFECYCLE_EVENTS = {"connect", "disconnect", "connect_error"}
+
+
 class ChatNamespace(socketio.AsyncNamespace):
     """Customers: sessions, turns, limits, and the Zendesk fallback of hand-offs."""
 
@@ -322,7 +337,7 @@ def setup_chat(app: web.Application) -> socketio.AsyncServer:
     origins = list(settings.allowed_origins)
     if "*" not in origins:
         origins.append(settings.base_url)  # the widget demo page and the console are ours
-    sio = socketio.AsyncServer(
+    sio = _Server(
         async_mode="aiohttp",
         cors_allowed_origins="*" if "*" in origins else origins,
         max_http_buffer_size=MAX_PACKET_BYTES,
