@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "chatserver.commands.hash_password",
     "chatserver.commands.data",
     "chatserver.commands.replay",
+    "chatserver.commands.model",
     "nlu.commands",
 )
 

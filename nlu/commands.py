@@ -25,6 +25,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", type=Path, help="model directory (default: settings model_dir)")
     p.add_argument("--if-missing", action="store_true", help="only when no usable model exists")
     p.add_argument("--no-tune", action="store_true", help="skip the hyper-parameter search")
+    p.add_argument(
+        "--include-reviewed",
+        action="store_true",
+        help="also train on the accepted agent labels in the database (masked text)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="install even if worse than the current model"
+    )
     p.add_argument("--config", help="YAML settings file")
     p.set_defaults(func=train_command)
 
@@ -76,6 +84,7 @@ def train_command(args: argparse.Namespace) -> int:
     from nlu.engine import NLU
     from nlu.errors import NLUError
     from nlu.evaluation import evaluate, format_text
+    from nlu.promotion import format_table, gate
     from nlu.train import DEFAULT_GRID, fit, save_trained
 
     try:
@@ -100,6 +109,12 @@ def train_command(args: argparse.Namespace) -> int:
         if heldout is None:
             examples, heldout = stratified_split(examples, test_size=0.2, seed=0)
             _progress(f"no held-out set: holding out {len(heldout)} examples (stratified 20%)")
+        if args.include_reviewed:
+            from chatserver.reviewed import add_reviewed, load_accepted
+
+            reviewed = load_accepted(_settings(args).database_url)
+            examples, merged = add_reviewed(examples, reviewed, heldout)
+            _progress(f"reviewed production messages: {merged.to_json()}")
         trained = fit(examples, grid=None if args.no_tune else DEFAULT_GRID, progress=_progress)
         _progress(f"trained in {trained.train_seconds:.1f} s; scoring {len(heldout)} held-out")
         nlu = NLU(trained.model, version="new", threshold=trained.threshold, margin=trained.margin)
@@ -109,13 +124,19 @@ def train_command(args: argparse.Namespace) -> int:
             "heldout_intent_accuracy": ev.intent_accuracy,
             "heldout_escalation_rate": ev.escalation_rate,
             "heldout_oos_recall": ev.oos_recall,
+            "heldout_answered_accuracy": ev.answered_accuracy,
             "heldout_n": ev.n,
         }
-        version_dir = save_trained(trained, out, metrics=metrics)
+        version_dir = save_trained(trained, out, metrics=metrics, make_current=False)
+        print(format_text(ev).replace("model new", f"model {version_dir.name}", 1))
+        # Promoted only if not worse than CURRENT on the same held-out set (nlu.promotion).
+        outcome = gate(out, version_dir.name, heldout, force=args.force, candidate_scores=ev)
     except (NLUError, OSError) as exc:
         return _fail(str(exc))
-    print(format_text(ev).replace("model new", f"model {version_dir.name}", 1))
-    print(f"\ninstalled {version_dir} as CURRENT")
+    print("\n" + format_table(outcome.comparison))
+    if not outcome.promoted:
+        return _fail(outcome.message, status=1)
+    print(f"\n{outcome.message} ({version_dir})")
     return 0
 
 
