@@ -23,6 +23,7 @@ from chatserver.keys import HTTP, LIMITS, METRICS, SANDBOXES, SERVICE, SETTINGS,
 from chatserver.learning import Collector
 from chatserver.limits import ChatLimits
 from chatserver.metrics import Metrics, setup_metrics
+from chatserver.model_reload import setup_model_reload
 from chatserver.outside import build_outside_world
 from chatserver.pages import setup_pages
 from chatserver.policy import load_policy
@@ -123,6 +124,8 @@ def create_app(settings: Settings, *, classifier: Classifier | None = None) -> w
     if settings.demo:
         _setup_sandboxes(app)
     app.cleanup_ctx.append(_core)
+    if classifier is None:  # the installed model: follow its CURRENT
+        setup_model_reload(app)
     setup_zendesk_channel(app)  # after _core: its workers need the service and the store
     setup_metrics(app, app[METRICS])
     setup_chat(app)  # after _core: its turns end before the store closes

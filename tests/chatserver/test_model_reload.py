@@ -1,0 +1,210 @@
+"""Hot reload: a promoted model is picked up by the running server, mid-conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from chatserver.app import create_app
+from chatserver.model_reload import ModelWatcher
+from chatserver.settings import load_settings
+from nlu import promotion, registry
+from tests.chatserver.live import WAIT, Customer, always_open_policy, free_port
+
+
+def clone(models: Path, source: Path, version: str) -> str:
+    """Copy a version directory under another version name."""
+    shutil.copytree(source, models / version)
+    meta = json.loads((models / version / "meta.json").read_text())
+    meta["version"] = version
+    (models / version / "meta.json").write_text(json.dumps(meta))
+    return version
+
+
+@pytest.fixture
+def models(model_dir: Path, tmp_path: Path) -> Path:
+    """A registry with two working versions, v-a CURRENT, and a broken one."""
+    target = tmp_path / "models"
+    target.mkdir()
+    source = model_dir / registry.current_version(model_dir)
+    for version in ("v-a", "v-b", "v-broken"):
+        clone(target, source, version)
+    (target / "v-broken" / registry.MODEL_FILE).write_bytes(b"not a model")
+    promotion.promote(target, "v-a")
+    return target
+
+
+# --- the watcher alone ---------------------------------------------------------------
+
+
+class Service:
+    def __init__(self, classifier: Any) -> None:
+        self.classifier = classifier
+
+
+class Stub:
+    def __init__(self, version: str) -> None:
+        self.version = version
+
+
+async def test_the_watcher_swaps_on_a_new_current_and_keeps_the_old_on_failure(
+    tmp_path: Path, caplog
+) -> None:
+    for version in ("v-a", "v-b", "v-broken"):
+        (tmp_path / version).mkdir()
+        (tmp_path / version / registry.META_FILE).write_text("{}")
+    loads: list[str] = []
+
+    def load(version_dir: Path) -> Stub:
+        loads.append(version_dir.name)
+        if version_dir.name == "v-broken":
+            raise ValueError("corrupt")
+        return Stub(version_dir.name)
+
+    registry.set_current(tmp_path, "v-a")
+    service = Service(Stub("v-a"))
+    watcher = ModelWatcher(service, tmp_path, load)
+    assert not await watcher.check()  # already serving v-a
+    registry.set_current(tmp_path, "v-b")
+    assert await watcher.check()
+    assert service.classifier.version == "v-b"
+    assert not await watcher.check()  # nothing changed since
+
+    registry.set_current(tmp_path, "v-broken")
+    with caplog.at_level(logging.ERROR, logger="chatserver.model_reload"):
+        assert not await watcher.check()
+        assert not await watcher.check()  # the same CURRENT is not retried
+    assert service.classifier.version == "v-b"
+    assert "v-broken" in caplog.text and "still serving v-b" in caplog.text
+    assert loads == ["v-b", "v-broken"]
+
+    (tmp_path / "CURRENT").unlink()  # a registry emptied by hand: keep serving
+    assert not await watcher.check()
+    assert service.classifier.version == "v-b"
+
+
+# --- the real server under live chat -------------------------------------------------
+
+
+async def start(aiohttp_server: Any, tmp_path: Path, models: Path) -> Any:
+    port = free_port()
+    settings = load_settings(
+        port=port,
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/chat.db",
+        data_dir=tmp_path,
+        policy_path=always_open_policy(tmp_path),
+        model_dir=models,
+        model_reload_seconds=0.05,
+    )
+    return await aiohttp_server(create_app(settings), port=port)
+
+
+async def ready_version(http: aiohttp.ClientSession, server: Any) -> str:
+    async with http.get(server.make_url("/readyz")) as resp:
+        return str((await resp.json())["model_version"])
+
+
+async def until(condition: Any) -> None:
+    """Wait for ``condition()`` (a coroutine function) to hold; WAIT is only a safety net."""
+
+    async def poll() -> None:
+        while not await condition():
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), WAIT * 4)
+
+
+async def test_a_promoted_model_is_picked_up_without_losing_a_turn(
+    aiohttp_server: Any, tmp_path: Path, models: Path
+) -> None:
+    server = await start(aiohttp_server, tmp_path, models)
+    url = str(server.make_url("/"))
+    customers = [Customer(url) for _ in range(3)]
+    switched = asyncio.Event()
+    answered: list[tuple[int, int, int]] = []  # (customer, turn, replies)
+
+    async def chat(n: int, customer: Customer) -> None:
+        await customer.open()
+        texts = ("hi", "where is my order #1001?", "thanks", "I want to return my shoes")
+        turn, after = 0, 0
+        while after < 4:  # keep talking until a few turns after the switch
+            replies = await customer.turn(texts[turn % len(texts)])
+            answered.append((n, turn, len(replies)))
+            turn += 1
+            after += switched.is_set()
+
+    async with aiohttp.ClientSession() as http:
+        try:
+            assert await ready_version(http, server) == "v-a"
+            talking = [asyncio.create_task(chat(n, c)) for n, c in enumerate(customers)]
+            await until(lambda: _async(len(answered) >= 6))
+            promotion.promote(models, "v-b")
+
+            async def on_b() -> bool:
+                return await ready_version(http, server) == "v-b"
+
+            await until(on_b)
+            switched.set()
+            await asyncio.wait_for(asyncio.gather(*talking), WAIT * 4)
+        finally:
+            for customer in customers:
+                await customer.aclose()
+
+    turns = {(n, t) for n, t, _ in answered}
+    assert len(turns) == len(answered)  # no turn answered twice
+    assert all(replies > 0 for _, _, replies in answered)  # every turn got its reply
+    logged = await _logged_versions(server)
+    assert len(logged) == len(answered)  # every turn classified and logged with its model
+    assert {v for _, v in logged} == {"v-a", "v-b"}
+    for session in {s for s, _ in logged}:
+        versions = [v for s, v in logged if s == session]
+        # Each conversation went on: v-a turns, then v-b turns, never back.
+        assert versions == sorted(versions) and versions[-1] == "v-b"
+
+
+async def test_a_broken_model_is_not_loaded_and_the_old_one_keeps_answering(
+    aiohttp_server: Any, tmp_path: Path, models: Path, caplog
+) -> None:
+    server = await start(aiohttp_server, tmp_path, models)
+    customer = Customer(str(server.make_url("/")))
+    async with aiohttp.ClientSession() as http:
+        try:
+            await customer.open()
+            assert await customer.turn("hi")
+            with caplog.at_level(logging.ERROR, logger="chatserver.model_reload"):
+                registry.set_current(models, "v-broken")
+                await until(lambda: _async("could not be loaded" in caplog.text))
+            assert "still serving v-a" in caplog.text
+            assert await ready_version(http, server) == "v-a"
+            assert await customer.turn("where is my order #1001?")
+        finally:
+            await customer.aclose()
+    assert {v for _, v in await _logged_versions(server)} == {"v-a"}
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+async def _logged_versions(server: Any) -> list[tuple[str, str]]:
+    """(session, model version) of the prediction log, in message order."""
+    import sqlalchemy as sa
+
+    from chatserver.keys import STORAGE
+    from chatserver.storage.predictions import predictions
+
+    engine = server.app[STORAGE].engine
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(predictions.c.session_id, predictions.c.model_version).order_by(
+                predictions.c.message_id
+            )
+        )
+        return [(row[0], row[1]) for row in rows]
