@@ -24,6 +24,7 @@ td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 td.text { text-align: left; max-width: 600px; white-space: pre-wrap; }
 th { background: #f4f4f4; }
 .low { background: #fde0dd; }
+.here { background: #fff3c4; font-weight: bold; }
 </style></head><body>
 <h1>NLU evaluation</h1>
 <p>Model <code>{{ ev.model_version }}</code>, data <code>{{ data }}</code>: {{ ev.n }} examples,
@@ -39,6 +40,16 @@ margin {{ "%.2f"|format(ev.margin) }}.</p>
 </table>
 <h2>Accuracy and escalation across thresholds</h2>
 {{ curve }}
+<p>Below the threshold a message goes to a person. Raise it to answer fewer messages more
+accurately; lower it to escalate less. To serve another threshold, set
+<code>confidence_threshold</code> in the server's config (the model's own is used otherwise).</p>
+<table><tr><th>threshold</th><th>accuracy</th><th>escalated</th><th>answered accuracy</th>
+<th>out-of-scope escalated</th></tr>
+{% for p in ev.curve %}{% set here = (p.threshold - ev.threshold)|abs < 0.0001 %}
+<tr{% if here %} class="here"{% endif %}><th>{{ "%.2f"|format(p.threshold) }}{% if here %}
+(operating point){% endif %}</th><td>{{ pct(p.accuracy) }}</td><td>{{ pct(p.escalation_rate) }}</td>
+<td>{{ pct(p.answered_accuracy) }}</td><td>{{ pct(p.oos_recall) }}</td></tr>
+{% endfor %}</table>
 <h2>Confusion matrix</h2>
 <p>Rows: expected; columns: outcome (escalated messages count as out_of_scope).</p>
 {{ confusion }}
@@ -52,8 +63,9 @@ margin {{ "%.2f"|format(ev.margin) }}.</p>
 <h2>Errors by expected intent</h2>
 {% for label, misses in ev.errors.items() %}
 <h3>{{ label }} ({{ misses|length }} shown)</h3>
-<table><tr><th>text</th><th>outcome</th><th>best intent</th><th>confidence</th><th>reason</th></tr>
-{% for m in misses %}<tr><td class="text">{{ m.text }}</td><td>{{ m.outcome }}</td>
+<table><tr><th>text</th><th>expected</th><th>outcome</th><th>best intent</th><th>confidence</th>
+<th>reason</th></tr>
+{% for m in misses %}<tr><td class="text">{{ m.text }}</td><td>{{ m.expected }}</td><td>{{ m.outcome }}</td>
 <td>{{ m.intent }}</td><td>{{ "%.2f"|format(m.confidence) }}</td><td>{{ m.reason or "" }}</td></tr>
 {% endfor %}</table>
 {% endfor %}
