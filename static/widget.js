@@ -63,9 +63,19 @@
       return v !== "false" && v !== "0";
     }
 
+    // Socket.IO transports, in order: "websocket" alone suits several server processes
+    // without sticky sessions (docs/deployment.md); anything unknown keeps the default.
+    var transports = obj.transports || ds.transports;
+    if (typeof transports === "string") transports = transports.split(/[\s,]+/);
+    transports = Array.isArray(transports)
+      ? transports.filter(function (t) { return t === "polling" || t === "websocket"; })
+      : [];
+    if (!transports.length) transports = ["polling", "websocket"];
+
     return {
       server: server,
       path: obj.path || ds.path || "/socket.io",
+      transports: transports,
       title: String(obj.title || ds.title || "Chat with us"),
       greeting: String(obj.greeting || ds.greeting || ""),
       position: (obj.position || ds.position) === "left" ? "left" : "right",
@@ -571,7 +581,7 @@
     loadSocketIo(function (io) {
       socket = io(config.server, {
         path: config.path,
-        transports: ["polling", "websocket"], // start on polling, upgrade to websocket when it works
+        transports: config.transports, // default: start on polling, upgrade to websocket
         reconnection: true,
         reconnectionDelay: 1000,
         reconnectionDelayMax: 10000,

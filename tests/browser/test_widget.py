@@ -261,3 +261,36 @@ async def test_reconnects_and_fetches_only_what_it_missed(
     )
     assert chat.requests[1:] == [{"session_id": session_id, "last_message_id": last_shown}]
     await expect(page.locator(".status")).to_have_class("status online")
+
+
+@pytest.mark.parametrize("how", ["config-object", "data-attribute"])
+async def test_websocket_only_transport_never_polls(
+    fake_server: FakeServer, browser_page: Page, how: str
+):
+    page = browser_page
+    polls: list[str] = []
+    sockets: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "transport=polling" in r.url else None)
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    if how == "config-object":
+        await page.add_init_script("window.ChatbotWidget = {transports: ['websocket']}")
+    else:  # the attribute, set on the demo page's tag as the parser inserts it
+        await page.add_init_script(
+            "new MutationObserver((_, obs) => {"
+            " const tag = document.querySelector('script[src*=\"widget.js\"]');"
+            " if (tag) { tag.dataset.transports = 'websocket'; obs.disconnect(); }"
+            "}).observe(document, {childList: true, subtree: true})"
+        )
+    await open_widget(page, fake_server.url)
+    await say(page, "hi")
+    await expect(bubbles(page, "bot")).to_have_count(1)
+    assert polls == []
+    assert any("transport=websocket" in url for url in sockets)
+
+
+async def test_default_transport_starts_on_polling(fake_server: FakeServer, browser_page: Page):
+    page = browser_page
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "transport=polling" in r.url else None)
+    await open_widget(page, fake_server.url)
+    assert polls
