@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from chatserver.dialogue.actions import Action, Reply
+from chatserver.dialogue.actions import Action, Effect, Reply
 from chatserver.dialogue.events import (
     ActionFailed,
     Event,
@@ -24,10 +24,11 @@ from chatserver.dialogue.events import (
     Tracked,
     UserMessage,
 )
-from chatserver.dialogue.slots import fill_slots, is_exit
+from chatserver.dialogue.slots import details_only, fill_slots, is_exit, topic_of
 from chatserver.dialogue.state import DialogueState, Facts
 from chatserver.policy import Policy
 from chatserver.scripts import FALLBACK, SCRIPTS
+from chatserver.scripts.basics import ask_topic
 from chatserver.scripts.common import escalate, finish
 
 __all__ = ["CONTROL_INTENTS", "MAX_REPROMPTS", "step"]
@@ -92,6 +93,7 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         state = replace(state, intents=(*state.intents, (msg.intent, msg.confidence))[-10:])
     if msg.identity_email and msg.identity_email != state.slots.verified_email:
         state = state.with_slots(verified_email=msg.identity_email, verified_order=None)
+    before = state.slots
     state, answered = fill_slots(state, msg)
 
     if state.intent and (is_exit(msg.text) or (msg.intent == "deny" and not answered)):
@@ -103,15 +105,20 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     new = msg.intent if msg.intent in SCRIPTS and not msg.escalate else None
     if new and not (state.awaiting and (new == state.intent or new in PATIENT_INTENTS)):
         fresh = replace(state, intent=new, awaiting=None, reprompts=0)
-        return SCRIPTS[new](fresh.with_slots(item=None, confirmed=None), policy)
+        fresh = fresh.with_slots(item=None, confirmed=None, topic=topic_of(msg.text))
+        return SCRIPTS[new](fresh, policy)
     if state.awaiting:
         if state.reprompts >= MAX_REPROMPTS:
             return escalate(state, policy, "not_understood")
         asked = state.awaiting
         state, actions = SCRIPTS[state.intent or FALLBACK](state, policy)
-        if state.awaiting != asked:  # the script understood it after all (an item's name…)
-            return state, actions
+        if state.awaiting != asked or any(isinstance(a, Effect) for a in actions):
+            return state, actions  # the script understood it after all (an item's name…)
         return replace(state, reprompts=state.reprompts + 1), [Reply("common/reprompt"), *actions]
     if msg.intent in CONTROL_INTENTS:
         return state, [Reply("common/not_understood")]
+    slots = state.slots
+    gave = (slots.email, slots.order_number) != (before.email, before.order_number)
+    if gave and details_only(msg.text):  # "1001 maria@example.com", the question comes next
+        return ask_topic(state, policy)
     return SCRIPTS[FALLBACK](replace(state, intent=None), policy)

@@ -32,6 +32,7 @@ class Slots:
     verified_email: str | None = None
     verified_order: str | None = None
     item: str | None = None  # chosen line item id
+    topic: str = ""  # the words of the message that started the script ("the mugs"…)
     confirmed: bool | None = None  # answer to the last yes/no question
 
 

@@ -8,16 +8,22 @@ from chatserver.dialogue.state import DialogueState
 from chatserver.policy import Policy
 from chatserver.scripts.common import Out, escalate, finish, say
 
-__all__ = ["complaint", "fallback", "goodbye", "greeting", "human_agent", "thanks"]
+__all__ = ["ask_topic", "complaint", "fallback", "goodbye", "greeting", "human_agent", "thanks"]
+
+_TOPICS = (
+    Button("/track_order", label="track"),
+    Button("/return_item", label="return"),
+    Button("/human_agent", label="human"),
+)
 
 
 def greeting(state: DialogueState, policy: Policy) -> Out:
-    buttons = (
-        Button("/track_order", label="track"),
-        Button("/return_item", label="return"),
-        Button("/human_agent", label="human"),
-    )
-    return finish(state, say("basics/greeting", *buttons))
+    return finish(state, say("basics/greeting", *_TOPICS))
+
+
+def ask_topic(state: DialogueState, policy: Policy) -> Out:
+    """Details came first ("1001 maria@example.com"): keep them and ask what it is about."""
+    return finish(state, say("basics/ask_topic", *_TOPICS))
 
 
 def thanks(state: DialogueState, policy: Policy) -> Out:

@@ -28,7 +28,7 @@ from integrations.models import LineItem, Order, TrackingStatus
 
 __all__ = ["damaged_item", "delivered_at", "missing_item", "pick_item"]
 
-_WORD = re.compile(r"[a-z][a-z-]+")
+_WORD = re.compile(r"[a-z][a-z]+")  # "pour-over" and "pour over" read the same
 _VAGUE = frozenset({"set", "size", "and", "with", "the", "pack", "pair"})
 
 
@@ -45,7 +45,7 @@ def pick_item(state: DialogueState, order: Order, template: str) -> LineItem | O
         return chosen[0]
     if len(items) == 1:
         return items[0]
-    words = set(_WORD.findall(state.facts.text.lower()))
+    words = set(_WORD.findall(f"{state.facts.text} {state.slots.topic}".lower()))
     words |= {w.removesuffix("s") for w in words}
     named = [li for li in items if _title_words(li.title) & words]
     if len(named) == 1:

@@ -1,0 +1,118 @@
+"""Conversations as real customers write them: details up front, "never mind" in passing,
+"no, keep it", an item named before the order is proven. Found by running the demo shop."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatserver.dialogue.events import UserMessage
+from chatserver.dialogue.slots import details_only, is_exit, yes_or_no
+from tests.chatserver.harness import NOW, World
+
+
+@pytest.fixture
+async def world(database_url):
+    w = await World(database_url=database_url).start()
+    yield w
+    await w.aclose()
+
+
+# (messages, words the last reply contains, words it must not contain)
+CHATS = [
+    # Everything in one message, the order number without "#" or "order" before it.
+    (["hi, 1001 maria@example.com where is it"], ["USPS", "9400111899223456789017"], ["#"]),
+    (["where's my refund for 1001 maria@example.com"], ["don't see a refund on order #1001"], []),
+    # Details first, the question next: kept, and the question answered at once.
+    (["1004 lukas@example.com"], ["What can I help you with?"], ["colleague"]),
+    (["lukas@example.com", "where is my order 1004"], ["out for delivery", "DHL"], []),
+    (["1004 lukas@example.com", "where is my order"], ["out for delivery", "DHL"], []),
+    # "Never mind" with words around it.
+    (["cancel my order", "oh never mind"], ["stopped there"], []),
+    (["where is my order", "forget it, thanks"], ["stopped there"], []),
+    (["cancel my order", "sam@example.com #1005", "actually never mind"], ["stopped there"], []),
+    # Yes and no with words after them.
+    (["cancel my order", "sam@example.com #1005", "no wait"], ["stays as it is"], []),
+    (["cancel my order", "sam@example.com #1005", "yes please do it"], ["is cancelled"], []),
+    (
+        ["cancel my subscription", "noah@example.com 1007", "no, keep it"],
+        ["continues as before"],
+        [],
+    ),
+    # An item named before the order was proven is remembered.
+    (
+        ["I want to return the mugs", "1003", "priya@example.com"],
+        ["Stoneware mug", "Shall I start the return?"],
+        ["Which item"],
+    ),
+    (
+        ["the pour over set arrived broken", "1003 priya@example.com"],
+        ["Ceramic pour-over set", "replacement"],
+        ["Which item"],
+    ),
+    # Naming the item asks the carrier, then the next question: understood, not "sorry".
+    (
+        ["I'd like to return something", "priya@example.com 1003", "the mug"],
+        ["Stoneware mug", "Shall I start the return?"],
+        ["didn't quite catch"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("messages", "words", "absent"), CHATS)
+async def test_realistic_chats(world, messages, words, absent):
+    chat = await world.chat()
+    for text in messages:
+        reply = await chat.say(text)
+    for word in words:
+        assert word in reply
+    for word in absent:
+        assert word not in reply.replace("#1", "")  # order numbers are fine
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("never mind", True),
+        ("oh never mind", True),
+        ("Actually, never mind.", True),
+        ("forget it, thanks", True),
+        ("no worries, I'll sort it myself", True),
+        ("ok nvm", True),
+        ("never mind, where is my order?", False),
+        ("I don't mind the wait, but where is the second parcel of my order", False),
+        ("cancel my order", False),
+    ],
+)
+def test_is_exit(text, expected):
+    assert is_exit(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("yes", True),
+        ("Yes please, do it", True),
+        ("yeah go ahead", True),
+        ("ok, go ahead", True),
+        ("no, keep it", False),
+        ("no wait", False),
+        ("nope", False),
+        ("sure, but not now", None),
+        ("what does it cost?", None),
+    ],
+)
+def test_yes_or_no(text, expected):
+    assert yes_or_no(UserMessage(text, NOW)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1004 lukas@example.com", True),
+        ("hi, my email is lukas@example.com and the order number is 1004", True),
+        ("where is my order #1001?", False),
+        ("lukas@example.com my scarf never came", False),
+    ],
+)
+def test_details_only(text, expected):
+    assert details_only(text) is expected
