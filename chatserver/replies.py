@@ -26,11 +26,27 @@ from chatserver.dialogue.state import DialogueState
 from chatserver.policy import Policy
 from chatserver.storage.records import QuickReply
 
-__all__ = ["DEFAULT_TEMPLATES", "Rendered", "Renderer"]
+__all__ = ["DEFAULT_TEMPLATES", "Rendered", "Renderer", "first_name"]
 
 DEFAULT_TEMPLATES = Path(__file__).with_name("templates")
 CARRIER_NAMES = {"usps": "USPS", "fedex": "FedEx", "ups": "UPS", "dhl": "DHL"}
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+_NAME = re.compile(r"[^\W\d_][^\W\d_'’.-]*(?:['’-][^\W\d_]+)*")
+
+
+def first_name(name: str | None, email: str | None = None) -> str | None:
+    """The first name to greet an email with ("Maria Garcia" -> "Maria"), or None.
+
+    Zendesk names a requester who gave no name after their address ("maria.g" for
+    maria.g@example.com): that is not a name to greet anyone by.
+    """
+    name = (name or "").strip()
+    if not name or "@" in name:
+        return None
+    if email and name.lower() == email.split("@")[0].lower():
+        return None
+    first = _NAME.fullmatch(name.split()[0])
+    return first.group(0) if first else None
 
 
 @dataclass(frozen=True)
@@ -95,15 +111,18 @@ class Renderer:
             return Rendered(text)
         return Rendered(text, tuple(self._button(b) for b in reply.buttons))
 
-    def render_turn(self, replies: Sequence[Reply], channel: str = "chat") -> list[Rendered]:
-        """Chat: one message per reply. Email: one message, greeting and signature around them."""
+    def render_turn(
+        self, replies: Sequence[Reply], channel: str = "chat", *, name: str | None = None
+    ) -> list[Rendered]:
+        """Chat: one message per reply. Email: one message, greeting and signature around them;
+        ``name`` is whom the greeting names (else a reply's own ``name``, else "there")."""
         if channel != "email":
             return [self.render(r, channel) for r in replies]
         if not replies:
             return []
         # Bodies were escaped when rendered; the layout must not escape them twice.
         bodies = [Markup(self._escaped(r, "email")) for r in replies]
-        name = next((r.context["name"] for r in replies if r.context.get("name")), None)
+        name = name or next((r.context["name"] for r in replies if r.context.get("name")), None)
         layout = self._block("_email.j2", "email", {"bodies": bodies, "name": name})
         return [Rendered(_plain(layout))]
 

@@ -22,7 +22,7 @@ from chatserver.dialogue.state import DialogueState
 from chatserver.errors import ChatServerError
 from chatserver.identity import verify_identity
 from chatserver.policy import Policy
-from chatserver.replies import Renderer
+from chatserver.replies import Renderer, first_name
 from chatserver.runner import Runner, run_turn
 from chatserver.storage import Session, Storage, StoredMessage
 from chatserver.storage.locks import LocalLocks, SessionLocks
@@ -66,6 +66,7 @@ class InboundMessage:
     received_at: datetime | None = None  # default: the service's clock
     identity_email: str | None = None
     identity: dict[str, Any] | None = None  # {email, expires, signature}
+    customer_name: str | None = None  # the email requester's name, for "Hi Maria,"
     client_message_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -331,7 +332,9 @@ class ConversationService:
         replies = [a for a in actions if isinstance(a, Reply)]
         handoffs = [a for a in actions if isinstance(a, HandOff)]
         extra_tags = [t for a in actions if isinstance(a, Tag) for t in a.tags]
-        rendered = self.renderer.render_turn(replies, session.channel)
+        rendered = self.renderer.render_turn(
+            replies, session.channel, name=first_name(message.customer_name, identity_email)
+        )
 
         slots = state.slots
         session = replace(

@@ -313,6 +313,7 @@ class ZendeskWorker:
                 channel="email",
                 received_at=real[-1].comment.created_at,
                 identity_email=requester.email if requester and requester.email else None,
+                customer_name=requester.name if requester else None,
                 client_message_id=key,
                 metadata={"zendesk_ticket_id": ticket.id},
             )

@@ -85,6 +85,7 @@ class Chat:
     channel: str = "chat"
     identity: dict[str, Any] | None = None
     identity_email: str | None = None
+    customer_name: str | None = None
     results: list[TurnResult] = field(default_factory=list)
 
     @property
@@ -99,6 +100,7 @@ class Chat:
                 channel=self.channel,
                 identity=self.identity,
                 identity_email=self.identity_email,
+                customer_name=self.customer_name,
             )
         )
         self.results.append(result)

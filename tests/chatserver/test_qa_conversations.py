@@ -116,3 +116,20 @@ def test_yes_or_no(text, expected):
 )
 def test_details_only(text, expected):
     assert details_only(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "greeting"),
+    [
+        ("Maria Garcia", "Hi Maria,"),
+        ("maria", "Hi there,"),  # Zendesk's name for a requester who gave none
+        ("maria@example.com", "Hi there,"),
+        ("  Anne-Marie O'Neil ", "Hi Anne-Marie,"),
+        ("José", "Hi José,"),
+        (None, "Hi there,"),
+    ],
+)
+async def test_emails_greet_the_requester_by_first_name(world, name, greeting):
+    chat = await world.chat("email", identity_email="maria@example.com", customer_name=name)
+    reply = await chat.say("where is my order")
+    assert reply.startswith(greeting + "\n") and "USPS" in reply

@@ -81,6 +81,7 @@ async def test_case_study_ticket_gets_the_tracking_reply(rig):
     replies = rig.bot_replies(ticket)
     assert len(replies) == 1, replies
     reply = replies[0]
+    assert reply.startswith("Hi Maria,\n")  # the requester's name, from Zendesk
     assert "USPS" in reply and TRACKING in reply and "expected to arrive" in reply
     assert "? " not in reply and "?\n" not in reply  # an answer, no follow-up question
     assert {"bot_answered", "intent_track_order"} <= set(rig.tags(ticket))
