@@ -36,6 +36,8 @@ __all__ = ["CONTROL_INTENTS", "MAX_REPROMPTS", "step"]
 CONTROL_INTENTS = frozenset({"affirm", "deny", "choose"})  # quick-reply payloads only
 PATIENT_INTENTS = frozenset({"greeting", "thanks"})  # do not abandon a question for these
 MAX_REPROMPTS = 2
+# What an idle "never mind" / "nothing" is often taken for; anything else is a request.
+_IDLE = frozenset({"complaint", "goodbye", "thanks", "greeting", "fallback"})
 
 Out = tuple[DialogueState, list[Action]]
 
@@ -99,6 +101,8 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     if state.intent and (is_exit(msg.text) or (msg.intent == "deny" and not answered)):
         state, _ = finish(state)
         return state, [Reply("common/never_mind")]
+    if not state.intent and is_exit(msg.text) and msg.intent not in SCRIPTS.keys() - _IDLE:
+        return state, [Reply("common/nothing_else")]  # "oh never mind" after an answer
     if state.awaiting and answered and state.intent in SCRIPTS:
         return SCRIPTS[state.intent](replace(state, reprompts=0), policy)
 

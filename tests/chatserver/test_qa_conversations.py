@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chatserver.dialogue.events import UserMessage
@@ -133,3 +135,35 @@ async def test_emails_greet_the_requester_by_first_name(world, name, greeting):
     chat = await world.chat("email", identity_email="maria@example.com", customer_name=name)
     reply = await chat.say("where is my order")
     assert reply.startswith(greeting + "\n") and "USPS" in reply
+
+
+# After an answer nothing is active: "never mind" closes politely, it is no complaint.
+IDLE = [
+    (["cancel order #1001 maria@example.com", "actually never mind"], "If anything else"),
+    (["where is order #1004 lukas@example.com", "nothing, thanks"], "If anything else"),
+    (["hello", "oh never mind"], "If anything else"),
+]
+
+
+@pytest.mark.parametrize(("messages", "words"), IDLE)
+async def test_never_mind_after_an_answer_is_no_complaint(world, messages, words):
+    classifier = world.service.classifier
+    world.service.classifier = ComplaintAboutNeverMind(classifier)
+    chat = await world.chat()
+    for text in messages:
+        reply = await chat.say(text)
+    assert words in reply and not chat.last.escalated
+
+
+class ComplaintAboutNeverMind:
+    """The shipped model's reading of "actually never mind": complaint, 0.40."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def parse(self, text, channel="chat"):
+        parse = self.inner.parse(text, channel)
+        if "mind" in text or "nothing" in text:
+            return replace(parse, intent="complaint", confidence=0.4, escalate=False,
+                           ranking=(("complaint", 0.4),))  # fmt: skip
+        return parse
