@@ -8,12 +8,14 @@ an agent with a summary; the customer is told what the policy promises.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 
 from chatserver.dialogue.actions import Button
 from chatserver.dialogue.state import DialogueState
 from chatserver.policy import Policy
 from chatserver.scripts.common import (
+    YES_NO,
     Out,
     ask,
     choose_payload,
@@ -24,6 +26,7 @@ from chatserver.scripts.common import (
     parcels,
     say,
 )
+from chatserver.scripts.track_order import track_order
 from integrations.models import LineItem, Order, TrackingStatus
 
 __all__ = ["damaged_item", "delivered_at", "missing_item", "pick_item"]
@@ -84,10 +87,13 @@ def _report(state: DialogueState, policy: Policy, intent: str, remedy: str) -> O
         return when
     context = {"order": order.name, "item": item.title, "delivered_at": when}
     if when is None and intent == "missing_item":
-        return finish(
-            state,
-            say("missing_item/not_delivered", Button("/track_order", label="track"), **context),
-        )
+        if state.facts.channel == "email":
+            return finish(state, say("missing_item/not_delivered", **context))
+        if state.slots.confirmed is None:  # "Shall I check the tracking?" — "yes" must work
+            return ask(state, "confirm", "missing_item/not_delivered", *YES_NO, **context)
+        if state.slots.confirmed:
+            return track_order(replace(state, intent="track_order"), policy)
+        return finish(state, say("missing_item/wait", **context))
     state = state.noting(f"{intent}: {item.title}")
     note = f"{order.name}: {item.title} ({item.quantity}x) reported {intent.replace('_', ' ')}; policy: {remedy}"
     return escalate(

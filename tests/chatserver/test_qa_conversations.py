@@ -167,3 +167,22 @@ class ComplaintAboutNeverMind:
             return replace(parse, intent="complaint", confidence=0.4, escalate=False,
                            ranking=(("complaint", 0.4),))  # fmt: skip
         return parse
+
+
+# "Shall I check the tracking for you?" is a question: "yes" and "no" answer it.
+NOT_DELIVERED = [
+    (["I never got my dress", "1001 maria@example.com", "yes"], ["USPS", "in transit"], None),
+    (["I never got my dress, order 1001 maria@example.com", "no"], ["couple of days"], None),
+]
+
+
+@pytest.mark.parametrize(("messages", "words", "reason"), NOT_DELIVERED)
+async def test_missing_but_not_delivered_offers_the_tracking(world, messages, words, reason):
+    chat = await world.chat()
+    for text in messages[:-1]:
+        await chat.say(text)
+    assert chat.buttons == [("Yes", "/affirm"), ("No", "/deny")]
+    reply = await chat.say(messages[-1])
+    for word in words:
+        assert word in reply
+    assert chat.last.escalation_reason == reason
