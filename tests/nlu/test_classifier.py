@@ -87,3 +87,33 @@ def test_small_batches_take_a_fast_path_with_the_same_probabilities(
         fitted.predict_proba(texts), fitted.pipeline_.predict_proba(texts), atol=1e-5
     )
     assert "_fast_cache" not in fitted.__getstate__()
+
+
+@pytest.mark.parametrize("labels", [LABELS, ["track"] * 3 + ["other"] * 6])
+def test_naive_bayes_blend_is_folded_into_the_linear_model(labels: list[str]) -> None:
+    texts = ["where is my parcel?", "HELLO!!", "", "cancel it now"]
+    plain = IntentClassifier().fit(TEXTS, labels)
+    blended = IntentClassifier(nb_weight=0.5, temperature=2.0).fit(TEXTS, labels)
+    assert not np.allclose(plain.predict_proba(texts), blended.predict_proba(texts))
+    np.testing.assert_allclose(
+        blended.predict_proba(texts), blended.pipeline_.predict_proba(texts), atol=1e-5
+    )
+    proba = blended.predict_proba(["where is my order"])
+    assert blended.classes_[proba.argmax()] == "track"
+
+
+def test_naive_bayes_blend_equals_the_log_space_mean() -> None:
+    from sklearn.naive_bayes import MultinomialNB
+
+    clf = IntentClassifier(nb_weight=0.3, nb_alpha=0.1, temperature=1.5).fit(TEXTS, LABELS)
+    plain = IntentClassifier().fit(TEXTS, LABELS)
+    features = plain.pipeline_.named_steps["features"]
+    nb = MultinomialNB(alpha=0.1).fit(features.transform(TEXTS), LABELS)
+    texts = ["track my parcel", "hi there"]
+    x = features.transform(texts)
+    z = (
+        plain.pipeline_.named_steps["clf"].decision_function(x) + 0.3 * nb.predict_log_proba(x)
+    ) / 1.5
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(texts), expected, atol=1e-5)
