@@ -41,7 +41,8 @@ from bench.stats import print_table, summarise, write_json
 __all__ = ["main", "measure"]
 
 COLUMNS = ("target", "clients", "kind", "turns", "turns_per_s", "p50_ms", "p95_ms", "p99_ms",
-           "max_ms", "server_cpu_%", "client_cpu_%", "other_cpu_%", "outcomes")  # fmt: skip
+           "max_ms", "server_cpu_%", "server_ms_per_turn", "client_cpu_%", "other_cpu_%",
+           "outcomes")  # fmt: skip
 
 
 class CpuWindow:
@@ -135,6 +136,9 @@ def measure(
     for kind, row in summarise(result.turns, start, end).items():
         row.update(target=target, clients=clients, kind=kind)
         if kind == "all":
+            # Server CPU per turn: less sensitive to the machine's other load than turns/s.
+            per_turn = server_cpu * 10 * window / row["turns"] if row["turns"] else None
+            row["server_ms_per_turn"] = round(per_turn, 2) if per_turn is not None else None
             row.update({"server_cpu_%": server_cpu, "client_cpu_%": client_cpu, "other_cpu_%": other_cpu,
                         "connected": result.connected, "connect_failed": result.connect_failed,
                         "window_s": round(window, 2)})  # fmt: skip
