@@ -13,6 +13,8 @@ import aiohttp
 import pytest
 
 from chatserver.app import create_app
+from chatserver.keys import LIMITS
+from chatserver.limits import ChatLimits
 from chatserver.model_reload import ModelWatcher
 from chatserver.settings import load_settings
 from nlu import promotion, registry
@@ -103,7 +105,12 @@ async def start(aiohttp_server: Any, tmp_path: Path, models: Path) -> Any:
         model_dir=models,
         model_reload_seconds=0.05,
     )
-    return await aiohttp_server(create_app(settings), port=port)
+    app = create_app(settings)
+    # Turns take a few ms: three customers talking until the switch pass 20 a minute.
+    app[LIMITS] = ChatLimits(
+        messages_per_minute_per_session=10_000, messages_per_minute_per_ip=10_000
+    )
+    return await aiohttp_server(app, port=port)
 
 
 async def ready_version(http: aiohttp.ClientSession, server: Any) -> str:
