@@ -2,9 +2,11 @@
 
 The conversation service calls a :class:`Collector` after each classified turn, when an
 agent labels a message and when a session closes. The collector masks the text
-(:func:`chatserver.privacy.mask`), logs one line with the model version, and writes the
-prediction log (:class:`~chatserver.storage.predictions.PredictionStore`). Failing to
-write it is logged and does not fail the customer's turn: answering comes first.
+(:func:`chatserver.privacy.mask`), logs one line with the model version, and builds the
+row of the prediction log (:class:`~chatserver.storage.predictions.PredictionStore`). The
+service stores that row in the transaction that stores the turn's answer: one write per
+turn, and an answer is never stored without its prediction (nor the other way round).
+Labels and session closes are written here; failing to mark a close is only logged.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class Collector:
     def __init__(self, store: PredictionStore) -> None:
         self.store = store
 
-    async def turn(
+    def prediction(
         self,
         message: StoredMessage,
         *,
@@ -49,15 +51,19 @@ class Collector:
         model_version: str,
         outcome: str,
         escalation_reason: str | None = None,
-    ) -> None:
-        """Log one classified customer message and what the turn did with it."""
+    ) -> Prediction:
+        """The log line and the row of one classified customer message and its turn.
+
+        The service stores the row with the turn's answer (``Storage.finish_turn``), in
+        the same transaction, so a turn costs one write, not two.
+        """
         log.info(
             "prediction message=%s session=%s channel=%s intent=%s confidence=%.3f "
             "escalate=%s reason=%s outcome=%s model=%s",
             message.id, message.session_id[:8], channel, intent, confidence,
             escalate, reason or escalation_reason, outcome, model_version,
         )  # fmt: skip
-        prediction = Prediction(
+        return Prediction(
             message_id=message.id,
             session_id=message.session_id,
             channel=channel,
@@ -72,10 +78,6 @@ class Collector:
             escalation_reason=escalation_reason,
             created_at=message.ts,
         )
-        try:
-            await self.store.record(prediction)
-        except SQLAlchemyError:
-            log.exception("could not log the prediction of message %s", message.id)
 
     async def label(
         self, message: StoredMessage, intent: str, *, channel: str, by: str | None, at: datetime

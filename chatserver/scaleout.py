@@ -4,7 +4,7 @@ One process needs neither: rooms live in memory and ``LocalLocks`` orders turns.
 several (``chatbot serve --workers N``, or machines behind a load balancer), an emit to
 a room must reach sockets held by the other processes (``AsyncRedisManager`` over Redis
 pub/sub, when ``redis_url`` is set) and two processes must not run turns of one session
-at once (``PostgresLocks``, when the store is PostgreSQL).
+at once (``PostgresLocks``, when the store is PostgreSQL and ``redis_url`` is set).
 """
 
 from __future__ import annotations
@@ -82,10 +82,17 @@ async def close_socketio_manager(sio: socketio.AsyncServer) -> None:
 
 @asynccontextmanager
 async def session_locks(settings: Settings) -> AsyncIterator[SessionLocks]:
-    """The turn locks for this store: advisory locks on PostgreSQL, in-process otherwise."""
+    """The turn locks: advisory locks when several processes share the PostgreSQL store,
+    in-process otherwise.
+
+    Several processes need ``redis_url`` (``chatbot serve --workers N`` refuses to start
+    without it), so without it this process is the only one running turns and
+    ``LocalLocks`` suffice: an advisory lock costs a connection and a transaction per turn.
+    """
     backend = sa.make_url(settings.database_url).get_backend_name()
+    shared = backend == "postgresql" and bool(settings.redis_url)
     locks: LocalLocks | PostgresLocks
-    locks = PostgresLocks(settings.database_url) if backend == "postgresql" else LocalLocks()
+    locks = PostgresLocks(settings.database_url) if shared else LocalLocks()
     try:
         yield locks
     finally:

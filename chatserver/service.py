@@ -29,6 +29,7 @@ from chatserver.storage.locks import LocalLocks, SessionLocks
 
 if TYPE_CHECKING:
     from chatserver.learning import Collector
+    from chatserver.storage.predictions import Prediction
 
 __all__ = [
     "Classifier",
@@ -257,22 +258,27 @@ class ConversationService:
             return await self._handle(message)
 
     async def _handle(self, message: InboundMessage) -> TurnResult:
-        session = await self._require(message.session_id)
         now = message.received_at or self.clock()
-        parse = self._classify(message.text, session.channel)
-        stored = await self.storage.add_message(
-            session.id,
-            "customer",
+        # Classified before the session is read (a channel's messages are in sessions of
+        # that channel), so that reading it and storing the message is one transaction.
+        parse = self._classify(message.text, message.channel)
+        started = await self.storage.start_turn(
+            message.session_id,
             message.text,
             at=now,
             intent=parse.intent,
             confidence=parse.confidence,
             client_message_id=message.client_message_id,
         )
+        if started is None:
+            raise SessionNotFound(message.session_id)
+        session, stored = started
+        if session.channel != message.channel:  # a mislabelled message: as the session
+            parse = self._classify(message.text, session.channel)
         if session.owner == "human":
             session = replace(session, updated_at=now)
-            await self.storage.save_session(session)
-            await self._collect(stored, session.channel, parse, "human")
+            prediction = self._prediction(stored, session.channel, parse, "human")
+            await self.storage.finish_turn(session, [], at=now, prediction=prediction)
             return TurnResult(
                 stored, [], intent=parse.intent, confidence=parse.confidence, session=session
             )
@@ -362,13 +368,13 @@ class ConversationService:
             tags = ("bot_answered", f"intent_{parse.intent or 'unknown'}")
         tags = tuple(dict.fromkeys((*tags, *extra_tags)))
         session = replace(session, tags=tuple(dict.fromkeys((*session.tags, *tags))))
-        # The replies and the state they leave are stored together, or not at all.
-        out = await self.storage.finish_turn(
-            session, [(r.text, r.quick_replies) for r in rendered], at=now
-        )
         outcome = "escalated" if handoffs else "answered"
         reason = handoffs[-1].reason if handoffs else None
-        await self._collect(stored, session.channel, parse, outcome, reason)
+        prediction = self._prediction(stored, session.channel, parse, outcome, reason)
+        # The replies, the state they leave and the prediction: all stored, or none.
+        out = await self.storage.finish_turn(
+            session, [(r.text, r.quick_replies) for r in rendered], at=now, prediction=prediction
+        )
         return TurnResult(
             customer_message=stored,
             replies=out,
@@ -381,17 +387,17 @@ class ConversationService:
             session=session,
         )
 
-    async def _collect(
+    def _prediction(
         self,
         stored: StoredMessage,
         channel: str,
         parse: _Parse,
         outcome: str,
         escalation_reason: str | None = None,
-    ) -> None:
+    ) -> Prediction | None:
         if self.collector is None or not parse.classified:
-            return
-        await self.collector.turn(
+            return None
+        return self.collector.prediction(
             stored, channel=channel, intent=parse.intent, confidence=parse.confidence,
             ranking=parse.ranking, escalate=parse.escalate, reason=parse.reason,
             model_version=parse.model_version, outcome=outcome,

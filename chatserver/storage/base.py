@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from chatserver.storage.predictions import Prediction
 from chatserver.storage.records import QuickReply, Session, StoredMessage
 
 __all__ = ["Storage"]
@@ -43,10 +44,28 @@ class Storage(Protocol):
         agent_name: str | None = None,
     ) -> StoredMessage: ...
 
+    async def start_turn(
+        self,
+        session_id: str,
+        text: str,
+        *,
+        at: datetime,
+        intent: str | None = None,
+        confidence: float | None = None,
+        client_message_id: str | None = None,
+    ) -> tuple[Session, StoredMessage] | None:
+        """Read the session and store a customer's message in it, atomically; None (and
+        nothing stored) when there is no such session."""
+
     async def finish_turn(
-        self, session: Session, replies: Sequence[tuple[str, Sequence[QuickReply]]], *, at: datetime
+        self,
+        session: Session,
+        replies: Sequence[tuple[str, Sequence[QuickReply]]],
+        *,
+        at: datetime,
+        prediction: Prediction | None = None,
     ) -> list[StoredMessage]:
-        """Store a turn's bot replies and save ``session``, atomically."""
+        """Store a turn's bot replies, save ``session`` and log ``prediction``, atomically."""
 
     async def messages_since(
         self, session_id: str, after_id: int | None = None

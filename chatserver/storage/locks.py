@@ -15,8 +15,15 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncTransaction,
+    create_async_engine,
+)
+
+from chatserver.storage.reconnect import watch
 
 __all__ = ["LocalLocks", "PostgresLocks", "SessionLocks"]
 
@@ -51,7 +58,11 @@ class LocalLocks:
         return None
 
 
-_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+# One round trip: the wait limit (for this transaction only) and the lock.
+_LOCK = sa.text(
+    "SELECT set_config('lock_timeout', :timeout, true), "
+    "pg_advisory_xact_lock(hashtextextended(:key, 0))"
+)
 
 
 class PostgresLocks:
@@ -84,21 +95,13 @@ class PostgresLocks:
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=wait_seconds,
-            pool_pre_ping=True,
         )
+        watch(self._engine)  # a restart's dead connections, without a ping per checkout
 
     @asynccontextmanager
     async def hold(self, session_id: str) -> AsyncIterator[None]:
         async with self._local.hold(session_id):
-            conn = await self._engine.connect()
-            try:
-                transaction = await conn.begin()
-                timeout = f"{int(self.wait_seconds * 1000)}ms"
-                await conn.execute(sa.text(f"SET LOCAL lock_timeout = '{timeout}'"))
-                await conn.execute(_LOCK, {"key": session_id})
-            except BaseException:
-                await conn.close()
-                raise
+            conn, transaction = await self._lock(session_id)
             try:
                 yield
             finally:
@@ -111,6 +114,24 @@ class PostgresLocks:
                     )
                     await conn.invalidate()
                 await conn.close()
+
+    async def _lock(self, session_id: str) -> tuple[AsyncConnection, AsyncTransaction]:
+        timeout = f"{int(self.wait_seconds * 1000)}ms"
+        for attempt in (1, 2):
+            conn = await self._engine.connect()
+            try:
+                transaction = await conn.begin()
+                await conn.execute(_LOCK, {"timeout": timeout, "key": session_id})
+                return conn, transaction
+            except DBAPIError as exc:
+                await conn.close()
+                # A connection a restart left in the pool: once more, on a new one.
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+            except BaseException:
+                await conn.close()
+                raise
+        raise AssertionError("unreachable")
 
     async def aclose(self) -> None:
         await self._engine.dispose()

@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chatserver.storage.reconnect import reconnecting
 from chatserver.storage.schema import messages, metadata
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "PredictionStore",
     "create_tables",
     "predictions",
+    "upsert_prediction",
 ]
 
 OUTCOMES = ("answered", "escalated", "human")
@@ -136,30 +139,38 @@ class Prediction:
         )
 
 
+def upsert_prediction(prediction: Prediction, dialect: str) -> sa.Insert:
+    """One statement storing a prediction; a message classified again (a recovered turn)
+    gets its row updated, its label and review kept. ``dialect``: postgresql or sqlite."""
+    values = prediction.values()
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(predictions)
+    insert = insert.values(**values)
+    return insert.on_conflict_do_update(
+        index_elements=[predictions.c.message_id],
+        set_={k: insert.excluded[k] for k in values if k != "message_id"},
+    )
+
+
 class PredictionStore:
     """Reads and writes the ``predictions`` table of a started store's engine."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
+    @reconnecting
     async def record(self, prediction: Prediction) -> None:
         """Store a prediction; a message classified again (a recovered turn) is updated."""
-        values = prediction.values()
         async with self.engine.begin() as conn:
-            updated = await conn.execute(
-                predictions.update()
-                .where(predictions.c.message_id == prediction.message_id)
-                .values(**values)
-            )
-            if not updated.rowcount:
-                await conn.execute(predictions.insert().values(**values))
+            await conn.execute(upsert_prediction(prediction, self.engine.dialect.name))
 
+    @reconnecting
     async def get(self, message_id: int) -> Prediction | None:
         query = predictions.select().where(predictions.c.message_id == message_id)
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return Prediction.from_row(row) if row else None
 
+    @reconnecting
     async def label(self, message_id: int, intent: str, *, by: str | None, at: datetime) -> bool:
         """An agent's intent for the message, queued for review; False when not logged."""
         async with self.engine.begin() as conn:
@@ -170,6 +181,7 @@ class PredictionStore:
             )
         return bool(result.rowcount)
 
+    @reconnecting
     async def review(self, message_ids: Iterable[int], state: str) -> int:
         """Accept or reject labelled predictions; the number changed."""
         if state not in REVIEW_STATES:
@@ -185,6 +197,7 @@ class PredictionStore:
             )
         return int(result.rowcount)
 
+    @reconnecting
     async def close_session(self, session_id: str) -> bool:
         """Mark the session's predictions resolved (True) unless a person was involved."""
         involved = sa.or_(
@@ -203,6 +216,7 @@ class PredictionStore:
             )
         return not human
 
+    @reconnecting
     async def labelled(self, states: Sequence[str] = REVIEW_STATES) -> list[Prediction]:
         """Labelled predictions in these review states, oldest first."""
         query = (

@@ -13,10 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from chatserver.dialogue.state import DialogueState
+from chatserver.storage.predictions import Prediction, upsert_prediction
+from chatserver.storage.reconnect import reconnecting, watch
 from chatserver.storage.records import QuickReply, Session, StoredMessage
 from chatserver.storage.schema import messages, migrate, sessions
 
-__all__ = ["SqlStorage"]
+__all__ = ["SqlStorage", "sqlite_pragmas"]
+
+SQLITE_BUSY_MS = 5000  # a writer waits this long for another's lock before failing
 
 
 def _aware(value: datetime) -> datetime:
@@ -27,6 +31,27 @@ def _aware(value: datetime) -> datetime:
 # SQLite keeps a datetime's wall clock and drops its offset, so every time is converted
 # to UTC before it is written; PostgreSQL (timestamptz) would do that itself.
 _utc = _aware
+
+
+def sqlite_pragmas(*, wal: bool) -> Any:
+    """A "connect" listener: WAL journal with ``synchronous=NORMAL`` and a busy timeout.
+
+    WAL lets readers run beside the writer, and NORMAL syncs the log at checkpoints
+    instead of at every commit: a process crash loses nothing committed, a power cut or
+    an OS crash can lose the last transactions (docs/deployment.md).
+    """
+
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            if wal:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        finally:
+            cursor.close()
+
+    return on_connect
 
 
 class SqlStorage:
@@ -49,16 +74,19 @@ class SqlStorage:
 
     async def start(self) -> None:
         options: dict[str, Any] = {}
-        if self.url.get_backend_name() == "sqlite":
-            database = self.url.database
-            if not database or database == ":memory:":
+        backend = self.url.get_backend_name()
+        in_memory = not self.url.database or self.url.database == ":memory:"
+        if backend == "sqlite":
+            if in_memory:
                 options["poolclass"] = StaticPool
             else:
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
-        else:
-            # A database restart leaves dead connections in the pool: test each before use.
-            options["pool_pre_ping"] = True
+                Path(self.url.database or "").parent.mkdir(parents=True, exist_ok=True)
         self._engine = create_async_engine(self.url, **options)
+        if backend == "sqlite":
+            sa.event.listen(self._engine.sync_engine, "connect", sqlite_pragmas(wal=not in_memory))
+        else:
+            # A restart leaves dead connections in the pool: see storage.reconnect.
+            watch(self._engine)
         await migrate(self._engine)
 
     async def aclose(self) -> None:
@@ -106,17 +134,20 @@ class SqlStorage:
             updated_at=_aware(row.updated_at),
         )
 
+    @reconnecting
     async def create_session(self, session: Session) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
                 sessions.insert().values(id=session.id, **self._session_values(session))
             )
 
+    @reconnecting
     async def get_session(self, session_id: str) -> Session | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(sessions.select().where(sessions.c.id == session_id))).first()
         return self._session(row) if row else None
 
+    @reconnecting
     async def find_session(self, channel: str, external_ref: str) -> Session | None:
         query = (
             sessions.select()
@@ -128,6 +159,7 @@ class SqlStorage:
             row = (await conn.execute(query)).first()
         return self._session(row) if row else None
 
+    @reconnecting
     async def save_session(self, session: Session) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -136,6 +168,7 @@ class SqlStorage:
                 .values(**self._session_values(session))
             )
 
+    @reconnecting
     async def list_sessions(self, statuses: Iterable[str] | None = None) -> list[Session]:
         query = sessions.select().order_by(sessions.c.updated_at.desc())
         if statuses is not None:
@@ -164,6 +197,47 @@ class SqlStorage:
             label=row.label,
         )
 
+    @staticmethod
+    def _message_values(
+        session_id: str,
+        sender: str,
+        text: str,
+        *,
+        at: datetime,
+        quick_replies: Sequence[QuickReply] = (),
+        intent: str | None = None,
+        confidence: float | None = None,
+        client_message_id: str | None = None,
+        agent_name: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "session_id": session_id,
+            "sender": sender,
+            "text": text,
+            "quick_replies": [asdict(q) for q in quick_replies] or None,
+            "intent": intent,
+            "confidence": confidence,
+            "client_message_id": client_message_id,
+            "agent_name": agent_name,
+            "created_at": _utc(at),
+        }
+
+    @staticmethod
+    def _stored(message_id: int, values: dict[str, Any]) -> StoredMessage:
+        return StoredMessage(
+            id=message_id,
+            session_id=values["session_id"],
+            ts=values["created_at"],
+            sender=values["sender"],
+            text=values["text"],
+            quick_replies=tuple(QuickReply(**q) for q in values["quick_replies"] or ()),
+            intent=values["intent"],
+            confidence=values["confidence"],
+            client_message_id=values["client_message_id"],
+            agent_name=values["agent_name"],
+        )
+
+    @reconnecting
     async def add_message(
         self,
         session_id: str,
@@ -177,63 +251,77 @@ class SqlStorage:
         client_message_id: str | None = None,
         agent_name: str | None = None,
     ) -> StoredMessage:
-        values = {
-            "session_id": session_id,
-            "sender": sender,
-            "text": text,
-            "quick_replies": [asdict(q) for q in quick_replies] or None,
-            "intent": intent,
-            "confidence": confidence,
-            "client_message_id": client_message_id,
-            "agent_name": agent_name,
-            "created_at": _utc(at),
-        }
+        values = self._message_values(
+            session_id, sender, text, at=at, quick_replies=quick_replies, intent=intent,
+            confidence=confidence, client_message_id=client_message_id, agent_name=agent_name,
+        )  # fmt: skip
         async with self.engine.begin() as conn:
             result = await conn.execute(messages.insert().values(**values))
             message_id = result.inserted_primary_key[0]
-        return StoredMessage(
-            id=message_id,
-            session_id=session_id,
-            ts=_aware(at),
-            sender=sender,
-            text=text,
-            quick_replies=tuple(quick_replies),
-            intent=intent,
-            confidence=confidence,
-            client_message_id=client_message_id,
-            agent_name=agent_name,
-        )
+        return self._stored(message_id, values)
 
+    @reconnecting
+    async def start_turn(
+        self,
+        session_id: str,
+        text: str,
+        *,
+        at: datetime,
+        intent: str | None = None,
+        confidence: float | None = None,
+        client_message_id: str | None = None,
+    ) -> tuple[Session, StoredMessage] | None:
+        """Read the session and store the customer's message in it, in one transaction.
+
+        None, and nothing stored, when there is no such session.
+        """
+        values = self._message_values(
+            session_id, "customer", text, at=at, intent=intent, confidence=confidence,
+            client_message_id=client_message_id,
+        )  # fmt: skip
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(sessions.select().where(sessions.c.id == session_id))).first()
+            if row is None:
+                return None
+            result = await conn.execute(messages.insert().values(**values))
+            message_id = result.inserted_primary_key[0]
+        return self._session(row), self._stored(message_id, values)
+
+    @reconnecting
     async def finish_turn(
-        self, session: Session, replies: Sequence[tuple[str, Sequence[QuickReply]]], *, at: datetime
+        self,
+        session: Session,
+        replies: Sequence[tuple[str, Sequence[QuickReply]]],
+        *,
+        at: datetime,
+        prediction: Prediction | None = None,
     ) -> list[StoredMessage]:
-        """Store a turn's bot replies and the session they leave, in one transaction.
+        """Store a turn's bot replies, the session they leave and the turn's prediction,
+        in one transaction.
 
         Either the whole answer is stored or none of it: a process that dies mid-turn
         leaves the customer's message unanswered, for ``chatserver.recovery`` to answer.
         """
-        stored = []
+        rows = [
+            self._message_values(session.id, "bot", text, at=at, quick_replies=quick_replies)
+            for text, quick_replies in replies
+        ]
         async with self.engine.begin() as conn:
-            for text, quick_replies in replies:
-                result = await conn.execute(
-                    messages.insert().values(
-                        session_id=session.id, sender="bot", text=text, created_at=_utc(at),
-                        quick_replies=[asdict(q) for q in quick_replies] or None,
-                    )
-                )  # fmt: skip
-                stored.append(
-                    StoredMessage(
-                        id=result.inserted_primary_key[0], session_id=session.id, ts=_aware(at),
-                        sender="bot", text=text, quick_replies=tuple(quick_replies),
-                    )
-                )  # fmt: skip
+            ids: Sequence[int] = ()
+            if rows:
+                # One INSERT ... RETURNING for all the replies, ids in the rows' order.
+                insert = messages.insert().returning(messages.c.id, sort_by_parameter_order=True)
+                ids = (await conn.execute(insert, rows)).scalars().all()
             await conn.execute(
                 sessions.update()
                 .where(sessions.c.id == session.id)
                 .values(**self._session_values(session))
             )
-        return stored
+            if prediction is not None:
+                await conn.execute(upsert_prediction(prediction, conn.dialect.name))
+        return [self._stored(i, values) for i, values in zip(ids, rows, strict=True)]
 
+    @reconnecting
     async def messages_since(
         self, session_id: str, after_id: int | None = None
     ) -> list[StoredMessage]:
@@ -244,6 +332,7 @@ class SqlStorage:
             rows = (await conn.execute(query.order_by(messages.c.id))).all()
         return [self._message(r) for r in rows]
 
+    @reconnecting
     async def last_messages(self, session_ids: Iterable[str]) -> dict[str, StoredMessage]:
         ids = list(session_ids)
         if not ids:
@@ -257,11 +346,13 @@ class SqlStorage:
             rows = (await conn.execute(messages.select().where(messages.c.id.in_(newest)))).all()
         return {r.session_id: self._message(r) for r in rows}
 
+    @reconnecting
     async def get_message(self, message_id: int) -> StoredMessage | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(messages.select().where(messages.c.id == message_id))).first()
         return self._message(row) if row else None
 
+    @reconnecting
     async def label_message(self, message_id: int, intent: str) -> StoredMessage | None:
         async with self.engine.begin() as conn:
             await conn.execute(
