@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import socketio
 from aiohttp import web
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from chatserver.channels.socketio import ChatNamespace, iso
 from chatserver.keys import AGENT_AUTH, CHAT, METRICS, SERVICE, SETTINGS, SOCKETIO
@@ -84,6 +85,11 @@ class AgentNamespace(socketio.AsyncNamespace):
         """Is any agent connected?"""
         return bool(self.who)
 
+    def listening(self) -> bool:
+        """Could a push to the agents' room reach anyone? Through Redis, the agents of
+        other processes may; without it, only the agents connected here."""
+        return bool(self.who) or isinstance(self.server.manager, AsyncPubSubManager)
+
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         origin = environ.get("HTTP_ORIGIN")
         if origin and not _own_origin(origin, environ, self.app[SETTINGS].base_url):
@@ -109,14 +115,26 @@ class AgentNamespace(socketio.AsyncNamespace):
     # --- pushes -----------------------------------------------------------------
 
     async def publish_message(self, m: StoredMessage) -> None:
+        if not self.listening():
+            return
         await self.emit(
             "message",
             {"session_id": m.session_id, "message": agent_message_json(m)},
             room=AGENTS_ROOM,
         )
 
-    async def publish_conversation(self, session: Session) -> None:
-        await self.emit("conversation", await self._summary(session), room=AGENTS_ROOM)
+    async def publish_conversation(
+        self, session: Session, last: StoredMessage | None = None
+    ) -> None:
+        """The session's row of the conversation list; ``last``, its newest message if
+        the caller has it in hand (read from the store otherwise)."""
+        if not self.listening():
+            return
+        if last is not None:
+            summary = self.service.summarise(session, last).to_json()
+        else:
+            summary = await self._summary(session)
+        await self.emit("conversation", summary, room=AGENTS_ROOM)
 
     async def _summary(self, session: Session) -> dict[str, Any]:
         last = (await self.service.storage.last_messages([session.id])).get(session.id)

@@ -282,12 +282,14 @@ class ChatNamespace(socketio.AsyncNamespace):
         )
         if session is None:
             return
+        last: StoredMessage | None = (result.replies or [result.customer_message])[-1]
         if result.escalated:
             self.metrics.escalations.inc(reason=result.escalation_reason or "unknown")
             if not self._person_can_join():
                 await self.tickets.ticket_or_ask(session)
+                last = None  # the ticket's lines came after the turn's: read the newest
         if self.agents is not None:
-            await self.agents.publish_conversation(session)
+            await self.agents.publish_conversation(session, last)
 
     async def echo(self, m: StoredMessage) -> None:
         """A customer message as stored, to every tab of the session and to the agents."""
