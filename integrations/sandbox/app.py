@@ -21,7 +21,14 @@ from integrations.sandbox.ups import UpsSimulator
 from integrations.sandbox.usps import UspsSimulator
 from integrations.sandbox.zendesk import ZendeskSimulator
 
-__all__ = ["PREFIX", "Sandboxes", "build_sandboxes", "create_sandbox_app", "mount_sandboxes"]
+__all__ = [
+    "PREFIX",
+    "Sandboxes",
+    "build_sandboxes",
+    "create_sandbox_app",
+    "first_ticket_id",
+    "mount_sandboxes",
+]
 
 PREFIX = "/sandbox"
 
@@ -74,12 +81,19 @@ def build_sandboxes(
             webhook_secret=webhook_secret,
             http=http,
             base_url=f"{public_url.rstrip('/')}{PREFIX}/zendesk" if public_url else None,
+            # Fresh ticket numbers each run: the server's store outlives the sandbox.
+            first_ticket_id=first_ticket_id(shop.now),
         ),
         usps=UspsSimulator(shop),
         fedex=FedexSimulator(shop),
         ups=UpsSimulator(shop),
         dhl=DhlSimulator(shop),
     )
+
+
+def first_ticket_id(now: datetime) -> int:
+    """A ticket number no earlier run of the demo has used (grows with the clock)."""
+    return 35001 + max(0, int(now.timestamp()) - 1_700_000_000)
 
 
 def mount_sandboxes(app: web.Application, sandboxes: Sandboxes) -> None:

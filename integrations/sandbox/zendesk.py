@@ -113,6 +113,9 @@ class ZendeskSimulator:
         retry_delays: seconds before each retry of a failed delivery.
         rate_limit: requests per minute before 429 (Zendesk's plan limit).
         base_url: the public address, used in ``url`` fields and pagination links.
+        first_ticket_id: the id of the first ticket created (the sandbox forgets its
+            tickets on restart while the server's store does not: the demo starts each
+            run at a fresh number so a new ticket is never taken for an answered one).
     """
 
     def __init__(
@@ -129,6 +132,7 @@ class ZendeskSimulator:
         base_url: str | None = None,
         account_id: int = 12514403,
         webhook_id: str = "01HSANDBOXWEBHOOK0000000001",
+        first_ticket_id: int = 35001,
     ) -> None:
         self.faults = Faults()
         self.rate_limit = rate_limit
@@ -146,7 +150,7 @@ class ZendeskSimulator:
         self._basic = base64.b64encode(f"{agent_email}/token:{api_token}".encode()).decode()
         self._clock = clock
         self._ids = itertools.count(1)
-        self._ticket_ids = itertools.count(35001)
+        self._ticket_ids = itertools.count(first_ticket_id)
         self._user_ids = itertools.count(362000001)
         self._window = (0, 0)  # (minute, requests in it)
         now = clock()

@@ -83,3 +83,26 @@ async def test_case_study_by_email_goes_through_the_sandboxes(demo):
     text = "\n".join(r.text for r in result.replies)
     assert "9400111899223456789017" in text
     assert "USPS" in text
+
+
+async def test_a_restarted_demo_never_reuses_a_ticket_number():
+    """The store outlives the sandbox: a new ticket must not look like an answered one."""
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    from integrations.sandbox.app import build_sandboxes
+    from integrations.sandbox.base import transport
+
+    async def first_ticket_id(now: datetime) -> int:
+        boxes = build_sandboxes(now=now)
+        ticket = {"subject": "hi", "comment": {"body": "hi"}, "requester": {"email": "a@b.co"}}
+        try:
+            async with httpx.AsyncClient(transport=transport(boxes.zendesk)) as http:
+                resp = await http.post("http://zd/api/v2/tickets.json", json={"ticket": ticket})
+            return resp.json()["ticket"]["id"]
+        finally:
+            await boxes.aclose()
+
+    start = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    assert await first_ticket_id(start + timedelta(seconds=30)) > await first_ticket_id(start)
