@@ -4,7 +4,9 @@ When the bot hands a chat to a person and no agent is online, or the shop is clo
 whole transcript goes to Zendesk as a ticket for the customer's email address, and the
 customer is told the reply will come by email. Without a known address the bot asks for
 one first; the next message holding an address creates the ticket. That wait is kept in
-memory, so a restart forgets it (the session stays "waiting" in the console).
+memory, so a restart forgets it (the session stays "waiting" in the console). A later
+hand-off of the same chat adds to its ticket instead of opening another: the ticket's
+number is read back from the internal note recorded when it was opened.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
+from chatserver.dialogue.actions import Reply
 from chatserver.keys import SETTINGS, ZENDESK
 from chatserver.service import InboundMessage
 from chatserver.storage import Session
@@ -28,17 +31,8 @@ log = logging.getLogger(__name__)
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 TRANSCRIPT_LABEL = {"customer": "Customer", "bot": "Bot", "agent": "Agent", "system": "System"}
 
-ASK_EMAIL = (
-    "Nobody from our team can join the chat right now. What email address should they "
-    "reply to? They will write to you there."
-)
-TICKET_DONE = (
-    "Thank you. I've passed the whole conversation to our team (ticket #{ticket}); "
-    "they will reply by email to {email}."
-)
-TICKET_FAILED = (
-    "Sorry, I couldn't pass this on just now. Please write to {support} and our team will help you."
-)
+OPENED_NOTE = "Zendesk ticket #{ticket} opened for {email}."
+_OPENED = re.compile(r"^Zendesk ticket #(\d+) opened for ")
 
 
 class TicketFallback:
@@ -53,7 +47,7 @@ class TicketFallback:
             await self.create_ticket(session.id, session.customer_email)
         else:
             self.awaiting_email.add(session.id)
-            await self.chat.say(await self.chat.add(session.id, "bot", ASK_EMAIL))
+            await self._say(session.id, "handoff/ask_email")
 
     def forget(self, session_id: str) -> None:
         """A person took the session over (or closed it): no ticket any more."""
@@ -78,32 +72,48 @@ class TicketFallback:
         await self.create_ticket(message.session_id, found.group(0))
         return True
 
+    async def _say(self, session_id: str, template: str, **context: object) -> None:
+        text = self.chat.service.renderer.render(Reply(template, dict(context))).text
+        await self.chat.say(await self.chat.add(session_id, "bot", text))
+
     async def create_ticket(self, session_id: str, email: str) -> None:
         self.awaiting_email.discard(session_id)
         chat, service = self.chat, self.chat.service
         session = await service.get_session(session_id)
         messages = await service.messages_since(session_id)
+        opened = [
+            int(m.group(1)) for n in messages if (m := _OPENED.match(n.text)) and n.sender == "note"
+        ]
+        since = 0
+        if opened:  # only what came after the last note goes to the existing ticket
+            since = max(n.id for n in messages if n.sender == "note" and _OPENED.match(n.text))
         transcript = "\n".join(
             f"[{m.ts.isoformat(timespec='seconds')}] {TRANSCRIPT_LABEL[m.sender]}: {m.text}"
             for m in messages
-            if m.sender in TRANSCRIPT_LABEL
+            if m.sender in TRANSCRIPT_LABEL and m.id > since
         )
         summary = session.summary if session is not None else ""
         reason = (session.escalation_reason if session is not None else None) or "hand-off"
+        body = f"{summary}\n\nChat transcript:\n{transcript}".strip()
+        zendesk = chat.app[ZENDESK]
         try:
-            ticket = await chat.app[ZENDESK].create_ticket(
-                subject=f"Chat hand-off: {reason}",
-                body=f"{summary}\n\nChat transcript:\n{transcript}".strip(),
-                requester_email=email,
-                tags=("chat_handoff", f"reason_{reason}"),
-                group_id=chat.app[SETTINGS].zendesk.escalation_group_id,
-            )
+            if opened:
+                await zendesk.add_note(opened[-1], body)
+            else:
+                ticket = await zendesk.create_ticket(
+                    subject=f"Chat hand-off: {reason}",
+                    body=body,
+                    requester_email=email,
+                    tags=("chat_handoff", f"reason_{reason}"),
+                    group_id=chat.app[SETTINGS].zendesk.escalation_group_id,
+                )
         except IntegrationError as exc:
-            log.warning("could not open a Zendesk ticket for session %s: %s", session_id, exc)
-            failed = TICKET_FAILED.format(support=service.policy.support_email)
-            await chat.say(await chat.add(session_id, "bot", failed))
+            log.warning("could not pass session %s on to Zendesk: %s", session_id, exc)
+            await self._say(session_id, "handoff/ticket_failed")
+            return
+        if opened:
+            await self._say(session_id, "handoff/ticket_updated", ticket=opened[-1])
             return
         chat.metrics.tickets.inc()
-        await chat.add(session_id, "note", f"Zendesk ticket #{ticket.id} opened for {email}.")
-        done = TICKET_DONE.format(ticket=ticket.id, email=email)
-        await chat.say(await chat.add(session_id, "bot", done))
+        await chat.add(session_id, "note", OPENED_NOTE.format(ticket=ticket.id, email=email))
+        await self._say(session_id, "handoff/ticket_opened", ticket=ticket.id, email=email)

@@ -283,3 +283,19 @@ async def test_a_known_customer_gets_a_ticket_without_being_asked(server, custom
     ticket = max(zendesk.tickets.values(), key=lambda t: t.id)
     assert zendesk.users[ticket.requester_id].email == "maria@example.com"
     assert TRACKING in ticket.comments[0].body  # the transcript went with it
+
+
+async def test_a_second_hand_off_of_one_chat_adds_to_its_ticket(server, customers):
+    maria = customers()
+    await maria.open()
+    await maria.turn(CASE_STUDY)
+    await maria.turn("maria@example.com #1001")
+    await maria.turn("/human_agent")
+    zendesk = server.app[SANDBOXES].zendesk
+    tickets = len(zendesk.tickets)
+    ticket = max(zendesk.tickets.values(), key=lambda t: t.id)
+    said = text_of(await maria.turn("/human_agent"))
+    assert f"ticket #{ticket.id}" in said
+    assert len(zendesk.tickets) == tickets  # no second ticket for the same chat
+    note = ticket.comments[-1]
+    assert not note.public and "/human_agent" in note.body
