@@ -18,6 +18,7 @@ from aiohttp import web
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from chatserver.channels.socketio import ChatNamespace, iso
+from chatserver.dialogue.actions import Reply
 from chatserver.keys import AGENT_AUTH, CHAT, METRICS, SERVICE, SETTINGS, SOCKETIO
 from chatserver.security import SESSION_COOKIE, AgentAuth, hash_password, read_cookie
 from chatserver.service import ConversationService
@@ -172,6 +173,10 @@ class AgentNamespace(socketio.AsyncNamespace):
             return _failed("unknown conversation")
         return await self._transcript(session)
 
+    def _line(self, template: str, **context: object) -> str:
+        """What the customer sees when a person joins, leaves or closes (templates)."""
+        return self.service.renderer.render(Reply(template, dict(context))).text
+
     async def on_join(self, sid: str, data: Any = None) -> Ack:
         me = self.who[sid]
         session = await self._session(data)
@@ -183,7 +188,7 @@ class AgentNamespace(socketio.AsyncNamespace):
         session = await self.service.take_over(session.id, me)
         self.chat.tickets.forget(session.id)
         if joined:
-            line = f"{me} from our team joined the chat."
+            line = self._line("handoff/agent_joined", agent=me)
             await self.chat.set_owner(session.id, "human", me, line)
         await self.publish_conversation(session)
         return await self._transcript(session)
@@ -218,7 +223,7 @@ class AgentNamespace(socketio.AsyncNamespace):
         was_human = session.owner == "human"
         session = await self.service.hand_back(session.id)
         if was_human:
-            line = "Our team member left the chat. I'm the shop's assistant again; ask me anything."
+            line = self._line("handoff/agent_left")
             await self.chat.set_owner(session.id, "bot", None, line)
         await self.publish_conversation(session)
         return {"ok": True, "conversation": await self._summary(session)}
@@ -230,7 +235,7 @@ class AgentNamespace(socketio.AsyncNamespace):
         was_human = session.owner == "human"
         session = await self.service.close(session.id)
         self.chat.tickets.forget(session.id)
-        line = "This conversation was closed. Write again any time if you need anything."
+        line = self._line("handoff/closed")
         if was_human:
             await self.chat.set_owner(session.id, "bot", None, line)
         else:
