@@ -111,6 +111,7 @@ USPS_AVA_UNKNOWN = "9400111899223998877661"  # valid format; USPS has no record 
 USPS_EMMA_OLD = "9400111899223555444336"
 FEDEX_JAMES = "772118345670"
 UPS_PRIYA = "1Z999AA10123456784"
+UPS_NOAH_BEANS = "1Z999AA10987654328"
 UPS_OLIVIA_CANDLES = "1ZA1B2C30312345673"
 DHL_LUKAS = "4982173652"
 
@@ -231,7 +232,14 @@ def build_demo_shop(now: datetime | None = None) -> DemoShop:
             address="31 Maple Ct, Denver, CO 80203, US",
         ),
         # The subscriber's last box, delivered.
-        order(1007, "noah@example.com", 12, [beans], address="5 Birch Ln, Seattle, WA 98101, US"),
+        order(
+            1007,
+            "noah@example.com",
+            12,
+            [beans],
+            [DemoFulfillment(8009, _day(now, -11, 9), "ups", UPS_NOAH_BEANS, (9109,), "DELIVERED")],
+            address="5 Birch Ln, Seattle, WA 98101, US",
+        ),
         # A tracking number the carrier does not know yet.
         order(
             1008,
@@ -297,6 +305,10 @@ def build_demo_shop(now: datetime | None = None) -> DemoShop:
                      events=((_day(now, -44, 12), DL, "Delivered, In/At Mailbox", "CHICAGO, IL 60601"),
                              (_day(now, -47, 16), IT, "USPS in possession of item", "COLUMBUS, OH 43004")),
                      delivered_at=_day(now, -44, 12)),
+        DemoShipment("ups", UPS_NOAH_BEANS, DL, "UPS Ground", "Columbus, OH", "Seattle, WA",
+                     events=((_day(now, -8, 12), DL, "Delivered, front door", "SEATTLE, WA"),
+                             (_day(now, -11, 18), IT, "Picked Up", "COLUMBUS, OH")),
+                     delivered_at=_day(now, -8, 12)),
         # USPS_AVA_UNKNOWN is deliberately absent: the carrier does not know it yet.
     ]  # fmt: skip
 
