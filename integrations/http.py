@@ -89,6 +89,7 @@ class CircuitBreaker:
         self._clock = clock
         self._failures = 0
         self._opened_at: float | None = None
+        self._before_success: tuple[int, float | None] = (0, None)
 
     @property
     def state(self) -> str:
@@ -100,8 +101,15 @@ class CircuitBreaker:
         return self.state != "open"
 
     def record_success(self) -> None:
+        self._before_success = (self._failures, self._opened_at)
         self._failures = 0
         self._opened_at = None
+
+    def retract_success(self) -> None:
+        """The answer just counted as a success turned out unreadable (a maintenance page
+        served with 200): count it as a failure instead."""
+        self._failures, self._opened_at = self._before_success
+        self.record_failure()
 
     def record_failure(self) -> None:
         self._failures += 1
@@ -320,6 +328,8 @@ class ApiTransport:
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
+            if response.status_code < 300:
+                self.breaker.retract_success()
             kind = response.headers.get("content-type", "unknown type")
             raise BadResponse(
                 f"expected JSON, got {kind}: {response.text[:80]!r}",

@@ -141,3 +141,17 @@ async def test_a_refused_token_refetched_from_a_dead_endpoint_is_not_retried_aro
             await usps.track("9400111899223456789017")
     token, track = "/oauth2/v3/token", "/tracking/v3/tracking/9400111899223456789017"
     assert calls == [token, track] + [token] * policy.attempts
+
+
+async def test_a_maintenance_page_served_with_200_opens_the_circuit_too(world):
+    usps = world.sandboxes.by_name()["usps"]
+    misbehave(usps, "html-200")
+    breaker = world.breakers["usps"]
+    for _ in range(THRESHOLD):
+        assert HOLDING in await ask(world)
+        if breaker.state == "open":
+            break
+    assert breaker.state == "open"
+    calls = world.calls["usps"]
+    assert HOLDING in await ask(world)
+    assert world.calls["usps"] == calls  # not asked again while open
