@@ -11,6 +11,7 @@ conversation ended without a person.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,8 +30,8 @@ __all__ = [
     "Prediction",
     "PredictionStore",
     "create_tables",
+    "prediction_upsert",
     "predictions",
-    "upsert_prediction",
 ]
 
 OUTCOMES = ("answered", "escalated", "human")
@@ -71,6 +72,11 @@ def create_tables(conn: sa.Connection) -> None:
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# The columns ``Prediction.values()`` sets: what a turn writes, before any label.
+_VALUES = ("message_id", "session_id", "channel", "text", "intent", "confidence", "ranking",
+           "escalate", "reason", "model_version", "outcome", "escalation_reason", "created_at")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -139,15 +145,19 @@ class Prediction:
         )
 
 
-def upsert_prediction(prediction: Prediction, dialect: str) -> sa.Insert:
-    """One statement storing a prediction; a message classified again (a recovered turn)
-    gets its row updated, its label and review kept. ``dialect``: postgresql or sqlite."""
-    values = prediction.values()
+@functools.cache
+def prediction_upsert(dialect: str) -> sa.Insert:
+    """The statement that stores a prediction (its ``values()`` as parameters); a message
+    classified again (a recovered turn) gets its row updated, label and review kept.
+
+    Built once per dialect (postgresql or sqlite): building a statement per turn cost
+    more than running it.
+    """
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(predictions)
-    insert = insert.values(**values)
+    updated = [c for c in _VALUES if c != "message_id"]
     return insert.on_conflict_do_update(
         index_elements=[predictions.c.message_id],
-        set_={k: insert.excluded[k] for k in values if k != "message_id"},
+        set_={name: insert.excluded[name] for name in updated},
     )
 
 
@@ -161,7 +171,7 @@ class PredictionStore:
     async def record(self, prediction: Prediction) -> None:
         """Store a prediction; a message classified again (a recovered turn) is updated."""
         async with self.engine.begin() as conn:
-            await conn.execute(upsert_prediction(prediction, self.engine.dialect.name))
+            await conn.execute(prediction_upsert(self.engine.dialect.name), prediction.values())
 
     @reconnecting
     async def get(self, message_id: int) -> Prediction | None:
