@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from chatserver.app import create_app
 from chatserver.keys import SERVICE
 from chatserver.service import InboundMessage
 from chatserver.settings import load_settings
-
-
-class KeywordClassifier:
-    """A stand-in model: the tests here are about wiring, not classification."""
-
-    version = "test"
-
-    def parse(self, text: str, channel: str = "chat"):
-        from nlu.engine import Parse
-        from nlu.entities import extract
-
-        intent = "track_order" if "shipped" in text else "greeting"
-        return Parse(
-            text=text,
-            cleaned=text,
-            intent=intent,
-            confidence=0.95,
-            escalate=False,
-            ranking=((intent, 0.95),),
-            entities=tuple(extract(text)),
-            model_version="test",
-            reason=None,
-        )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.chatserver.live import KeywordClassifier, free_port
 
 
 @pytest.fixture

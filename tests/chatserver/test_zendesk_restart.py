@@ -36,23 +36,6 @@ MARIA = (
 TRACKING = "9400111899223456789017"
 
 
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from nlu.engine import DEFAULT_MODEL_DIR, NLU
-
-    try:
-        NLU.load(DEFAULT_MODEL_DIR)
-        return DEFAULT_MODEL_DIR
-    except Exception:  # nothing installed (or unusable): train on the project's data
-        from nlu.dataset import load_examples
-        from nlu.train import fit, save_trained
-
-        directory = tmp_path_factory.mktemp("models")
-        trained = fit(load_examples(PROJECT_ROOT / "nlu" / "data" / "train"), folds=1)
-        save_trained(trained, directory)
-        return directory
-
-
 class Hold:
     """Wraps the Zendesk sandbox: the first request that ``matches`` is held open until
     released; ``apply_first`` says whether the sandbox applies it before holding."""
