@@ -73,7 +73,7 @@ def _v1(conn: sa.Connection) -> None:
 
 
 def _v2(conn: sa.Connection) -> None:
-    from chatserver.storage.zendesk_queue import create_tables
+    from chatserver.storage.zendesk_tables import create_tables
 
     create_tables(conn)
 
