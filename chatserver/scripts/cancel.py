@@ -58,7 +58,7 @@ def cancel_subscription(state: DialogueState, policy: Policy) -> Out:
     # (or is already verified by the email channel or a signed identity).
     email = state.slots.verified_email
     if email is None:
-        order = need_order(state, policy)
+        order = need_order(state, policy, any_order=True)
         if not isinstance(order, Order):
             return order
         email = state.slots.verified_email or order.email or ""

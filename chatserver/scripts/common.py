@@ -88,12 +88,13 @@ def escalate(
     return finish(state, say(template, **context), HandOff(reason, note))
 
 
-def need_order(state: DialogueState, policy: Policy) -> Order | Out:
+def need_order(state: DialogueState, policy: Policy, *, any_order: bool = False) -> Order | Out:
     """The customer's order once it is proven theirs, or the next step to get there.
 
     Proof is a verified email (email requester, signed identity) or an email and an order
     number that match the same order. Failures read the same whether the order does not
-    exist or belongs to someone else, and are limited per session.
+    exist or belongs to someone else, and are limited per session. ``any_order``: the
+    script needs the email proven, not one order (subscriptions), and the questions say so.
     """
     facts, slots = state.facts, state.slots
     if facts.order is not None:
@@ -101,19 +102,21 @@ def need_order(state: DialogueState, policy: Policy) -> Order | Out:
     wanted = slots.order_number or slots.verified_order
     if slots.verified_email:
         return _verified_order(state, policy, slots.verified_email, wanted)
+    # Thank them for a detail only when it answers our question, not in their first message.
+    asked = {"answered": state.awaiting == "identity", "any_order": any_order}
     if not slots.email or not slots.order_number:
         if slots.order_number:
-            return ask(state, "identity", "identity/ask_email", order=slots.order_number)
+            return ask(state, "identity", "identity/ask_email", order=slots.order_number, **asked)
         if slots.email:
-            return ask(state, "identity", "identity/ask_number")
-        return ask(state, "identity", "identity/ask_both", first=state.attempts == 0)
+            return ask(state, "identity", "identity/ask_number", **asked)
+        return ask(state, "identity", "identity/ask_both", first=state.attempts == 0, **asked)
     if not facts.order_looked_up:
         return state.noting("looked up the order"), [LookupOrder(slots.order_number, slots.email)]
     attempts = state.attempts + 1
     state = replace(state, attempts=attempts).with_slots(email=None, order_number=None)
     if attempts >= policy.max_identity_attempts:
         return escalate(state, policy, "identity_not_proven", note=f"{attempts} failed attempts")
-    return ask(state, "identity", "identity/no_match")
+    return ask(state, "identity", "identity/no_match", any_order=any_order)
 
 
 def _verified_order(

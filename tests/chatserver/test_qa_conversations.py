@@ -60,6 +60,45 @@ CHATS = [
 ]
 
 
+# Asking for the proof: thanks only for an answer; subscriptions need any order of theirs.
+IDENTITY_CHATS = [
+    (["where is order 1001"], ["Which email address did you use for order #1001?"], ["Thanks"]),
+    (["where is my order", "1001"], ["Thanks. Which email address"], []),
+    (["cancel my order, I'm sam@example.com"], ["What's the order number?"], ["Thanks"]),
+    (
+        ["cancel my subscription"],
+        ["your email address", "any order you've placed"],
+        ["of your order"],
+    ),
+    (["cancel my subscription", "noah@example.com"], ["any order you've placed"], []),
+    (
+        ["where is my order", "maria@example.com 1004"],
+        ["send both again", "email address you ordered with", "the order number"],
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(("messages", "words", "absent"), IDENTITY_CHATS)
+async def test_identity_questions(world, messages, words, absent):
+    chat = await world.chat()
+    for text in messages:
+        reply = await chat.say(text)
+    for word in words:
+        assert word in reply
+    for word in absent:
+        assert word not in reply
+
+
+async def test_a_wrong_email_and_an_unknown_order_read_the_same(world):
+    replies = []
+    for details in ("maria@example.com 1004", "maria@example.com 1099"):
+        chat = await world.chat()
+        await chat.say("where is my order")
+        replies.append(await chat.say(details))
+    assert replies[0] == replies[1]
+
+
 @pytest.mark.parametrize(("messages", "words", "absent"), CHATS)
 async def test_realistic_chats(world, messages, words, absent):
     chat = await world.chat()
