@@ -109,7 +109,9 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     new = msg.intent if msg.intent in SCRIPTS and not msg.escalate else None
     if new and not (state.awaiting and (new == state.intent or new in PATIENT_INTENTS)):
         fresh = replace(state, intent=new, awaiting=None, reprompts=0)
-        fresh = fresh.with_slots(item=None, confirmed=None, topic=topic_of(msg.text))
+        fresh = fresh.with_slots(
+            item=None, confirmed=None, topic=topic_of(msg.text), new_address=None
+        )
         return SCRIPTS[new](fresh, policy)
     if state.awaiting:
         if state.reprompts >= MAX_REPROMPTS:

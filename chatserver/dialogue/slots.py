@@ -7,7 +7,8 @@ maria@example.com where is it"): together they are an order's proof, and a wrong
 only costs one identity attempt. (An email's requester is already proven, and numbers in
 its body are too often zip codes and phone numbers to guess.)
 Quick-reply payloads (``/choose{"order": "#1006"}``, ``/affirm``, ``/deny``) fill the
-choice and the yes/no slots.
+choice and the yes/no slots. Asked for a new shipping address, a message with digits and
+words is taken as the customer wrote it (``as_address``), for the person who changes it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from chatserver.dialogue.state import DialogueState
 __all__ = [
     "ASKS_ORDER",
     "EXIT_PHRASES",
+    "MAX_ADDRESS",
+    "as_address",
     "details_only",
     "fill_slots",
     "is_exit",
@@ -32,6 +35,9 @@ ASKS_ORDER = frozenset({"identity", "email", "order_number", "order_choice"})
 _EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _BARE_NUMBER = re.compile(r"(?<![\w@.#/-])#?\s?(\d{3,10})(?![\w@]|[.,/-]\d)")
 _WORDS = re.compile(r"[a-z']+")
+_ORDER_REF = re.compile(r"#\s?\d+|\border\s+(?:number\s+|no\.?\s*|nr\.?\s*)?#?\d+", re.IGNORECASE)
+_LETTERS = re.compile(r"[^\W\d_]{2,}")
+MAX_ADDRESS = 300
 # Said around "never mind" and "yes"/"no" without changing what they mean.
 _FILLERS = frozenset(
     {"oh", "ah", "ok", "okay", "actually", "um", "uh", "hmm", "well", "wait", "sorry", "so",
@@ -90,6 +96,20 @@ def details_only(text: str) -> bool:
     """The message gives an email or an order number and says nothing else."""
     words = _normal(_EMAIL.sub(" ", text)).split()
     return not set(words) - _DETAIL_WORDS - _FILLERS
+
+
+def as_address(text: str, order_number: str | None = None) -> str | None:
+    """The message as the customer wrote it (one line, clipped) if it may give an address:
+    digits (a street number, a postcode) and words besides its email and order number.
+
+    Not parsed: a person reads it before anything changes (address changes are hand-offs).
+    """
+    rest = _ORDER_REF.sub(" ", _EMAIL.sub(" ", text))
+    if order_number:
+        rest = re.sub(rf"(?<!\d){re.escape(order_number.lstrip('#'))}(?!\d)", " ", rest)
+    if not any(c.isdigit() for c in rest) or len(_LETTERS.findall(rest)) < 2:
+        return None
+    return " ".join(text.split())[:MAX_ADDRESS]
 
 
 def _trimmed(words: str) -> str:
@@ -157,6 +177,10 @@ def fill_slots(state: DialogueState, msg: UserMessage) -> tuple[DialogueState, b
     if isinstance(choice.get("item"), str):
         changes["item"] = choice["item"]
     answered = False
+    if state.awaiting == "new_address":
+        address = as_address(msg.text, slots.order_number or slots.verified_order)
+        if address:
+            changes["new_address"] = address
     if state.awaiting == "confirm":
         yes = yes_or_no(msg)
         if yes is not None:
@@ -167,4 +191,6 @@ def fill_slots(state: DialogueState, msg: UserMessage) -> tuple[DialogueState, b
         answered = bool({"email", "order_number"} & fresh.keys())
     elif state.awaiting == "item":
         answered = "item" in fresh
+    elif state.awaiting == "new_address":
+        answered = "new_address" in changes
     return (replace(state, slots=replace(slots, **changes)) if changes else state), answered

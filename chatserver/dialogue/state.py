@@ -34,6 +34,7 @@ class Slots:
     item: str | None = None  # chosen line item id
     topic: str = ""  # the words of the message that started the script ("the mugs"…)
     confirmed: bool | None = None  # answer to the last yes/no question
+    new_address: str | None = None  # the customer's words giving a new shipping address
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def ask(
 def finish(state: DialogueState, *actions: Action) -> Out:
     """The script is done: forget its question and per-script choices, keep the identity."""
     done = replace(state, intent=None, awaiting=None, reprompts=0)
-    return done.with_slots(item=None, confirmed=None, topic=""), list(actions)
+    return done.with_slots(item=None, confirmed=None, topic="", new_address=None), list(actions)
 
 
 def escalate(

@@ -3,15 +3,22 @@ policy and the order, or a hand-off with a summary when a person has to act."""
 
 from __future__ import annotations
 
+from chatserver.dialogue.slots import as_address
 from chatserver.dialogue.state import DialogueState
 from chatserver.policy import Policy
-from chatserver.scripts.common import HUMAN, Out, escalate, finish, need_order, say
+from chatserver.scripts.common import HUMAN, Out, ask, escalate, finish, need_order, say
 from integrations.models import Order
 
 __all__ = ["account_help", "change_address", "invoice", "payment_issue", "shipping_info"]
 
 
 def change_address(state: DialogueState, policy: Policy) -> Out:
+    slots = state.slots
+    if slots.new_address is None and state.awaiting in (None, "identity"):
+        # The address may come with the request ("send #1005 to 12 Oak St…") or the proof.
+        address = as_address(state.facts.text, slots.order_number or slots.verified_order)
+        if address:
+            state = state.with_slots(new_address=address)
     order = need_order(state, policy)
     if not isinstance(order, Order):
         return order
@@ -22,9 +29,21 @@ def change_address(state: DialogueState, policy: Policy) -> Out:
         return finish(state, say("change_address/too_late", **context))
     if policy.address_change == "never":
         return finish(state, say("change_address/not_allowed", HUMAN, **context))
-    note = f"{order.name} not fulfilled yet; wants a new shipping address (current: {order.shipping_address})"
+    new_address = state.slots.new_address
+    if new_address is None:
+        return ask(state, "new_address", "change_address/ask_address", **context)
+    note = (
+        f"{order.name} not fulfilled yet; new shipping address as the customer wrote it: "
+        f'"{new_address}" (current: {order.shipping_address})'
+    )
     return escalate(
-        state, policy, "address_change", template="change_address/forwarded", note=note, **context
+        state,
+        policy,
+        "address_change",
+        template="change_address/forwarded",
+        note=note,
+        new_address=new_address,
+        **context,
     )
 
 

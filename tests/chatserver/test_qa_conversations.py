@@ -99,6 +99,54 @@ async def test_a_wrong_email_and_an_unknown_order_read_the_same(world):
     assert replies[0] == replies[1]
 
 
+# A new address, in the request or in the answer to the bot's question, goes to the agent
+# as the customer wrote it, and is shown back as passed on; never before the order is proven.
+ADDRESS_CHATS = [
+    (
+        ["please change the address of order #1005 to 12 Oak St, Denver CO 80203"],
+        ["Which email address did you use for order #1005?"],
+        None,
+    ),
+    (
+        [
+            "please change the address of order #1005 to 12 Oak St, Denver CO 80203",
+            "sam@example.com",
+        ],
+        ['"please change the address of order #1005 to 12 Oak St, Denver CO 80203"'],
+        "12 Oak St, Denver CO 80203",
+    ),
+    (
+        ["I need to change my address", "sam@example.com 1005"],
+        ["What's the new address?", "9 Lake View Dr"],
+        None,
+    ),
+    (
+        ["I need to change my address", "sam@example.com 1005", "12 Oak St, Denver CO 80203"],
+        ["I've passed your new address", '"12 Oak St, Denver CO 80203"'],
+        '"12 Oak St, Denver CO 80203"',
+    ),
+    (
+        ["I need to change my address", "sam@example.com 1005", "the new one", "12 Oak St 80203"],
+        ['"12 Oak St 80203"'],
+        '"12 Oak St 80203"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("messages", "words", "in_summary"), ADDRESS_CHATS)
+async def test_a_new_address_is_passed_on_as_written(world, messages, words, in_summary):
+    chat = await world.chat()
+    for text in messages:
+        reply = await chat.say(text)
+    for word in words:
+        assert word in reply
+    if in_summary is None:
+        assert not chat.last.escalated and "Oak St" not in reply
+    else:
+        assert chat.last.escalation_reason == "address_change"
+        assert in_summary in chat.last.summary
+
+
 @pytest.mark.parametrize(("messages", "words", "absent"), CHATS)
 async def test_realistic_chats(world, messages, words, absent):
     chat = await world.chat()
