@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from chatserver.dialogue.actions import Button, CancelOrder, CancelSubscription, LookupSubscriptions
 from chatserver.dialogue.state import DialogueState
 from chatserver.policy import Policy
@@ -16,11 +18,21 @@ from chatserver.scripts.common import (
     need_order,
     say,
 )
-from integrations.models import Order
+from integrations.models import Order, Subscription
 
 __all__ = ["cancel_order", "cancel_subscription"]
 
 _LIVE = {"ACTIVE", "PAUSED", "FAILED", "STALE"}
+_WORD = re.compile(r"[a-z][a-z]+")
+
+
+def _named(state: DialogueState, subscriptions: list[Subscription]) -> list[Subscription]:
+    """The one subscription the customer names ("the tea one"), by the words of its title
+    before any comma; none when no title or several match (an email has no buttons)."""
+    words = set(_WORD.findall(f"{state.facts.text} {state.slots.topic}".lower()))
+    words |= {w.removesuffix("s") for w in words}
+    named = [s for s in subscriptions if set(_WORD.findall(s.title.split(",")[0].lower())) & words]
+    return named if len(named) == 1 else []
 
 
 def cancel_order(state: DialogueState, policy: Policy) -> Out:
@@ -74,7 +86,7 @@ def cancel_subscription(state: DialogueState, policy: Policy) -> Out:
     live = [s for s in facts.subscriptions if s.status.upper() in _LIVE]
     if not live:
         return finish(state, say("cancel_subscription/none", HUMAN, email=email))
-    chosen = [s for s in live if s.id == state.slots.item]
+    chosen = [s for s in live if s.id == state.slots.item] or _named(state, live)
     if not chosen and len(live) > 1:
         buttons = [Button(choose_payload(item=s.id), text=s.title) for s in live]
         return ask(state, "item", "cancel_subscription/which", *buttons, subscriptions=live)

@@ -11,10 +11,12 @@ from chatserver.dialogue import (
     LookupOrder,
     LookupOrders,
     Reply,
+    SubscriptionsFound,
     UserMessage,
 )
 from chatserver.dialogue.engine import step
 from chatserver.policy import load_policy
+from integrations.models import Subscription
 from tests.chatserver.harness import NOW
 
 POLICY = load_policy()
@@ -64,3 +66,30 @@ def test_state_round_trips_through_json():
     state, _ = step(DialogueState(), said("where", "track_order"), POLICY)
     state, _ = step(state, said("maria@example.com"), POLICY)
     assert DialogueState.from_json(state.to_json()) == state
+
+
+TEA = Subscription("gid://shopify/SubscriptionContract/2", "ACTIVE", "Green tea, 250 g monthly")
+COFFEE = Subscription(
+    "gid://shopify/SubscriptionContract/1", "ACTIVE", "Coffee beans, 1 kg monthly"
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "template", "title"),
+    [
+        ("the tea one", "cancel_subscription/confirm", TEA.title),
+        ("coffee beans please", "cancel_subscription/confirm", COFFEE.title),
+        ("both of them, monthly", "cancel_subscription/which", None),  # not one: asked again
+    ],
+)
+def test_a_subscription_can_be_named_in_words(answer, template, title):
+    """An email has no buttons: "the tea one" picks the subscription by its title."""
+    start = said("cancel my subscription", "cancel_subscription", identity_email="a@b.co")
+    state, _ = step(DialogueState(), start, POLICY)
+    state, actions = step(state, SubscriptionsFound((COFFEE, TEA)), POLICY)
+    assert actions[0].template == "cancel_subscription/which"
+    state, _ = step(state, said(answer, identity_email="a@b.co"), POLICY)
+    state, actions = step(state, SubscriptionsFound((COFFEE, TEA)), POLICY)
+    replies = [a for a in actions if isinstance(a, Reply)]
+    assert replies[-1].template == template
+    assert replies[-1].context.get("title") == title
