@@ -124,8 +124,6 @@ class FedexClient:
             AuthFailed, RateLimited, IntegrationUnavailable, APIStatusError, BadResponse.
         """
         number = normalize(number)
-        # Fetch the token first: its own request is retried there, not again per try here.
-        await self.token.get()
         response = await self._api.request(
             "POST",
             "/track/v1/trackingnumbers",

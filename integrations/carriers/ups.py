@@ -177,8 +177,6 @@ class UpsClient:
             AuthFailed, RateLimited, IntegrationUnavailable, APIStatusError, BadResponse.
         """
         number = normalize(number)
-        # Fetch the token first: its own request is retried there, not again per try here.
-        await self.token.get()
         response = await self._api.request(
             "GET",
             f"/api/track/v1/details/{number}",

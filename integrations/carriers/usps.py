@@ -159,8 +159,6 @@ class UspsClient:
             AuthFailed, RateLimited, IntegrationUnavailable, APIStatusError, BadResponse.
         """
         number = normalize(number)
-        # Fetch the token first: its own request is retried there, not again per try here.
-        await self.token.get()
         response = await self._api.request(
             "GET",
             f"/tracking/v3/tracking/{number}",
