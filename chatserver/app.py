@@ -19,7 +19,17 @@ from chatserver.channels.agent import setup_agent
 from chatserver.channels.socketio import setup_chat
 from chatserver.channels.zendesk import setup_zendesk_channel
 from chatserver.dashboard import setup_dashboard
-from chatserver.keys import HTTP, LIMITS, METRICS, SANDBOXES, SERVICE, SETTINGS, STORAGE, ZENDESK
+from chatserver.keys import (
+    CLASSIFIER,
+    HTTP,
+    LIMITS,
+    METRICS,
+    SANDBOXES,
+    SERVICE,
+    SETTINGS,
+    STORAGE,
+    ZENDESK,
+)
 from chatserver.learning import Collector
 from chatserver.limits import ChatLimits
 from chatserver.metrics import Metrics, setup_metrics
@@ -36,11 +46,9 @@ from chatserver.settings import Settings
 from chatserver.storage import SqlStorage
 from chatserver.storage.predictions import PredictionStore
 
-__all__ = ["CLASSIFIER", "create_app"]
+__all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
-
-CLASSIFIER = web.AppKey("classifier", object)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AGENT_AUTH",
     "CHAT",
+    "CLASSIFIER",
     "HTTP",
     "LIMITS",
     "METRICS",
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 SETTINGS = web.AppKey("settings", Settings)
+CLASSIFIER = web.AppKey("classifier", object)  # a stand-in model (tests); else the installed one
 HTTP = web.AppKey("http", httpx.AsyncClient)  # the one outgoing HTTP client
 STORAGE: web.AppKey[Storage] = web.AppKey("storage")
 SERVICE: web.AppKey[ConversationService] = web.AppKey("service")
