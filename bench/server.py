@@ -1,6 +1,6 @@
 """``chatbot serve`` with the two knobs a benchmark needs and the config file lacks.
 
-- ``--no-limits``: the per-IP and per-session limits (``chatserver.limits.ChatLimits``,
+- ``--no-limits``: the per-IP and per-session limits (``chatserver.ops.limits.ChatLimits``,
   20 connections and 60 messages a minute per address) would refuse a load generator on
   127.0.0.1 after a second. The limits stay in the code path, with numbers no benchmark
   reaches. ``app[LIMITS]`` is the hook the application offers for this.
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from chatserver.app import create_app
     from chatserver.keys import LIMITS, SANDBOXES
-    from chatserver.limits import ChatLimits
+    from chatserver.ops.limits import ChatLimits
     from chatserver.settings import load_settings
 
     latency = parse_latency(args.latency)

@@ -16,9 +16,9 @@ import httpx
 from aiohttp import web
 
 from chatserver.channels.agent import setup_agent
-from chatserver.channels.socketio import setup_chat
-from chatserver.channels.zendesk import setup_zendesk_channel
-from chatserver.dashboard import setup_dashboard
+from chatserver.channels.chat import setup_chat
+from chatserver.channels.zendesk.webhook import setup_zendesk_channel
+from chatserver.clients import build_outside_world
 from chatserver.keys import (
     CLASSIFIER,
     HTTP,
@@ -30,21 +30,21 @@ from chatserver.keys import (
     STORAGE,
     ZENDESK,
 )
-from chatserver.learning import Collector
-from chatserver.limits import ChatLimits
-from chatserver.metrics import Metrics, setup_metrics
-from chatserver.model_reload import setup_model_reload
-from chatserver.outside import build_outside_world
-from chatserver.pages import setup_pages
+from chatserver.learning.collector import Collector
+from chatserver.ops.limits import ChatLimits
+from chatserver.ops.metrics import Metrics, setup_metrics
+from chatserver.ops.model_reload import setup_model_reload
+from chatserver.ops.recovery import recover_on_startup
+from chatserver.ops.scaleout import session_locks
 from chatserver.policy import load_policy
-from chatserver.recovery import recover_on_startup
 from chatserver.replies import Renderer
 from chatserver.runner import Runner
-from chatserver.scaleout import session_locks
 from chatserver.service import Classifier, ConversationService
 from chatserver.settings import Settings
 from chatserver.storage import SqlStorage
 from chatserver.storage.predictions import PredictionStore
+from chatserver.web.dashboard import setup_dashboard
+from chatserver.web.pages import setup_pages
 
 __all__ = ["create_app"]
 

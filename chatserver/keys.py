@@ -12,12 +12,12 @@ from chatserver.settings import Settings
 if TYPE_CHECKING:
     import socketio
 
-    from chatserver.channels.socketio import ChatNamespace
-    from chatserver.limits import ChatLimits
-    from chatserver.metrics import Metrics
-    from chatserver.security import AgentAuth
+    from chatserver.channels.chat import ChatNamespace
+    from chatserver.ops.limits import ChatLimits
+    from chatserver.ops.metrics import Metrics
     from chatserver.service import ConversationService
     from chatserver.storage import Storage
+    from chatserver.web.auth import AgentAuth
     from integrations.sandbox.app import Sandboxes
     from integrations.zendesk import ZendeskClient
 

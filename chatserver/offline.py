@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 
-from chatserver.learning import Collector
-from chatserver.outside import CarrierTracker
+from chatserver.clients import CarrierTracker
+from chatserver.learning.collector import Collector
 from chatserver.policy import Policy, load_policy
 from chatserver.replies import Renderer
 from chatserver.runner import Runner
@@ -56,7 +56,7 @@ class OfflineWorld:
         now: the clock's time; change ``world.now`` to move it.
         policy: the shop's policy (default: the shipped ``policy.yml``).
         database_url: the store (default: a fresh in-memory SQLite database).
-        collect: keep the prediction log (``chatserver.learning``).
+        collect: keep the prediction log (``chatserver.learning.collector``).
     """
 
     def __init__(

@@ -28,7 +28,7 @@ from chatserver.storage import Session, Storage, StoredMessage
 from chatserver.storage.locks import LocalLocks, SessionLocks
 
 if TYPE_CHECKING:
-    from chatserver.learning import Collector
+    from chatserver.learning.collector import Collector
     from chatserver.storage.predictions import Prediction
 
 __all__ = [
@@ -148,7 +148,7 @@ class ConversationService:
         identity_secret: the shop secret that signs ``customData.identity``.
         clock: returns the current time (aware); tests pass a fixed one.
         locks: serialises the turns of one session.
-        collector: keeps every prediction and its outcome (``chatserver.learning``).
+        collector: keeps every prediction and its outcome (``chatserver.learning.collector``).
     """
 
     def __init__(

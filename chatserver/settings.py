@@ -61,7 +61,7 @@ class CarrierSettings:
 @dataclass(frozen=True)
 class AgentUser:
     username: str
-    password_hash: str  # "scrypt$<salt hex>$<hash hex>", see chatserver.security
+    password_hash: str  # "scrypt$<salt hex>$<hash hex>", see chatserver.web.auth
 
 
 @dataclass(frozen=True)

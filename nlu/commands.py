@@ -110,7 +110,7 @@ def train_command(args: argparse.Namespace) -> int:
             examples, heldout = stratified_split(examples, test_size=0.2, seed=0)
             _progress(f"no held-out set: holding out {len(heldout)} examples (stratified 20%)")
         if args.include_reviewed:
-            from chatserver.reviewed import add_reviewed, load_accepted
+            from chatserver.learning.reviewed import add_reviewed, load_accepted
 
             reviewed = load_accepted(_settings(args).database_url)
             examples, merged = add_reviewed(examples, reviewed, heldout)

@@ -17,12 +17,12 @@ import socketio
 from aiohttp import web
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
-from chatserver.channels.socketio import ChatNamespace, iso
+from chatserver.channels.chat import ChatNamespace, iso
 from chatserver.dialogue.actions import Reply
 from chatserver.keys import AGENT_AUTH, CHAT, METRICS, SERVICE, SETTINGS, SOCKETIO
-from chatserver.security import SESSION_COOKIE, AgentAuth, hash_password, read_cookie
 from chatserver.service import ConversationService
 from chatserver.storage import Session, StoredMessage
+from chatserver.web.auth import SESSION_COOKIE, AgentAuth, hash_password, read_cookie
 
 __all__ = ["AGENTS_ROOM", "DEMO_AGENT", "AgentNamespace", "agent_message_json", "setup_agent"]
 

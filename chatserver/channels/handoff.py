@@ -22,7 +22,7 @@ from chatserver.storage import Session
 from integrations.errors import IntegrationError
 
 if TYPE_CHECKING:
-    from chatserver.channels.socketio import ChatNamespace
+    from chatserver.channels.chat import ChatNamespace
 
 __all__ = ["TicketFallback"]
 

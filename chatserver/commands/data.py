@@ -5,7 +5,7 @@
     chatbot data import FILE_OR_DIR [--into nlu/data/train] [--heldout nlu/data/heldout]
     chatbot data sessions --out FILE                           past conversations (replay)
 
-Exported text is masked (``chatserver.privacy``); ``reviewed`` means accepted in review.
+Exported text is masked (``chatserver.learning.privacy``); ``reviewed`` means accepted in review.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def run_review(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from chatserver.training_data import examples_of, write_jsonl, write_yaml_dir
+    from chatserver.learning.training_data import examples_of, write_jsonl, write_yaml_dir
 
     states = ["accepted"] if args.status == "reviewed" else ["accepted", "pending"]
 
@@ -113,7 +113,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from chatserver.training_data import merge
+    from chatserver.learning.training_data import merge
     from nlu.errors import DataError
 
     try:
@@ -126,7 +126,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_sessions(args: argparse.Namespace) -> int:
-    from chatserver.replay import export_sessions
+    from chatserver.learning.replay import export_sessions
 
     async def work(storage: Any, store: Any) -> int:
         return await export_sessions(storage, args.out, limit=args.limit)

@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chatserver.security import hash_password
+    from chatserver.web.auth import hash_password
 
     if args.stdin:
         password = sys.stdin.readline().rstrip("\n")

@@ -5,7 +5,7 @@
     chatbot model rollback                      back to the model installed before CURRENT
 
 A running server notices the change of CURRENT and loads the model itself
-(``chatserver.model_reload``); every worker process does so on its own.
+(``chatserver.ops.model_reload``); every worker process does so on its own.
 """
 
 from __future__ import annotations

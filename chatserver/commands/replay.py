@@ -1,7 +1,7 @@
 """`chatbot replay FILE`: past conversations through the current model and scripts,
 against the sandboxes; reports the turns whose intent or reply would change.
 
-The file format is described in :mod:`chatserver.replay`; `chatbot data sessions`
+The file format is described in :mod:`chatserver.learning.replay`; `chatbot data sessions`
 writes one from the store.
 """
 
@@ -49,7 +49,7 @@ def _model(path: Path | None, settings: Any, *, required: bool) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chatserver.replay import ReplayError, load_conversations, replay
+    from chatserver.learning.replay import ReplayError, load_conversations, replay
     from chatserver.settings import load_settings
     from nlu.errors import NLUError
 

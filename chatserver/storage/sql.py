@@ -344,7 +344,7 @@ class SqlStorage:
         in one transaction.
 
         Either the whole answer is stored or none of it: a process that dies mid-turn
-        leaves the customer's message unanswered, for ``chatserver.recovery`` to answer.
+        leaves the customer's message unanswered, for ``chatserver.ops.recovery`` to answer.
         """
         rows = [
             self._message_values(session.id, "bot", text, at=at, quick_replies=quick_replies)

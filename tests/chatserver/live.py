@@ -16,7 +16,7 @@ import yaml
 
 from chatserver.app import create_app
 from chatserver.keys import LIMITS
-from chatserver.limits import ChatLimits
+from chatserver.ops.limits import ChatLimits
 from chatserver.settings import PROJECT_ROOT, load_settings
 
 __all__ = [

@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 import socketio
 
-from chatserver.pages import NO_AGENTS
-from chatserver.security import SESSION_COOKIE, hash_password
+from chatserver.web.auth import SESSION_COOKIE, hash_password
+from chatserver.web.pages import NO_AGENTS
 from tests.chatserver.live import Agent, Customer, start_server, text_of
 
 
@@ -106,7 +106,7 @@ async def test_bad_logins_are_refused(server, http, username, password, csrf, er
 
 
 async def test_logins_are_rate_limited(aiohttp_server, tmp_path, http):
-    from chatserver.limits import ChatLimits
+    from chatserver.ops.limits import ChatLimits
 
     server = await start_server(
         aiohttp_server, tmp_path, limits=ChatLimits(logins_per_minute_per_ip=2)

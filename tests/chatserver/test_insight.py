@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from chatserver.charts import bar_chart, line_chart
-from chatserver.insight import compute_stats
 from chatserver.storage import Session, SqlStorage
 from chatserver.storage.predictions import Prediction, PredictionStore
+from chatserver.web.charts import bar_chart, line_chart
+from chatserver.web.insight import compute_stats
 from tests.chatserver.live import start_server
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)

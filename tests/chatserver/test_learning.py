@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
+from chatserver.learning.training_data import merge
 from chatserver.storage.predictions import PredictionStore
-from chatserver.training_data import merge
 from nlu.dataset import load_yaml_dir
 from tests.chatserver.harness import KeywordClassifier, World
 
@@ -31,7 +31,7 @@ def log_of(world: World) -> PredictionStore:
 
 async def test_every_classified_message_is_logged_masked_with_its_model(world, caplog):
     chat = await world.chat()
-    caplog.set_level(logging.INFO, logger="chatserver.learning")
+    caplog.set_level(logging.INFO, logger="chatserver.learning.collector")
     await chat.send("where is my order #1001? I'm ann@example.com")
     prediction = await log_of(world).get(chat.last.customer_message.id)
     assert prediction is not None

@@ -14,8 +14,8 @@ import pytest
 
 from chatserver.app import create_app
 from chatserver.keys import LIMITS
-from chatserver.limits import ChatLimits
-from chatserver.model_reload import ModelWatcher
+from chatserver.ops.limits import ChatLimits
+from chatserver.ops.model_reload import ModelWatcher
 from chatserver.settings import load_settings
 from nlu import promotion, registry
 from tests.chatserver.live import WAIT, Customer, always_open_policy, free_port
@@ -80,7 +80,7 @@ async def test_the_watcher_swaps_on_a_new_current_and_keeps_the_old_on_failure(
     assert not await watcher.check()  # nothing changed since
 
     registry.set_current(tmp_path, "v-broken")
-    with caplog.at_level(logging.ERROR, logger="chatserver.model_reload"):
+    with caplog.at_level(logging.ERROR, logger="chatserver.ops.model_reload"):
         assert not await watcher.check()
         assert not await watcher.check()  # the same CURRENT is not retried
     assert service.classifier.version == "v-b"
@@ -185,7 +185,7 @@ async def test_a_broken_model_is_not_loaded_and_the_old_one_keeps_answering(
         try:
             await customer.open()
             assert await customer.turn("hi")
-            with caplog.at_level(logging.ERROR, logger="chatserver.model_reload"):
+            with caplog.at_level(logging.ERROR, logger="chatserver.ops.model_reload"):
                 registry.set_current(models, "v-broken")
                 await until(lambda: _async("could not be loaded" in caplog.text))
             assert "still serving v-a" in caplog.text

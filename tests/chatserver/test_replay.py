@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chatserver.replay import (
+from chatserver.learning.replay import (
     Conversation,
     ReplayError,
     Turn,

@@ -6,7 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from chatserver.reviewed import accepted_examples, add_reviewed
+from chatserver.learning.reviewed import accepted_examples, add_reviewed
 from nlu import registry
 from nlu.dataset import Example, load_examples
 from tests.chatserver.test_learning import labelled_world

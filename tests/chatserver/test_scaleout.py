@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from chatserver.recovery import answer_unanswered
+from chatserver.ops.recovery import answer_unanswered
 from chatserver.storage.locks import PostgresLocks
 from tests.chatserver.harness import World
 from tests.chatserver.live import Customer, start_server, text_of

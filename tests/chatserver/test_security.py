@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from chatserver.limits import ConnectionCounter, SlidingWindow
-from chatserver.metrics import Metrics
-from chatserver.security import (
+from chatserver.ops.limits import ConnectionCounter, SlidingWindow
+from chatserver.ops.metrics import Metrics
+from chatserver.settings import AgentUser
+from chatserver.web.auth import (
     AgentAuth,
     CookieSigner,
     hash_password,
@@ -14,7 +15,6 @@ from chatserver.security import (
     same_token,
     verify_password,
 )
-from chatserver.settings import AgentUser
 
 
 def test_password_hashes_verify_and_are_salted():

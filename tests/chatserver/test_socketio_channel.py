@@ -10,7 +10,7 @@ import pytest
 import socketio
 
 from chatserver.keys import SANDBOXES
-from chatserver.limits import ChatLimits
+from chatserver.ops.limits import ChatLimits
 from chatserver.settings import PROJECT_ROOT
 from tests.chatserver.live import (
     CASE_STUDY,

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from chatserver.outside import CarrierTracker
+from chatserver.clients import CarrierTracker
 from chatserver.runner import Runner
 from integrations.carriers import CarrierRegistry
 from integrations.carriers.dhl import DhlClient

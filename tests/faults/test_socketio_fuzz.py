@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatserver.keys import SERVICE
-from chatserver.limits import ChatLimits
-from chatserver.security import SESSION_COOKIE
+from chatserver.ops.limits import ChatLimits
+from chatserver.web.auth import SESSION_COOKIE
 from tests.chatserver.live import CASE_STUDY, Agent, Customer, start_server, text_of
 from tests.chatserver.test_agent import login, session_cookie
 

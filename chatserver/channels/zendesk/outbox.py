@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from chatserver.channels.zendesk_rules import Written, find_sent
+from chatserver.channels.zendesk.rules import Written, find_sent
 from chatserver.storage.zendesk_queue import OutboxItem, OutboxRow, ZendeskQueue
 from integrations.errors import (
     APIStatusError,

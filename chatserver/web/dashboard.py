@@ -2,7 +2,7 @@
 one-click labels from it (``POST /agent/dashboard/label``); all behind the console login.
 
 The page is rendered on the server (Jinja2 with autoescape, charts from
-:mod:`chatserver.charts`), so it needs no script; customer text only ever enters it as
+:mod:`chatserver.web.charts`), so it needs no script; customer text only ever enters it as
 escaped text.
 """
 
@@ -16,11 +16,11 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from chatserver.charts import bar_chart, line_chart
-from chatserver.insight import BINS, Stats, compute_stats
 from chatserver.keys import AGENT_AUTH, METRICS, SERVICE
-from chatserver.pages import PRIVATE
-from chatserver.security import SESSION_COOKIE, same_token
+from chatserver.web.auth import SESSION_COOKIE, same_token
+from chatserver.web.charts import bar_chart, line_chart
+from chatserver.web.insight import BINS, Stats, compute_stats
+from chatserver.web.pages import PRIVATE
 from nlu.catalogue import INTENTS
 
 __all__ = ["setup_dashboard"]

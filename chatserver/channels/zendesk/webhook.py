@@ -1,7 +1,7 @@
 """The Zendesk e-mail channel: ``POST /webhooks/zendesk`` and its background workers.
 
 The endpoint only verifies, stores and acknowledges (well within Zendesk's timeout);
-the workers in :mod:`chatserver.channels.zendesk_worker` do the rest from the durable
+the workers in :mod:`chatserver.channels.zendesk.worker` do the rest from the durable
 queue in the server's database. Answers: 202 queued / 200 duplicate, 401 bad or
 missing or stale signature (nothing stored), 413 body over 256 KB, 400 not JSON or
 no ticket id, 503 when the database cannot take the event (Zendesk retries).
@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from chatserver.channels.zendesk_worker import ZendeskWorker
+from chatserver.channels.zendesk.worker import ZendeskWorker
 from chatserver.errors import ConfigError
 from chatserver.keys import SERVICE, SETTINGS, STORAGE, ZENDESK
 from chatserver.storage.zendesk_queue import ZendeskQueue

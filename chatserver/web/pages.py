@@ -14,14 +14,14 @@ import logging
 from aiohttp import web
 
 from chatserver.keys import AGENT_AUTH, LIMITS, SETTINGS
-from chatserver.security import (
+from chatserver.settings import PROJECT_ROOT
+from chatserver.web.auth import (
     CSRF_COOKIE,
     CSRF_SECONDS,
     SESSION_COOKIE,
     SESSION_SECONDS,
     same_token,
 )
-from chatserver.settings import PROJECT_ROOT
 
 __all__ = ["STATIC_DIR", "setup_pages"]
 

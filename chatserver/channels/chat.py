@@ -25,14 +25,14 @@ from aiohttp import web
 
 from chatserver.channels.handoff import TicketFallback
 from chatserver.keys import CHAT, LIMITS, METRICS, SERVICE, SETTINGS, SOCKETIO
-from chatserver.limits import ChatLimits
-from chatserver.scaleout import close_socketio_manager, socketio_manager
+from chatserver.ops.limits import ChatLimits
+from chatserver.ops.scaleout import close_socketio_manager, socketio_manager
 from chatserver.service import ConversationService, InboundMessage, SessionNotFound, TurnResult
 from chatserver.storage import StoredMessage
 
 if TYPE_CHECKING:
     from chatserver.channels.agent import AgentNamespace
-    from chatserver.metrics import Metrics
+    from chatserver.ops.metrics import Metrics
 
 __all__ = [
     "ChatNamespace",

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chatserver.channels.zendesk_outbox import OutboxSender, backoff
-from chatserver.channels.zendesk_rules import (
+from chatserver.channels.zendesk.outbox import OutboxSender, backoff
+from chatserver.channels.zendesk.rules import (
     AUTO_REPLY_TAG,
     ESCALATED_TAG,
     Candidate,

@@ -2,7 +2,7 @@
 
 The conversation service calls a :class:`Collector` after each classified turn, when an
 agent labels a message and when a session closes. The collector masks the text
-(:func:`chatserver.privacy.mask`), logs one line with the model version, and builds the
+(:func:`chatserver.learning.privacy.mask`), logs one line with the model version, and builds the
 row of the prediction log (:class:`~chatserver.storage.predictions.PredictionStore`). The
 service stores that row in the transaction that stores the turn's answer: one write per
 turn, and an answer is never stored without its prediction (nor the other way round).
@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from chatserver.privacy import mask
+from chatserver.learning.privacy import mask
 from chatserver.storage import StoredMessage
 from chatserver.storage.predictions import Prediction, PredictionStore
 

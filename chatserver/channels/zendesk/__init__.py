@@ -1,0 +1,1 @@
+"""The email channel: Zendesk webhooks in, a durable queue, workers, replies out."""

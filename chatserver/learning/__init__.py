@@ -1,0 +1,1 @@
+"""The learning loop: the prediction log, labels, review, training data and replay."""

@@ -1,0 +1,1 @@
+"""Running the server: metrics, limits, scale-out, start-up recovery, model reload."""
