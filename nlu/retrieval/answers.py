@@ -113,18 +113,12 @@ def fit_answer_model(index: ArticleIndex, questions: Sequence[Question], *,
     return model, {"X": X, "proba": proba, "correct": y}
 
 
-_DEFAULT: dict[tuple[int, str], AnswerModel] = {}
-
-
 def default_model(analyzer: Analyzer, ranker: str = "bm25") -> AnswerModel:
-    """The model fitted on the demo articles and ``nlu/data/articles_tune.yml``
-    (cached per analyzer: fitting takes about a second)."""
-    key = (id(analyzer), ranker)
-    if key not in _DEFAULT:
-        from integrations.articles_folder import ArticleFolder
+    """The model fitted on the demo articles and ``nlu/data/articles_tune.yml`` (about a
+    second: build it once at start-up, in the executor, not per question)."""
+    from integrations.articles_folder import ArticleFolder
 
-        articles = ArticleFolder(DEMO_ARTICLES).load()
-        keys = {k: a.id for a in articles for k in a.keys}
-        index = ArticleIndex(ranker=ranker, analyzer=analyzer).build(articles)
-        _DEFAULT[key] = fit_answer_model(index, load_questions(DEFAULT_TUNING, keys))[0]
-    return _DEFAULT[key]
+    articles = ArticleFolder(DEMO_ARTICLES).load()
+    keys = {k: a.id for a in articles for k in a.keys}
+    index = ArticleIndex(ranker=ranker, analyzer=analyzer).build(articles)
+    return fit_answer_model(index, load_questions(DEFAULT_TUNING, keys))[0]
