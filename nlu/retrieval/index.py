@@ -266,8 +266,12 @@ class ArticleIndex:
 
 def _fit_ranker(ranker: str, docs: list[list[str]]) -> Any:
     if ranker == "bm25":
+        import logging
+
         import bm25s
 
+        # bm25s logs every build at DEBUG; the server's log is not the place for it.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         model = bm25s.BM25(method="lucene")
         model.index(docs, show_progress=False)
         return model
