@@ -13,6 +13,7 @@ stable API). Modules, one job each:
 - ``dataset``     training data (YAML per intent, JSON Lines)
 - ``train``       cross-validated training and operating point
 - ``evaluation``, ``report``, ``benchmark``   scoring, HTML report, CLINC150
+- ``retrieval``   answers from the shop's help-center articles (docs/helpcenter.md)
 - ``commands``    ``chatbot train | classify | evaluate``
 - ``errors``      ``NLUError`` and its subclasses
 

@@ -50,6 +50,21 @@ def register(subparsers: Any) -> None:
     p.add_argument("--model", type=Path, help="model or version directory (default: installed)")
     p.add_argument("--report", type=Path, metavar="DIR", help="write an HTML report there")
     p.add_argument("--clinc150", type=Path, metavar="PATH", help="run the CLINC150 benchmark")
+    p.add_argument(
+        "--articles",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="score the help-center answers on held-out questions (default "
+        "nlu/data/articles_heldout.yml; cross-validated tuning set when absent)",
+    )
+    p.add_argument(
+        "--articles-dir",
+        type=Path,
+        metavar="DIR",
+        help="the Markdown articles the questions refer to (default: the demo shop's)",
+    )
+    p.add_argument("--list", action="store_true", help="with --articles: list the articles")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--config", help="YAML settings file")
     p.set_defaults(func=evaluate_command)
@@ -259,6 +274,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
                 print(f"{key}: {value}")
         return 0
 
+    if args.articles is not None:
+        return _evaluate_articles(args)
+
     from nlu.evaluation import evaluate, format_text
 
     data = args.data or DEFAULT_HELDOUT_DIR
@@ -277,4 +295,46 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
         path = write_report(ev, args.report, data=str(data))
         _progress(f"report written to {path}")
+    return 0
+
+
+def _evaluate_articles(args: argparse.Namespace) -> int:
+    """`chatbot evaluate --articles [PATH]`: precision at the threshold, coverage, the
+    curve, for BM25 (the shipped ranker) and TF-IDF (its measured alternative)."""
+    from integrations.articles_folder import ArticleFolder
+    from nlu.errors import NLUError
+    from nlu.retrieval.answers import DEMO_ARTICLES
+    from nlu.retrieval.evaluation import evaluate_articles, format_text
+    from nlu.retrieval.index import Analyzer
+    from nlu.retrieval.questions import DEFAULT_HELDOUT, DEFAULT_TUNING, load_questions
+
+    try:
+        folder = ArticleFolder(args.articles_dir or DEMO_ARTICLES)
+        articles = folder.load()
+        if args.list:
+            for a in articles:
+                print(f"{a.id}\t{a.slug}\t{a.section}\t{a.title}")
+            return 0
+        keys = {k: a.id for a in articles for k in a.keys}
+        tuning = load_questions(DEFAULT_TUNING, keys)
+        path = Path(args.articles) if args.articles else DEFAULT_HELDOUT
+        heldout = load_questions(path, keys) if args.articles or path.is_file() else None
+    except (NLUError, OSError) as exc:
+        return _fail(str(exc))
+    if heldout is None:
+        _progress(f"no held-out questions at {path}: cross-validating the tuning set")
+    analyzer = Analyzer()
+    results = [evaluate_articles(articles, tuning, heldout, ranker=r, analyzer=analyzer)
+               for r in ("bm25", "tfidf")]  # fmt: skip
+    main, others = results[0], results[1:]
+    if args.json:
+        print(json.dumps({r.ranker: r.to_dict() for r in results}, default=str))
+    else:
+        print(format_text(main, others))
+    if args.report:
+        from nlu.retrieval.report import write_articles_report
+
+        data = str(path) if heldout is not None else str(DEFAULT_TUNING)
+        report = write_articles_report(main, args.report, others, data=data)
+        _progress(f"report written to {report}")
     return 0

@@ -27,6 +27,7 @@ th { background: #f4f4f4; }
 .here { background: #fff3c4; font-weight: bold; }
 </style></head><body>
 <h1>NLU evaluation</h1>
+{% if articles %}<p>Also: <a href="articles.html">help-center answers</a>.</p>{% endif %}
 <p>Model <code>{{ ev.model_version }}</code>, data <code>{{ data }}</code>: {{ ev.n }} examples,
 {{ ev.n_out_of_scope }} out of scope. Operating point: threshold {{ "%.2f"|format(ev.threshold) }},
 margin {{ "%.2f"|format(ev.margin) }}.</p>
@@ -84,6 +85,7 @@ def write_report(ev: Evaluation, directory: Path, data: str = "") -> Path:
         pct=lambda v: f"{v:.1%}",
         curve=Markup(curve_svg(ev)),
         confusion=Markup(confusion_svg(ev)),
+        articles=(Path(directory) / "articles.html").is_file(),  # chatbot evaluate --articles
     )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,6 @@
-"""All six sandboxes together: built from one demo shop, served under ``/sandbox/<api>``.
+"""All six sandboxes together: built from one demo shop, served under ``/sandbox/<api>``;
+the Zendesk Guide help center shares the Zendesk sandbox's prefix, as Guide shares
+Support's subdomain.
 
 The demo server mounts them in its own application; ``chatbot sandbox`` serves them
 alone. Either way they are reached over real HTTP by the production clients.
@@ -6,7 +8,7 @@ alone. Either way they are reached over real HTTP by the production clients.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
@@ -16,6 +18,7 @@ from integrations.sandbox.base import Simulator, mount
 from integrations.sandbox.demo import DemoShop, build_demo_shop
 from integrations.sandbox.dhl import DhlSimulator
 from integrations.sandbox.fedex import FedexSimulator
+from integrations.sandbox.helpcenter import HelpCenterSimulator
 from integrations.sandbox.shopify import ShopifySimulator
 from integrations.sandbox.ups import UpsSimulator
 from integrations.sandbox.usps import UspsSimulator
@@ -42,6 +45,7 @@ class Sandboxes:
     fedex: FedexSimulator
     ups: UpsSimulator
     dhl: DhlSimulator
+    helpcenter: HelpCenterSimulator = field(default_factory=HelpCenterSimulator)
 
     def by_name(self) -> dict[str, Simulator]:
         return {
@@ -55,6 +59,7 @@ class Sandboxes:
 
     async def aclose(self) -> None:
         await self.zendesk.aclose()
+        await self.helpcenter.aclose()
 
 
 def build_sandboxes(
@@ -73,6 +78,7 @@ def build_sandboxes(
         http: client for webhook delivery (the sandbox makes its own if None).
     """
     shop = build_demo_shop(now)
+    zendesk_url = f"{public_url.rstrip('/')}{PREFIX}/zendesk" if public_url else None
     return Sandboxes(
         shop=shop,
         shopify=ShopifySimulator(shop),
@@ -80,7 +86,7 @@ def build_sandboxes(
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
             http=http,
-            base_url=f"{public_url.rstrip('/')}{PREFIX}/zendesk" if public_url else None,
+            base_url=zendesk_url,
             # Fresh ticket numbers each run: the server's store outlives the sandbox.
             first_ticket_id=first_ticket_id(shop.now),
         ),
@@ -88,6 +94,7 @@ def build_sandboxes(
         fedex=FedexSimulator(shop),
         ups=UpsSimulator(shop),
         dhl=DhlSimulator(shop),
+        helpcenter=HelpCenterSimulator(base_url=zendesk_url),
     )
 
 
@@ -97,6 +104,8 @@ def first_ticket_id(now: datetime) -> int:
 
 
 def mount_sandboxes(app: web.Application, sandboxes: Sandboxes) -> None:
+    guide = ("/api/v2/help_center", "/hc")  # Guide's API and pages, on Zendesk's host
+    mount(app, f"{PREFIX}/zendesk", sandboxes.helpcenter, under=guide)
     for name, sim in sandboxes.by_name().items():
         mount(app, f"{PREFIX}/{name}", sim)
 

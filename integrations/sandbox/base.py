@@ -96,8 +96,15 @@ def transport(sim: Simulator) -> httpx.MockTransport:
     return httpx.MockTransport(handler)
 
 
-def mount(app: web.Application, prefix: str, sim: Simulator) -> None:
-    """Serve ``sim`` over real HTTP under ``prefix`` (e.g. ``/sandbox/ups``)."""
+def mount(
+    app: web.Application, prefix: str, sim: Simulator, *, under: tuple[str, ...] = ("",)
+) -> None:
+    """Serve ``sim`` over real HTTP under ``prefix`` (e.g. ``/sandbox/ups``).
+
+    ``under`` narrows it to some paths below the prefix (e.g. ``("/api/v2/help_center",)``)
+    so two simulators can share one host, as Zendesk Guide shares Support's; the
+    simulator still sees paths relative to ``prefix``. Mount the narrower one first.
+    """
     prefix = prefix.rstrip("/")
 
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -113,7 +120,8 @@ def mount(app: web.Application, prefix: str, sim: Simulator) -> None:
         out = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_HEADERS}
         return web.Response(status=answer.status_code, body=answer.content, headers=out)
 
-    app.router.add_route("*", prefix + "/{tail:.*}", handler)
+    for path in under:
+        app.router.add_route("*", prefix + path.rstrip("/") + "/{tail:.*}", handler)
 
 
 _HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "content-encoding"}
