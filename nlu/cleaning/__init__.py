@@ -100,13 +100,19 @@ def _strip_email(text: str, patterns: EmailPatterns, earlier: Sequence[str] | No
 def _normalise_unicode(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
-    return "".join(
-        ch
-        for ch in text
-        if ch in "\n\t"
-        or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co", "Cn"}
-        or ch in _MARKS
-    )
+    return _SUSPECT.sub(_drop_unprintable, text)
+
+
+# Only characters outside printable ASCII need their category looked up.
+_SUSPECT = re.compile(r"[^\x20-\x7e\n]")
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+
+
+def _drop_unprintable(m: re.Match[str]) -> str:
+    ch = m.group()
+    if ch == "\t" or ch in _MARKS or unicodedata.category(ch) not in _UNPRINTABLE:
+        return ch
+    return ""
 
 
 _SPACES = re.compile(r"[^\S\n]+")
