@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from itertools import pairwise
 
 from nlu.cleaning.html import CUT, QUOTED
 from nlu.cleaning.patterns import EmailPatterns
@@ -52,7 +53,7 @@ class EarlierText:
         for body in bodies:
             words = _words(body)
             self.words.update(words)
-            self.bigrams.update(zip(words, words[1:], strict=False))
+            self.bigrams.update(pairwise(words))
             self.trigrams.update(zip(words, words[1:], words[2:], strict=False))
 
     def repeats(self, line: str) -> bool | None:
