@@ -215,6 +215,26 @@ def libraries() -> dict[str, Cleaner]:
     except (ImportError, PackageNotFoundError):
         pass
     try:
+        from talon import quotations
+        from talon.signature.bruteforce import extract_signature
+
+        def talon_(e: CorpusEmail) -> str:
+            if e.is_html:  # talon reads the markup itself
+                from nlu.cleaning import html_to_text
+
+                try:
+                    html = quotations.extract_from_html(e.raw)
+                except Exception:  # talon 1.4 and current lxml disagree on some markup
+                    html = e.raw
+                text = html_to_text(html, mark_quotes=False)
+            else:
+                text = quotations.extract_from_plain(e.raw)
+            return extract_signature(text)[0]
+
+        libs[f"talon {version('talon')}"] = talon_
+    except (ImportError, PackageNotFoundError):
+        pass
+    try:
         import quotequail
 
         def qq(e: CorpusEmail) -> str:
