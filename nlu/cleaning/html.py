@@ -20,7 +20,10 @@ __all__ = ["CUT", "QUOTED", "html_to_text", "looks_like_html"]
 CUT = "\ue000"  # private-use mark: "quoted history starts here and runs to the end"
 QUOTED = "\ue001"  # private-use mark at the start of a line inside quote markup
 
-_HTML_HINT = re.compile(r"<(?:html|body|div|p|br|span|table|blockquote|a|font|b)\b[^>]*>", re.I)
+# A tag name followed by attributes, "/" or ">": "<a-long.address@example.com>" is not HTML.
+_HTML_HINT = re.compile(
+    r"<(?:html|body|div|p|br|span|table|blockquote|a|font|b)(?:\s[^>]*)?/?>", re.IGNORECASE
+)
 _WS = re.compile(r"\s+")
 
 _BLOCK = frozenset(

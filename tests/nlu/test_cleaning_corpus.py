@@ -13,7 +13,7 @@ from bench.email_cleaning import PARTS, load, measure, ours, summarise
 # part: (e-mails, with quote, quotes removed, new text kept, with signature, signatures removed)
 FLOORS = {
     "tune": (62, 60, 60, 62, 13, 12),
-    "heldout": (60, 54, 53, 60, 30, 27),
+    "heldout": (60, 54, 54, 60, 30, 27),
 }
 
 

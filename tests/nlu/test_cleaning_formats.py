@@ -203,3 +203,8 @@ def test_a_bad_pattern_file_is_refused_with_a_clear_error(
 def test_a_missing_pattern_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PatternError, match="cannot read"):
         load_patterns(extra=[tmp_path / "nope.yaml"])
+
+
+def test_an_address_in_angle_brackets_is_not_taken_for_html() -> None:
+    raw = "Yes please\n\nFrom: Shop\n<a-shop@example.com>\nSent: Monday\nTo: Anna\n\n" + QUOTE
+    assert clean(raw, channel="email") == "Yes please"
