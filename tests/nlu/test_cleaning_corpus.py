@@ -1,4 +1,4 @@
-"""The cleaner on 122 real reply e-mails from other projects (tests/nlu/fixtures/email_corpus).
+"""The cleaner on 142 real reply e-mails from other projects (tests/nlu/fixtures/email_corpus).
 
 Floors are numbers of e-mails, the figures of docs/benchmarks.md ("E-mail cleaning"); the
 held-out part was never used to write a pattern. A change that loses one must say why there.
@@ -13,7 +13,7 @@ from bench.email_cleaning import PARTS, load, measure, ours, summarise
 # part: (e-mails, with quote, quotes removed, new text kept, with signature, signatures removed)
 FLOORS = {
     "tune": (62, 60, 60, 62, 13, 12),
-    "heldout": (60, 54, 54, 60, 30, 27),
+    "heldout": (80, 65, 64, 79, 39, 34),
 }
 
 
