@@ -238,7 +238,7 @@ def _header_end(lines: list[str], i: int, patterns: EmailPatterns) -> int | None
     # Outlook on the web and some HTML put several fields on one line.
     fields.update(
         patterns.header_field[" ".join(m["label"].split()).casefold()]
-        for m in patterns.header_inline.finditer(first["value"])
+        for m in patterns.header_inline.finditer(first["value"][:300])
     )
     end, gap = i + 1, 0
     for k in range(i + 1, min(len(lines), i + _HEADER_SPAN)):
