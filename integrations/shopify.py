@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,12 +39,11 @@ import httpx
 from integrations import shopify_queries as q
 from integrations.errors import (
     APIStatusError,
-    AuthFailed,
     BadResponse,
     IntegrationError,
     RateLimited,
 )
-from integrations.http import ApiTransport, OAuthToken
+from integrations.http import ApiTransport, Auth, ClientCredentials, StaticAuth
 from integrations.models import (
     Fulfillment,
     LineItem,
@@ -106,18 +106,24 @@ class ShopifyClient:
         api_version: str = "2025-10",
         client_id: str = "",
         client_secret: str = "",
+        clock: Callable[[], float] = time.monotonic,
         **transport_options: Any,
     ) -> None:
         self._transport = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
         self.api_version = api_version
         self._path = f"/admin/api/{api_version}/graphql.json"
-        self._access_token = access_token
-        self._client_id, self._client_secret = client_id, client_secret
-        self._token: OAuthToken | None = None
-        if not access_token:
-            if not (client_id and client_secret):
-                raise ValueError("Shopify needs an access token or a client id and secret")
-            self._token = OAuthToken(self._fetch_token)
+        self._auth: Auth
+        if access_token:
+            self._auth = StaticAuth({"X-Shopify-Access-Token": access_token})
+        elif client_id and client_secret:
+            # Shopify's client-credentials tokens live 24 hours (expires_in 86399).
+            self._auth = ClientCredentials(
+                self._transport, "/admin/oauth/access_token", client_id=client_id,
+                client_secret=client_secret, header="X-Shopify-Access-Token", scheme="",
+                default_expires_in=86399.0, clock=clock,
+            )  # fmt: skip
+        else:
+            raise ValueError("Shopify needs an access token or a client id and secret")
 
     # --- orders ----------------------------------------------------------------
 
@@ -278,8 +284,7 @@ class ShopifyClient:
             self._path,
             json={"query": document, "variables": variables},
             idempotent=idempotent,
-            auth=self._auth_headers,
-            on_auth_failure=self._token.invalidate if self._token else None,
+            auth=self._auth,
             check=self._throttled,
         )
         body = self._transport.json(response)
@@ -303,35 +308,6 @@ class ShopifyClient:
         if not isinstance(data, dict):
             raise BadResponse("GraphQL answer has no data", vendor=VENDOR)
         return data
-
-    async def _auth_headers(self) -> dict[str, str]:
-        token = await self._token.get() if self._token else self._access_token
-        return {"X-Shopify-Access-Token": token}
-
-    async def _fetch_token(self) -> tuple[str, float]:
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": self._client_id,
-            "client_secret": self._client_secret,
-        }
-        response = await self._transport.request(
-            "POST",
-            "/admin/oauth/access_token",
-            data=form,
-            idempotent=True,
-            accept_status=lambda r: r.status_code in (400, 401),
-        )
-        if response.status_code != 200:
-            detail = response.text[:200]
-            raise AuthFailed(
-                f"client credentials refused: {detail}", vendor=VENDOR, status=response.status_code
-            )
-        body = self._transport.json(response)
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise BadResponse("token answer without access_token", vendor=VENDOR)
-        expires_in = body.get("expires_in")
-        return token, float(expires_in) if isinstance(expires_in, int | float) else 86399.0
 
     def _throttled(self, response: httpx.Response) -> IntegrationError | None:
         try:

@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 from integrations.errors import APIStatusError, BadResponse, IntegrationError, NotFound
-from integrations.http import ApiTransport
+from integrations.http import ApiTransport, StaticAuth
 from integrations.models import Comment, Ticket, ZendeskUser
 
 __all__ = ["RecordInvalid", "ZendeskClient"]
@@ -71,10 +71,10 @@ class ZendeskClient:
         **transport_options: Any,
     ) -> None:
         if oauth_token:
-            self._auth = {"Authorization": f"Bearer {oauth_token}"}
+            self._auth = StaticAuth({"Authorization": f"Bearer {oauth_token}"})
         elif email and api_token:
             basic = base64.b64encode(f"{email}/token:{api_token}".encode()).decode()
-            self._auth = {"Authorization": f"Basic {basic}"}
+            self._auth = StaticAuth({"Authorization": f"Basic {basic}"})
         else:
             raise ValueError("Zendesk needs email + api_token or an oauth_token")
         self._transport = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
@@ -255,14 +255,11 @@ class ZendeskClient:
     async def _call(
         self, method: str, path: str, key: str, *, idempotent: bool | None = None, **kw: Any
     ) -> dict[str, Any]:
-        async def auth() -> Mapping[str, str]:
-            return self._auth
-
         response = await self._transport.request(
             method,
             path,
             idempotent=idempotent,
-            auth=auth,
+            auth=self._auth,
             accept_status=_envelope_status,
             headers={"Accept": "application/json"},
             **kw,

@@ -26,12 +26,11 @@ from integrations.carriers._common import (
     expect_dict,
     expect_list,
     parse_time,
-    read_token,
     tracking_url,
 )
 from integrations.carriers.detect import normalize
 from integrations.errors import APIStatusError, AuthFailed, BadResponse
-from integrations.http import ApiTransport, OAuthToken
+from integrations.http import ApiTransport, ClientCredentials
 from integrations.models import Tracking, TrackingEvent, TrackingStatus
 
 __all__ = ["FedexClient", "fedex_status"]
@@ -97,25 +96,10 @@ class FedexClient:
         **transport_options: Any,
     ) -> None:
         self._api = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self.token = OAuthToken(self._fetch_token, clock=clock)
-
-    async def _fetch_token(self) -> tuple[str, float]:
-        response = await self._api.request(
-            "POST",
-            "/oauth/token",
-            idempotent=True,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": self._client_id,
-                "client_secret": self._client_secret,
-            },
-        )
-        return read_token(self._api, response)
-
-    async def _auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {await self.token.get()}"}
+        self.auth = ClientCredentials(
+            self._api, "/oauth/token", client_id=client_id, client_secret=client_secret,
+            clock=clock,
+        )  # fmt: skip
 
     async def track(self, number: str) -> Tracking:
         """Current status and scans of ``number``; NOT_FOUND when FedEx doesn't know it.
@@ -128,8 +112,7 @@ class FedexClient:
             "POST",
             "/track/v1/trackingnumbers",
             idempotent=True,
-            auth=self._auth,
-            on_auth_failure=self.token.invalidate,
+            auth=self.auth,
             headers={"X-locale": "en_US"},
             json={
                 "includeDetailedScans": True,

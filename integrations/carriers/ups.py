@@ -16,7 +16,6 @@ code tables don't.
 
 from __future__ import annotations
 
-import base64
 import time
 import uuid
 from collections.abc import Callable
@@ -30,12 +29,11 @@ from integrations.carriers._common import (
     dig,
     expect_dict,
     expect_list,
-    read_token,
     tracking_url,
 )
 from integrations.carriers.detect import normalize
 from integrations.errors import BadResponse
-from integrations.http import ApiTransport, OAuthToken
+from integrations.http import ApiTransport, ClientCredentials
 from integrations.models import Tracking, TrackingEvent, TrackingStatus
 
 __all__ = ["UpsClient", "ups_status"]
@@ -145,30 +143,11 @@ class UpsClient:
         **transport_options: Any,
     ) -> None:
         self._api = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
-        pair = f"{client_id}:{client_secret}".encode()
-        self._basic_header = "Basic " + base64.b64encode(pair).decode("ascii")
         self._source = transaction_src
-        self.token = OAuthToken(self._fetch_token, clock=clock)
-
-    async def _fetch_token(self) -> tuple[str, float]:
-        response = await self._api.request(
-            "POST",
-            "/security/v1/oauth/token",
-            idempotent=True,
-            auth=self._basic,
-            data={"grant_type": "client_credentials"},
-        )
-        return read_token(self._api, response)
-
-    async def _basic(self) -> dict[str, str]:
-        return {"Authorization": self._basic_header}
-
-    async def _auth(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {await self.token.get()}",
-            "transId": uuid.uuid4().hex,
-            "transactionSrc": self._source,
-        }
+        self.auth = ClientCredentials(
+            self._api, "/security/v1/oauth/token", client_id=client_id,
+            client_secret=client_secret, send="basic", clock=clock,
+        )  # fmt: skip
 
     async def track(self, number: str) -> Tracking:
         """Current status and activity of ``number``; NOT_FOUND when UPS doesn't know it.
@@ -181,8 +160,8 @@ class UpsClient:
             "GET",
             f"/api/track/v1/details/{number}",
             params={"locale": "en_US", "returnSignature": "false"},
-            auth=self._auth,
-            on_auth_failure=self.token.invalidate,
+            headers={"transId": uuid.uuid4().hex, "transactionSrc": self._source},
+            auth=self.auth,
             accept_status=lambda r: r.status_code == 404,
         )
         body = expect_dict(self._api.json(response), VENDOR, "track response")

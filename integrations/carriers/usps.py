@@ -11,7 +11,6 @@ Choices where the reference is unconfirmed [U]:
 * HTTP 400 with subcodes 150001/150002/150003/150009 means "USPS has no status
   for this number yet": the client answers NOT_FOUND. Other 400 subcodes
   (wrong shipper, pickup number, fraudulent postage...) raise APIStatusError.
-* A token refused with 400 ``invalid_client`` (RFC 6749) raises AuthFailed like a 401.
 """
 
 from __future__ import annotations
@@ -31,8 +30,8 @@ from integrations.carriers._common import (
     tracking_url,
 )
 from integrations.carriers.detect import normalize
-from integrations.errors import APIStatusError, AuthFailed, BadResponse
-from integrations.http import ApiTransport, OAuthToken
+from integrations.errors import APIStatusError, BadResponse
+from integrations.http import ApiTransport, ClientCredentials
 from integrations.models import Tracking, TrackingEvent, TrackingStatus
 
 __all__ = ["NOT_YET_AVAILABLE", "UspsClient", "usps_status"]
@@ -118,39 +117,11 @@ class UspsClient:
         **transport_options: Any,
     ) -> None:
         self._api = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self.token = OAuthToken(self._fetch_token, clock=clock)
-
-    async def _fetch_token(self) -> tuple[str, float]:
-        response = await self._api.request(
-            "POST",
-            "/oauth2/v3/token",
-            idempotent=True,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": self._client_id,
-                "client_secret": self._client_secret,
-                "scope": "tracking",
-            },
-            accept_status=lambda r: r.status_code == 400,
-        )
-        body = expect_dict(self._api.json(response), VENDOR, "token response")
-        if response.status_code == 400 or "access_token" not in body:
-            message = body.get("error_description") or body.get("error") or "no access token"
-            if response.status_code == 400 and body.get("error") in (
-                "invalid_client",
-                "unauthorized_client",
-            ):
-                raise AuthFailed(f"token refused: {message}", vendor=VENDOR, status=400)
-            raise BadResponse(f"token response: {message}", vendor=VENDOR)
-        try:
-            return str(body["access_token"]), float(body.get("expires_in", 3600))
-        except (TypeError, ValueError) as exc:
-            raise BadResponse("token response: bad expires_in", vendor=VENDOR) from exc
-
-    async def _auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {await self.token.get()}"}
+        # USPS's own example sends the token request as JSON (api-examples README).
+        self.auth = ClientCredentials(
+            self._api, "/oauth2/v3/token", client_id=client_id, client_secret=client_secret,
+            send="json", scope="tracking", clock=clock,
+        )  # fmt: skip
 
     async def track(self, number: str) -> Tracking:
         """Current status and events of ``number``; NOT_FOUND when USPS doesn't know it yet.
@@ -164,8 +135,7 @@ class UspsClient:
             f"/tracking/v3/tracking/{number}",
             params={"expand": "DETAIL"},
             headers={"Accept": "application/json"},
-            auth=self._auth,
-            on_auth_failure=self.token.invalidate,
+            auth=self.auth,
             accept_status=lambda r: r.status_code == 400,
         )
         body = expect_dict(self._api.json(response), VENDOR, "tracking response")

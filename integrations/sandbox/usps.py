@@ -8,6 +8,7 @@ expired tokens. Event local times are given at a fixed UTC-05:00 offset.
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.parse
 from collections import Counter
@@ -105,6 +106,18 @@ def _detail(s: DemoShipment) -> dict[str, object]:
     return body
 
 
+def _token_request(request: httpx.Request) -> dict[str, str]:
+    """The token request as USPS's example sends it (JSON), or as an OAuth form."""
+    text = request.content.decode("utf-8", "replace")
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in body.items()} if isinstance(body, dict) else {}
+    return dict(urllib.parse.parse_qsl(text))
+
+
 class UspsSimulator:
     """A fake USPS: tokens for the client secret ``demo``, DETAIL answers, call counts."""
 
@@ -132,7 +145,7 @@ class UspsSimulator:
         return _error(404, "404", "Not Found", f"no route for {request.method} {path}")
 
     def _token(self, request: httpx.Request) -> httpx.Response:
-        form = dict(urllib.parse.parse_qsl(request.content.decode("utf-8", "replace")))
+        form = _token_request(request)
         if form.get("grant_type") != "client_credentials":
             return json_response(400, {"error": "unsupported_grant_type"})
         token = self.tokens.issue(form.get("client_secret"))
