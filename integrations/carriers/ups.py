@@ -5,10 +5,11 @@ and form ``grant_type=client_credentials`` (``expires_in`` arrives as a string),
 then ``GET /api/track/v1/details/{number}?locale=en_US`` with headers ``transId``
 (a fresh uuid4 hex: 32 characters, the [U] limit) and ``transactionSrc``.
 
-Not found [U]: the spec says HTTP 404; third-party code shows a ``TW0001``
-"Tracking Information Not Found" warning. The client accepts both: any 404 with
-a UPS JSON body, or a 200 whose shipment carries TW0001 and no package, is
-NOT_FOUND. The sandbox answers 404 + ``{"response":{"errors":[TW0001]}}``.
+Not found [U]: the spec says HTTP 404; a recorded answer (karrio's fixtures) is a
+200 whose shipment carries a ``TW0001`` "Tracking Information Not Found" warning, and
+another a 400 with ``TV1002`` "Invalid inquiry number". The client reads all three as
+NOT_FOUND (and any 404 with a UPS body); other 400s are APIStatusError. The sandbox
+answers 404 + ``{"response":{"errors":[TW0001]}}``.
 
 Status codes are compared numerically ("011" == "11"): responses pad them, the
 code tables don't.
@@ -32,7 +33,7 @@ from integrations.carriers._common import (
     tracking_url,
 )
 from integrations.carriers.detect import normalize
-from integrations.errors import BadResponse
+from integrations.errors import APIStatusError, BadResponse
 from integrations.http import ApiTransport, ClientCredentials
 from integrations.models import Tracking, TrackingEvent, TrackingStatus
 
@@ -162,7 +163,7 @@ class UpsClient:
             params={"locale": "en_US", "returnSignature": "false"},
             headers={"transId": uuid.uuid4().hex, "transactionSrc": self._source},
             auth=self.auth,
-            accept_status=lambda r: r.status_code == 404,
+            accept_status=lambda r: r.status_code in (400, 404),
         )
         body = expect_dict(self._api.json(response), VENDOR, "track response")
         shipment = dig(body, "trackResponse", "shipment", 0)
@@ -179,6 +180,13 @@ class UpsClient:
                     status=TrackingStatus.NOT_FOUND,
                     description=str(notes[0].get("message", "")) if notes else "",
                     raw_status=",".join(sorted(codes)) or None,
+                )
+            if response.status_code >= 400:
+                text = "; ".join(f"{n.get('code')}: {n.get('message')}" for n in notes)
+                raise APIStatusError(
+                    f"request refused: {text or response.text[:200]}",
+                    vendor=VENDOR,
+                    status=response.status_code,
                 )
             raise BadResponse("tracking response without a package", vendor=VENDOR)
         return _tracking(number, package)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -141,6 +142,8 @@ class UspsClient:
         body = expect_dict(self._api.json(response), VENDOR, "tracking response")
         if response.status_code == 400 or "error" in body:
             return self._not_found_or_raise(number, body, response.status_code)
+        if "eventSummaries" in body or "TrackResults" in body:
+            return _summary(number, body)
         if not any(k in body for k in ("trackingNumber", "statusCategory", "trackingEvents")):
             raise BadResponse("tracking response without tracking fields", vendor=VENDOR)
         return _tracking(number, body)
@@ -191,19 +194,68 @@ def _tracking(number: str, body: dict[str, Any]) -> Tracking:
             (e.at for e in events if e.code == "01" or e.status is TrackingStatus.DELIVERED),
             None,
         )
-    estimate = None
-    for key in ("predictedDeliveryTimeStamp", "expectedDeliveryTimeStamp"):
-        estimate = estimate or parse_time(body.get(key))
-    estimate = estimate or parse_time(body.get("expectedDeliveryDate"))
     return Tracking(
         carrier=VENDOR,
         number=number,
         status=status,
         description=clean_text(body.get("statusSummary")) or status_text,
-        estimated_delivery=estimate,
+        estimated_delivery=None if delivered_at else _estimate(body),
         delivered_at=delivered_at,
         events=events,
         service=clean_text(body.get("mailClass")) or None,
         url=tracking_url(VENDOR, number),
         raw_status=category or status_text or None,
+    )
+
+
+def _at(date: object, time_of_day: object) -> datetime | None:
+    """A ``YYYY-MM-DD`` date, at a time of day when one is given (``HH:MM[:SS]``)."""
+    day = parse_time(date)
+    if day is None or not isinstance(time_of_day, str):
+        return day
+    for shape in ("%H:%M:%S", "%H:%M", "%I:%M %p", "%I:%M%p"):
+        try:
+            clock = datetime.strptime(time_of_day.strip().upper(), shape).time()
+        except ValueError:
+            continue
+        return datetime.combine(day.date(), clock, day.tzinfo)
+    return day
+
+
+def _estimate(body: dict[str, Any]) -> datetime | None:
+    """When the parcel should arrive, from a DETAIL answer.
+
+    ``expectedDeliveryTimeStamp`` (the commitment) first, then ``predictedDeliveryDate``
+    with the end of its window; ``predictedDeliveryTimeStamp`` is deprecated and read
+    only when neither is given. ``expectedDeliveryDate`` belongs to SUMMARY answers.
+    """
+    return (
+        parse_time(body.get("expectedDeliveryTimeStamp"))
+        or _at(body.get("predictedDeliveryDate"), body.get("predictedDeliveryWindowEndTime"))
+        or parse_time(body.get("predictedDeliveryTimeStamp"))
+    )
+
+
+def _summary(number: str, body: dict[str, Any]) -> Tracking:
+    """A SUMMARY answer: one line of text per event, newest first (the spec's
+    ``TrackingSummary``, or ``TrackResults.TrackInfo.TrackSummary`` as USPS's own
+    api-examples README shows it); the status is read from the newest line's words."""
+    lines = body.get("eventSummaries")
+    if lines is None:
+        lines = [dig(body, "TrackResults", "TrackInfo", "TrackSummary")]
+    texts = [clean_text(line) for line in expect_list(lines, VENDOR, "eventSummaries")]
+    texts = [t for t in texts if t]
+    if not texts:
+        raise BadResponse("summary tracking response without events", vendor=VENDOR)
+    status = _by_words(texts[0]) or TrackingStatus.UNKNOWN
+    estimate = _at(body.get("expectedDeliveryDate"), body.get("expectedDeliveryTime"))
+    return Tracking(
+        carrier=VENDOR,
+        number=number,
+        status=status,
+        description=texts[0],
+        estimated_delivery=None if status is TrackingStatus.DELIVERED else estimate,
+        events=tuple(TrackingEvent(at=None, description=t, status=_by_words(t)) for t in texts),
+        url=tracking_url(VENDOR, number),
+        raw_status=None,
     )

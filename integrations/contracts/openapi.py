@@ -212,13 +212,8 @@ class OpenApi:
         """Every violation of ``schema`` (a node of this document, refs allowed)."""
         converted = self._node(schema)
         validator = Draft4Validator(converted, registry=self._registry)
-        return sorted(
-            (
-                Violation(_where(e.absolute_path), str(e.validator), e.message[:200])
-                for e in validator.iter_errors(instance)
-            ),
-            key=lambda v: (v.where, v.rule),
-        )
+        found = [v for e in validator.iter_errors(instance) for v in _leaves(e)]
+        return sorted(set(found), key=lambda v: (v.where, v.rule, v.message))
 
     def _node(self, schema: dict[str, Any]) -> dict[str, Any]:
         """A schema node from the original document, in its converted form."""
@@ -271,12 +266,34 @@ class OpenApi:
                     yield Example(
                         method, template, str(status), f"{status} {kind}", media["example"]
                     )
+                top = self.resolve(media.get("schema"))
+                if isinstance(top, dict) and isinstance(top.get("example"), dict | list):
+                    yield Example(method, template, str(status), f"{status} schema", top["example"])
                 for name, example in (media.get("examples") or {}).items():
                     value = self.resolve(example)
                     if isinstance(value, dict) and "value" in value:
                         yield Example(
                             method, template, str(status), f"{status} {name}", value["value"]
                         )
+
+
+def _leaves(error: Any) -> list[Violation]:
+    """An error, or for a failed ``oneOf``/``anyOf`` the errors of the branch that came
+    closest, so a deviation is named where it is, not as the whole body."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        branches: dict[Any, list[Any]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.schema_path[0], []).append(sub)
+
+        def distance(errors: list[Any]) -> tuple[int, int]:
+            # a branch refused as a whole (wrong type, extra or missing top properties)
+            # is further than one that only differs inside
+            whole = sum(not e.relative_path for e in errors)
+            return whole, len(errors)
+
+        closest = min(branches.values(), key=distance)
+        return [v for sub in closest for v in _leaves(sub)]
+    return [Violation(_where(error.absolute_path), str(error.validator), error.message[:200])]
 
 
 def _rebase(node: Any) -> Any:

@@ -1,7 +1,9 @@
 """USPS Tracking v3 sandbox: ``POST /oauth2/v3/token`` and
 ``GET /tracking/v3/tracking/{number}?expand=DETAIL``, seeded from the demo shop.
 
-Answers with the DETAIL shape (string booleans, ``GMTTimestamp``, ``eventCode``),
+Answers with the DETAIL shape as USPS sends it (string booleans, null text fields,
+``GMTTimestamp``, ``eventCode``, an HTML mail class: where the recorded real answer
+departs from the published spec, so does the sandbox, and nowhere else),
 400 + subcode 150002 for numbers it doesn't know, and 401 for missing or
 expired tokens. Event local times are given at a fixed UTC-05:00 offset.
 """
@@ -97,12 +99,12 @@ def _detail(s: DemoShipment) -> dict[str, object]:
         "statusCategory": category,
         "statusSummary": latest[2] if latest else "",
         "emailEnabled": "true",
-        "onTime": "true",
         "services": ["USPS Tracking<SUP>&#174;</SUP>"],
         "trackingEvents": [_event(*e) for e in s.events],
     }
-    if s.estimated_delivery is not None:
+    if s.estimated_delivery is not None and s.delivered_at is None:
         body["expectedDeliveryTimeStamp"] = _gmt(s.estimated_delivery)
+        body["predictedDeliveryDate"] = (s.estimated_delivery + _OFFSET).strftime("%Y-%m-%d")
     return body
 
 
