@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -42,10 +43,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(specs: Path | None, apis: list[str], *, notes: bool = False) -> int:
     """Exit status 0 when every check passed, 1 when one failed, 2 without the specs."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the checks' own requests
     try:
         spec_dir = require((specs or default_spec_dir()).resolve())
         results = run_all(spec_dir, apis)
-    except SpecsMissing as exc:
+    except (SpecsMissing, ValueError) as exc:
         print(f"contracts: {exc}", file=sys.stderr)
         return 2
     print(render(results, verbose=notes))
