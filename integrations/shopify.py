@@ -22,7 +22,7 @@ Choices where the reference is unconfirmed ([U]):
   Shopify's search is token-based and ignores unknown filters, every result is
   checked again here (exact email, exact order name) before it is returned;
 * from 2026-01 a return's reason is a ``ReturnReasonDefinition``: the client looks up
-  the definitions whose handles match the reason asked for (``_REASON_HANDLES``; the
+  the definitions whose handles match the reason asked for (``REASON_HANDLES``; the
   handles of Shopify's library are not published as a list) and sends the first one
   that is not deleted, or no reason at all (the field is optional) when none matches;
 * when ``client_id``/``client_secret`` are given instead of an access token, a token
@@ -55,7 +55,13 @@ from integrations.models import (
     Subscription,
 )
 from integrations.shopify_queries import documents
-from integrations.shopify_versions import DEFAULT_VERSION, check_api_version, features
+from integrations.shopify_versions import (
+    DEFAULT_VERSION,
+    REASON_HANDLES,
+    RETURN_REASONS,
+    check_api_version,
+    features,
+)
 
 __all__ = ["ShopifyClient", "ShopifyQueryError", "ShopifyUserError", "UserError"]
 
@@ -65,23 +71,6 @@ T = TypeVar("T")
 _NAME = re.compile(r"#?[A-Za-z0-9][A-Za-z0-9_-]{0,40}")
 _CANCEL_REASONS = {"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"}
 _NOTE_LIMIT = 300  # Shopify's customerNote maximum
-_RETURN_REASONS = {
-    "COLOR", "DEFECTIVE", "NOT_AS_DESCRIBED", "OTHER", "SIZE_TOO_LARGE", "SIZE_TOO_SMALL",
-    "STYLE", "UNKNOWN", "UNWANTED", "WRONG_ITEM",
-}  # fmt: skip
-# [U] ReturnReason -> handles of ReturnReasonDefinition to look for, best first.
-_REASON_HANDLES: dict[str, tuple[str, ...]] = {
-    "COLOR": ("color",),
-    "DEFECTIVE": ("defective", "damaged-or-defective", "damaged"),
-    "NOT_AS_DESCRIBED": ("not-as-described", "item-not-as-described"),
-    "OTHER": ("other",),
-    "SIZE_TOO_LARGE": ("too-large", "size-too-large"),
-    "SIZE_TOO_SMALL": ("too-small", "size-too-small"),
-    "STYLE": ("style",),
-    "UNKNOWN": (),
-    "UNWANTED": ("unwanted", "changed-mind", "no-longer-needed"),
-    "WRONG_ITEM": ("wrong-item", "received-wrong-item"),
-}
 
 
 @dataclass(frozen=True)
@@ -243,7 +232,7 @@ class ShopifyClient:
                 returned, not in this order) or Shopify refused the request.
         """
         reason = reason.upper()
-        if reason not in _RETURN_REASONS:
+        if reason not in RETURN_REASONS:
             raise ValueError(f"unknown return reason {reason!r}")
         order_gid = _gid("Order", order_id)
         data = await self._query(self._docs.returnable_fulfillments, {"orderId": order_gid})
@@ -306,7 +295,7 @@ class ShopifyClient:
     async def _reason_definition(self, reason: str) -> str | None:
         """The id of the ReturnReasonDefinition for ``reason`` (cached), or None."""
         if reason not in self._reason_ids:
-            handles = list(_REASON_HANDLES[reason])
+            handles = list(REASON_HANDLES[reason])
             found: str | None = None
             if handles:
                 assert self._docs.return_reasons is not None

@@ -28,6 +28,8 @@ __all__ = [
     "DEFAULT_VERSION",
     "NEWEST",
     "OLDEST",
+    "REASON_HANDLES",
+    "RETURN_REASONS",
     "SUPPORTED_VERSIONS",
     "Features",
     "check_api_version",
@@ -40,6 +42,26 @@ NEWEST = SUPPORTED_VERSIONS[-1]
 DEFAULT_VERSION = NEWEST
 
 _SHAPE = re.compile(r"\d{4}-(01|04|07|10)")
+
+# The ReturnReason enum, which versions before 2026-01 take as returnReason.
+RETURN_REASONS = frozenset({
+    "COLOR", "DEFECTIVE", "NOT_AS_DESCRIBED", "OTHER", "SIZE_TOO_LARGE", "SIZE_TOO_SMALL",
+    "STYLE", "UNKNOWN", "UNWANTED", "WRONG_ITEM",
+})  # fmt: skip
+# From 2026-01 a reason is a ReturnReasonDefinition: [U] the handles to look for, best
+# first, per ReturnReason (Shopify does not publish its library's handles as a list).
+REASON_HANDLES: dict[str, tuple[str, ...]] = {
+    "COLOR": ("color",),
+    "DEFECTIVE": ("defective", "damaged-or-defective", "damaged"),
+    "NOT_AS_DESCRIBED": ("not-as-described", "item-not-as-described"),
+    "OTHER": ("other",),
+    "SIZE_TOO_LARGE": ("too-large", "size-too-large"),
+    "SIZE_TOO_SMALL": ("too-small", "size-too-small"),
+    "STYLE": ("style",),
+    "UNKNOWN": (),
+    "UNWANTED": ("unwanted", "changed-mind", "no-longer-needed"),
+    "WRONG_ITEM": ("wrong-item", "received-wrong-item"),
+}
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,8 @@
 """GraphQL for simulators, on graphql-core: a published schema (SDL) made executable
 with resolvers, validated, priced and run, with errors shaped like Shopify's.
 
-Shopify runs graphql-ruby, whose messages differ from graphql-core's; the common
-validation failures are rewritten to graphql-ruby's wording and ``extensions.code``
-(``undefinedField``, ``argumentNotAccepted``, ``missingRequiredArguments``,
-``variableMismatch``) with a ``path`` from the operation down, and an invalid
-variable is reported as graphql-ruby does (``Variable $x of type T was provided
-invalid value`` with ``extensions.problems``). Other errors keep graphql-core's text.
+Shopify runs graphql-ruby, whose messages differ from graphql-core's: see
+:mod:`integrations.sandbox.graphql_errors` for how errors are shaped.
 
 Cost model (Shopify's published defaults, simplified): every object costs 1, a field
 with ``first``/``last: n`` multiplies what it selects by n, connection/edge/pageInfo
@@ -15,7 +11,6 @@ wrappers are free and a mutation field costs 10.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +24,6 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
-    GraphQLInputType,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLScalarType,
@@ -41,14 +35,13 @@ from graphql import (
     execute,
     get_named_type,
     parse,
-    type_from_ast,
     validate,
-    value_from_ast,
     value_from_ast_untyped,
 )
-from graphql.utilities import validate_input_value
 
-__all__ = ["Page", "Prepared", "executable_schema", "paginate", "prepare", "run"]
+from integrations.sandbox.graphql_errors import RequestError, check_variables, field_paths, shape
+
+__all__ = ["Page", "Prepared", "RequestError", "executable_schema", "paginate", "prepare", "run"]
 
 
 @dataclass
@@ -156,14 +149,6 @@ class Prepared:
     cost: int
 
 
-class RequestError(Exception):
-    """The request was refused before execution; ``errors`` are the answer's errors."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(errors[0]["message"])
-        self.errors = errors
-
-
 def prepare(
     schema: GraphQLSchema,
     text: str,
@@ -178,11 +163,11 @@ def prepare(
     try:
         document = parse(text)
     except GraphQLError as exc:
-        raise RequestError([_shape(exc, {})]) from None
+        raise RequestError([shape(exc, {})]) from None
     errors = validate(schema, document)
     if errors:
-        paths = _field_paths(document)
-        raise RequestError([_shape(e, paths) for e in errors])
+        paths = field_paths(document)
+        raise RequestError([shape(e, paths) for e in errors])
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
@@ -194,7 +179,7 @@ def prepare(
         )
         raise RequestError([{"message": message}])
     operation = operations[0]
-    _check_variables(schema, operation, variables)
+    check_variables(schema, operation, variables)
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -213,7 +198,7 @@ def run(schema: GraphQLSchema, prepared: Prepared, context: Any) -> tuple[Any, l
         operation_name=prepared.operation.name.value if prepared.operation.name else None,
         context_value=context,
     )
-    errors = [_shape(e, {}) for e in result.errors or ()]
+    errors = [shape(e, {}) for e in result.errors or ()]
     mutation = prepared.operation.operation.value == "mutation"
     root = schema.mutation_type if mutation else schema.query_type
     fragments = {
@@ -226,167 +211,6 @@ def run(schema: GraphQLSchema, prepared: Prepared, context: Any) -> tuple[Any, l
         schema, prepared.operation.selection_set, root, result.data, fragments, mutation
     )
     return result.data, errors, actual
-
-
-def _check_variables(
-    schema: GraphQLSchema, operation: OperationDefinitionNode, given: dict[str, Any]
-) -> None:
-    """graphql-ruby's answer to a variable of the wrong type or shape."""
-    errors = []
-    for definition in operation.variable_definitions or ():
-        name = definition.variable.name.value
-        kind: GraphQLInputType = type_from_ast(schema, definition.type)  # type: ignore[assignment]
-        if name not in given and definition.default_value is not None:
-            given[name] = value_from_ast(definition.default_value, kind)
-        problems = _problems(given.get(name), kind)
-        if problems:
-            where = ".".join(str(p) for p in problems[0]["path"])
-            declared = _type_text(definition.type)
-            errors.append(
-                {
-                    "message": f"Variable ${name} of type {declared} was provided invalid value"
-                    + (f" for {where}" if where else ""),
-                    "locations": [_location(definition)],
-                    "extensions": {"value": given.get(name), "problems": problems},
-                }
-            )
-    if errors:
-        raise RequestError(errors)
-
-
-def _problems(value: Any, kind: GraphQLInputType) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def collect(error: GraphQLError, path: list[str | int]) -> None:
-        unknown = re.search(r"not to include unknown field '(\w+)'", error.message)
-        where = [*path, unknown.group(1)] if unknown else list(path)  # graphql-ruby names it
-        found.append({"path": where, "explanation": _explain(error.message)})
-
-    validate_input_value(value, kind, collect, True)
-    return found
-
-
-def _type_text(node: Any) -> str:
-    kind = node.kind
-    if kind == "non_null_type":
-        return _type_text(node.type) + "!"
-    if kind == "list_type":
-        return f"[{_type_text(node.type)}]"
-    return str(node.name.value)
-
-
-def _explain(message: str) -> str:
-    """graphql-core's reason for refusing a value, in graphql-ruby's words."""
-    m = re.match(r"Expected value of type '(\w+)' not to include unknown field", message)
-    if m:
-        return f"Field is not defined on {m.group(1)}"
-    if "non-null" in message and ("not to be null" in message or "not provided" in message):
-        return "Expected value to not be null"
-    return message.rstrip(".")
-
-
-# --- errors shaped like Shopify's -----------------------------------------------------
-
-_REWRITES: tuple[
-    tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, dict[str, Any]]]], ...
-] = (
-    (
-        re.compile(r"Cannot query field '(\w+)' on type '(\w+)'"),
-        lambda m: (
-            f"Field '{m[1]}' doesn't exist on type '{m[2]}'",
-            {"code": "undefinedField", "typeName": m[2], "fieldName": m[1]},
-        ),
-    ),
-    (
-        re.compile(r"Unknown argument '(\w+)' on field '\w+\.(\w+)'"),
-        lambda m: (
-            f"Field '{m[2]}' doesn't accept argument '{m[1]}'",
-            {
-                "code": "argumentNotAccepted",
-                "name": m[2],
-                "typeName": "Field",
-                "argumentName": m[1],
-            },
-        ),
-    ),
-    (
-        re.compile(r"Argument '\w+\.(\w+)\((\w+):\)' of type '[^']+' is required"),
-        lambda m: (
-            f"Field '{m[1]}' is missing required arguments: {m[2]}",
-            {
-                "code": "missingRequiredArguments",
-                "className": "Field",
-                "name": m[1],
-                "arguments": m[2],
-            },
-        ),
-    ),
-    (
-        re.compile(
-            r"Variable '\$(\w+)' of type '([^']+)' used in position expecting type '([^']+)'"
-        ),
-        lambda m: (
-            (
-                f"Nullability mismatch on variable ${m[1]} and argument {m[1]} ({m[2]} / {m[3]})"
-                if m[3].rstrip("!") == m[2].rstrip("!")
-                else f"Type mismatch on variable ${m[1]} and argument {m[1]} ({m[2]} / {m[3]})"
-            ),
-            {"code": "variableMismatch", "variableName": m[1], "typeName": m[2]},
-        ),
-    ),
-)
-
-
-def _shape(error: GraphQLError, paths: dict[int, list[Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"message": error.message}
-    extensions = dict(error.extensions or {})
-    for pattern, rewrite in _REWRITES:
-        m = pattern.match(error.message)
-        if m:
-            out["message"], found = rewrite(m)
-            extensions = {**found, **extensions}
-            break
-    if error.locations:
-        out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
-    if error.path is not None:
-        out["path"] = list(error.path)
-    else:
-        node = next((n for n in error.nodes or () if id(n) in paths), None)
-        if node is not None:
-            out["path"] = paths[id(node)]
-    if extensions:
-        out["extensions"] = extensions
-    return out
-
-
-def _location(node: Any) -> dict[str, int]:
-    loc = node.loc
-    line = loc.source.body.count("\n", 0, loc.start) + 1 if loc else 1
-    column = loc.start - loc.source.body.rfind("\n", 0, loc.start) if loc else 1
-    return {"line": line, "column": column}
-
-
-def _field_paths(document: DocumentNode) -> dict[int, list[Any]]:
-    """Every field and argument node -> graphql-ruby's path: operation, then keys."""
-    out: dict[int, list[Any]] = {}
-
-    def walk(selection_set: SelectionSetNode | None, path: list[Any]) -> None:
-        for node in selection_set.selections if selection_set else ():
-            if isinstance(node, FieldNode):
-                here = [*path, (node.alias or node.name).value]
-                out[id(node)] = here
-                for argument in node.arguments or ():
-                    out[id(argument)] = [*here, argument.name.value]
-                walk(node.selection_set, here)
-            elif isinstance(node, InlineFragmentNode):
-                walk(node.selection_set, path)
-
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            kind = definition.operation.value
-            label = f"{kind} {definition.name.value}" if definition.name else kind
-            walk(definition.selection_set, [label])
-    return out
 
 
 # --- cost ------------------------------------------------------------------------------

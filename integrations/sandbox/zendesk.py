@@ -49,7 +49,6 @@ from integrations.sandbox.base import Faults, json_response
 from integrations.sandbox.demo import build_demo_shop
 from integrations.sandbox.zendesk_fields import (
     CREATE_FIELDS,
-    TAGS_FIELDS,
     UPDATE_FIELDS,
     Refused,
     check_documented,
@@ -60,13 +59,16 @@ from integrations.sandbox.zendesk_records import (
     Comment,
     Ticket,
     User,
+    comment_json,
+    comment_page,
     comment_text,
-    decode_cursor,
     encode_cursor,
     invalid,
     require,
     tags,
+    tags_after,
     ticket_fields,
+    ticket_json,
     user_json,
 )
 from integrations.sandbox.zendesk_webhooks import Delivery, Invocation, WebhookSender
@@ -213,7 +215,7 @@ class ZendeskSimulator:
     def _show_ticket(self, request: httpx.Request, caller: User | None, tid: int) -> httpx.Response:
         require(caller)
         ticket = self._ticket(tid)
-        body: dict[str, Any] = {"ticket": self._ticket_json(ticket, request)}
+        body: dict[str, Any] = {"ticket": ticket_json(ticket, self._base(request))}
         include = request.url.params.get("include", "").split(",")
         if "users" in include:
             ids = dict.fromkeys(
@@ -230,41 +232,14 @@ class ZendeskSimulator:
         self, request: httpx.Request, caller: User | None, tid: int
     ) -> httpx.Response:
         require(caller)
-        comments = list(self._ticket(tid).comments)
-        params = request.url.params
-        if params.get("sort_order") == "desc":
-            comments.reverse()
-        try:
-            size = int(params.get("page[size]", "100"))
-            after, before = (
-                decode_cursor(params.get("page[after]")),
-                decode_cursor(params.get("page[before]")),
-            )
-        except ValueError:
-            raise _Reject(
-                400, {"error": "InvalidPaginationParameter", "description": "Invalid cursor"}
-            ) from None
-        if not 1 <= size <= 100:
-            raise _Reject(
-                400,
-                {"error": "InvalidPaginationParameter", "description": "page[size] must be <= 100"},
-            )
-        position = {c.id: i for i, c in enumerate(comments)}
-        if after is not None:
-            start = position.get(after, len(comments) - 1) + 1
-            page, has_more = comments[start : start + size], start + size < len(comments)
-        elif before is not None:
-            end = position.get(before, 0)
-            page, has_more = comments[max(0, end - size) : end], end - size > 0
-        else:
-            page, has_more = comments[:size], size < len(comments)
+        page, has_more, size = comment_page(self._ticket(tid).comments, request.url.params)
         first = encode_cursor(page[0].id) if page else None
         last = encode_cursor(page[-1].id) if page else None
         url = f"{self._base(request)}{request.url.path}?page[size]={size}"
         return json_response(
             200,
             {
-                "comments": [self._comment_json(c) for c in page],
+                "comments": [comment_json(c) for c in page],
                 "meta": {"has_more": has_more, "after_cursor": last, "before_cursor": first},
                 "links": {
                     "next": f"{url}&page[after]={last}" if has_more and last else None,
@@ -307,7 +282,7 @@ class ZendeskSimulator:
         audit = self._comment(ticket, user.id, body, html_body, True, ticket.channel)
         if caller is None:  # "Current user is (end user)": not the bot opening one by API
             self._fire(ticket, "ticket_created")
-        body_json = {"ticket": self._ticket_json(ticket, request), "audit": audit}
+        body_json = {"ticket": ticket_json(ticket, self._base(request)), "audit": audit}
         return json_response(201, body_json)
 
     def _update_ticket(
@@ -375,7 +350,9 @@ class ZendeskSimulator:
         ticket.updated_at = self._clock()
         if isinstance(comment, dict) and public and current.role == "end-user":
             self._fire(ticket, "comment_added")
-        return json_response(200, {"ticket": self._ticket_json(ticket, request), "audit": audit})
+        return json_response(
+            200, {"ticket": ticket_json(ticket, self._base(request)), "audit": audit}
+        )
 
     def _tags(self, request: httpx.Request, caller: User | None, tid: int) -> httpx.Response:
         require(caller)
@@ -384,20 +361,7 @@ class ZendeskSimulator:
             return json_response(200, {"tags": list(ticket.tags)})
         if ticket.status == "closed":
             raise invalid("status", "Status: closed prevents ticket update", "ClosedPreventsUpdate")
-        try:
-            body = json.loads(request.content or b"null")
-        except (ValueError, UnicodeDecodeError):
-            body = None
-        if not isinstance(body, dict) or not isinstance(body.get("tags"), list):
-            raise invalid("tags", "Tags: must be a list", "BlankValue")
-        check_documented(body, TAGS_FIELDS, "tags")
-        given = tags(body["tags"])
-        if request.method == "PUT":
-            ticket.tags = tags(ticket.tags + given)
-        elif request.method == "POST":
-            ticket.tags = given
-        else:
-            ticket.tags = [t for t in ticket.tags if t not in set(given)]
+        ticket.tags = tags_after(request, ticket.tags)
         ticket.updated_at = self._clock()
         if request.method == "DELETE":
             return httpx.Response(204)
@@ -475,7 +439,7 @@ class ZendeskSimulator:
             next(self._ids), author_id, body, html_body, public, self._clock(), via, audit["id"]
         )
         ticket.comments.append(comment)
-        audit["events"].append(self._comment_json(comment))
+        audit["events"].append(comment_json(comment))
         return audit
 
     def _audit(self, ticket: Ticket, author_id: int, events: list[Any]) -> dict[str, Any]:
@@ -489,30 +453,6 @@ class ZendeskSimulator:
 
     def _base(self, request: httpx.Request) -> str:
         return self.base_url or f"{request.url.scheme}://{request.url.netloc.decode()}"
-
-    def _ticket_json(self, t: Ticket, request: httpx.Request) -> dict[str, Any]:
-        out = {
-            "url": f"{self._base(request)}/api/v2/tickets/{t.id}.json",
-            "id": t.id, "via": {"channel": t.channel}, "subject": t.subject,
-            "raw_subject": t.subject, "description": t.comments[0].body if t.comments else "",
-            "status": t.status, "requester_id": t.requester_id, "submitter_id": t.submitter_id,
-            "assignee_id": t.assignee_id, "group_id": t.group_id,
-            "tags": list(t.tags), "custom_fields": [], "is_public": True,
-            "collaborator_ids": list(dict.fromkeys(t.email_ccs + t.followers)),
-            "email_cc_ids": list(t.email_ccs), "follower_ids": list(t.followers),
-            "created_at": format_timestamp(t.created_at),
-            "updated_at": format_timestamp(t.updated_at),
-        }  # fmt: skip
-        # The spec types these as non-null: an unset one is left out (see the docstring).
-        return {k: v for k, v in out.items() if v is not None}
-
-    def _comment_json(self, c: Comment) -> dict[str, Any]:
-        return {
-            "id": c.id, "type": "Comment", "author_id": c.author_id, "body": c.body,
-            "html_body": c.html_body, "plain_body": c.body, "public": c.public,
-            "attachments": [], "audit_id": c.audit_id, "via": {"channel": c.channel},
-            "created_at": format_timestamp(c.created_at),
-        }  # fmt: skip
 
     # --- webhooks --------------------------------------------------------------
 

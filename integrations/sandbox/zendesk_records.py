@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from integrations.sandbox.zendesk_fields import Refused
+from integrations.sandbox.zendesk_fields import TAGS_FIELDS, Refused, check_documented
 from integrations.webhooks import format_timestamp
 
 __all__ = [
@@ -21,13 +21,17 @@ __all__ = [
     "Comment",
     "Ticket",
     "User",
+    "comment_json",
+    "comment_page",
     "comment_text",
     "decode_cursor",
     "encode_cursor",
     "invalid",
     "require",
     "tags",
+    "tags_after",
     "ticket_fields",
+    "ticket_json",
     "user_json",
 ]
 
@@ -149,3 +153,83 @@ def decode_cursor(value: str | None) -> int | None:
     if not text.startswith("c"):
         raise ValueError(value)
     return int(text[1:])
+
+
+def ticket_json(t: Ticket, base: str) -> dict[str, Any]:
+    out = {
+        "url": f"{base}/api/v2/tickets/{t.id}.json",
+        "id": t.id, "via": {"channel": t.channel}, "subject": t.subject,
+        "raw_subject": t.subject, "description": t.comments[0].body if t.comments else "",
+        "status": t.status, "requester_id": t.requester_id, "submitter_id": t.submitter_id,
+        "assignee_id": t.assignee_id, "group_id": t.group_id,
+        "tags": list(t.tags), "custom_fields": [], "is_public": True,
+        "collaborator_ids": list(dict.fromkeys(t.email_ccs + t.followers)),
+        "email_cc_ids": list(t.email_ccs), "follower_ids": list(t.followers),
+        "created_at": format_timestamp(t.created_at),
+        "updated_at": format_timestamp(t.updated_at),
+    }  # fmt: skip
+    # The spec types these as non-null integers: an unset one is left out, not null.
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def comment_json(c: Comment) -> dict[str, Any]:
+    return {
+        "id": c.id, "type": "Comment", "author_id": c.author_id, "body": c.body,
+        "html_body": c.html_body, "plain_body": c.body, "public": c.public,
+        "attachments": [], "audit_id": c.audit_id, "via": {"channel": c.channel},
+        "created_at": format_timestamp(c.created_at),
+    }  # fmt: skip
+
+
+def comment_page(
+    comments: list[Comment], params: httpx.QueryParams
+) -> tuple[list[Comment], bool, int]:
+    """One page of comments by cursor: ``(page, has_more, page size)``.
+
+    Raises:
+        Refused: 400 for a bad cursor or page size.
+    """
+    comments = list(comments)
+    if params.get("sort_order") == "desc":
+        comments.reverse()
+    try:
+        size = int(params.get("page[size]", "100"))
+        after = decode_cursor(params.get("page[after]"))
+        before = decode_cursor(params.get("page[before]"))
+    except ValueError:
+        raise Refused(
+            400, {"error": "InvalidPaginationParameter", "description": "Invalid cursor"}
+        ) from None
+    if not 1 <= size <= 100:
+        raise Refused(
+            400, {"error": "InvalidPaginationParameter", "description": "page[size] must be <= 100"}
+        )
+    position = {c.id: i for i, c in enumerate(comments)}
+    if after is not None:
+        start = position.get(after, len(comments) - 1) + 1
+        return comments[start : start + size], start + size < len(comments), size
+    if before is not None:
+        end = position.get(before, 0)
+        return comments[max(0, end - size) : end], end - size > 0, size
+    return comments[:size], size < len(comments), size
+
+
+def tags_after(request: httpx.Request, current: list[str]) -> list[str]:
+    """A ticket's tags after a Tags endpoint call: PUT adds, POST sets, DELETE removes.
+
+    Raises:
+        Refused: a body other than the documented ``{"tags": [...]}``.
+    """
+    try:
+        body = json.loads(request.content or b"null")
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("tags"), list):
+        raise invalid("tags", "Tags: must be a list", "BlankValue")
+    check_documented(body, TAGS_FIELDS, "tags")
+    given = tags(body["tags"])
+    if request.method == "PUT":
+        return tags(current + given)
+    if request.method == "POST":
+        return given
+    return [t for t in current if t not in set(given)]

@@ -22,7 +22,14 @@ from integrations.contracts.specs import shopify_schema
 from integrations.sandbox.base import transport
 from integrations.sandbox.shopify import ShopifySimulator
 from integrations.shopify_queries import documents
-from integrations.shopify_versions import DEFAULT_VERSION, NEWEST, OLDEST, SUPPORTED_VERSIONS
+from integrations.shopify_versions import (
+    DEFAULT_VERSION,
+    NEWEST,
+    OLDEST,
+    REASON_HANDLES,
+    RETURN_REASONS,
+    SUPPORTED_VERSIONS,
+)
 
 pytestmark = pytest.mark.usefixtures("spec_dir")
 
@@ -99,9 +106,11 @@ def test_from_2026_01_return_reason_is_replaced_by_a_definition_id(spec_dir, ver
 
 @pytest.mark.parametrize("version", ["2025-04", "2025-07"])
 def test_before_2026_01_the_return_reason_enum_is_still_the_way(spec_dir, version):
-    fields = published(spec_dir, version).type_map["ReturnRequestLineItemInput"].fields
+    schema = published(spec_dir, version)
+    fields = schema.type_map["ReturnRequestLineItemInput"].fields
     assert "returnReason" in fields and "returnReasonDefinitionId" not in fields
     assert documents(version).return_reasons is None
+    assert set(schema.type_map["ReturnReason"].values) == RETURN_REASONS == set(REASON_HANDLES)
 
 
 @pytest.mark.parametrize("version", ["2024-10", "2025-01", *SUPPORTED_VERSIONS])
