@@ -10,10 +10,12 @@ import functools
 import gzip
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from graphql import GraphQLSchema, build_ast_schema, build_client_schema, parse
+
+if TYPE_CHECKING:
+    from graphql import GraphQLSchema
 
 __all__ = [
     "SpecsMissing",
@@ -97,6 +99,8 @@ def shopify_schema(spec_dir: Path, version: str) -> GraphQLSchema:
     (deprecated fields implementing undeprecated interface fields), which says nothing
     about the documents validated against them.
     """
+    from graphql import build_ast_schema, build_client_schema, parse  # only the checks need it
+
     path = shopify_schema_file(spec_dir, version)
     if path.suffix == ".graphql":
         document = parse(path.read_text(encoding="utf-8"), no_location=True)
