@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "chatserver.commands.data",
     "chatserver.commands.replay",
     "chatserver.commands.model",
+    "chatserver.commands.contracts",
     "nlu.commands",
 )
 

@@ -13,7 +13,13 @@ from typing import Any
 import httpx
 
 from chatserver.settings import Settings
-from integrations.carriers import CarrierRegistry, build_carriers, resolve
+from integrations.carriers import (
+    CARRIERS,
+    CarrierAccount,
+    CarrierRegistry,
+    build_carriers,
+    resolve,
+)
 from integrations.http import Observer
 from integrations.models import Tracking
 from integrations.shopify import ShopifyClient
@@ -74,5 +80,9 @@ def build_outside_world(
         max_body_bytes=32 * 1024 * 1024,
         **opts,
     )
-    carriers = build_carriers(http, settings, **opts)
+    accounts = {}
+    for name in CARRIERS:
+        conf = getattr(settings, name)
+        accounts[name] = CarrierAccount(url(name), conf.client_id, conf.client_secret)
+    carriers = build_carriers(http, accounts, **opts)
     return OutsideWorld(shopify, zendesk, carriers, CarrierTracker(carriers))

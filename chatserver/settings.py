@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from chatserver.errors import ConfigError
+from integrations.shopify_versions import DEFAULT_VERSION, check_api_version
 
 __all__ = [
     "AgentUser",
@@ -33,7 +34,7 @@ DEMO_SECRET = "demo"
 class ShopifySettings:
     base_url: str = ""  # https://{shop}.myshopify.com ; empty = sandbox
     access_token: str = DEMO_SECRET
-    api_version: str = "2025-10"
+    api_version: str = DEFAULT_VERSION  # one of integrations.shopify_versions.SUPPORTED_VERSIONS
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,10 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     timeout = settings.outside_timeout_seconds
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < 1e6:
         raise ConfigError(f"outside_timeout_seconds: expected seconds above 0, got {timeout!r}")
+    try:
+        check_api_version(settings.shopify.api_version)
+    except ValueError as exc:
+        raise ConfigError(f"shopify.api_version: {exc}") from None
     reload = settings.model_reload_seconds
     if isinstance(reload, bool) or not isinstance(reload, int | float) or not 0 <= reload < 1e6:
         raise ConfigError(f"model_reload_seconds: expected seconds, 0 or more, got {reload!r}")

@@ -1,6 +1,6 @@
 """Behaviour every client shares, written once: timeouts, retries with backoff and
-jitter, ``Retry-After``, a concurrency limit, a circuit breaker, OAuth token caching
-and a short-lived single-flight cache.
+jitter, ``Retry-After``, a concurrency limit, a circuit breaker, and outgoing auth
+(a static credential, or the OAuth client-credentials grant with its token cache).
 
 Clients own an :class:`ApiTransport` built on the injected ``httpx.AsyncClient``
 and translate vendor error bodies into :mod:`integrations.errors` themselves.
@@ -9,13 +9,12 @@ and translate vendor error bodies into :mod:`integrations.errors` themselves.
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import base64
 import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Literal, Protocol
 
 import httpx
 
@@ -28,93 +27,24 @@ from integrations.errors import (
     NotFound,
     RateLimited,
 )
+from integrations.resilience import CircuitBreaker, RetryPolicy, parse_retry_after
 
 __all__ = [
     "ApiTransport",
+    "Auth",
     "CircuitBreaker",
-    "OAuthToken",
+    "ClientCredentials",
     "Observer",
     "RetryPolicy",
-    "TTLCache",
+    "StaticAuth",
     "parse_retry_after",
+    "read_expires_in",
 ]
 
-T = TypeVar("T")
 Observer = Callable[[str, float, str | None], None]
 """Called after every request with (vendor, seconds, error class name or None)."""
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 3  # total tries, first included
-    base_delay: float = 0.25
-    max_delay: float = 8.0
-    max_retry_after: float = 30.0  # longer waits are not slept through: the error surfaces
-
-    def backoff(self, attempt: int, jitter: float) -> float:
-        """Exponential backoff with full jitter; ``attempt`` counts from 1."""
-        return min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * (0.5 + jitter / 2)
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-class CircuitBreaker:
-    """Stops calling an API that keeps failing, then lets one probe through after a pause."""
-
-    def __init__(
-        self,
-        *,
-        threshold: int = 5,
-        cooldown: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.threshold = threshold
-        self.cooldown = cooldown
-        self._clock = clock
-        self._failures = 0
-        self._opened_at: float | None = None
-        self._before_success: tuple[int, float | None] = (0, None)
-
-    @property
-    def state(self) -> str:
-        if self._opened_at is None:
-            return "closed"
-        return "half-open" if self._clock() - self._opened_at >= self.cooldown else "open"
-
-    def allow(self) -> bool:
-        return self.state != "open"
-
-    def record_success(self) -> None:
-        self._before_success = (self._failures, self._opened_at)
-        self._failures = 0
-        self._opened_at = None
-
-    def retract_success(self) -> None:
-        """The answer just counted as a success turned out unreadable (a maintenance page
-        served with 200): count it as a failure instead."""
-        self._failures, self._opened_at = self._before_success
-        self.record_failure()
-
-    def record_failure(self) -> None:
-        self._failures += 1
-        if self._failures >= self.threshold or self._opened_at is not None:
-            self._opened_at = self._clock()
 
 
 class ApiTransport:
@@ -165,16 +95,15 @@ class ApiTransport:
         path: str,
         *,
         idempotent: bool | None = None,
-        auth: Callable[[], Awaitable[Mapping[str, str]]] | None = None,
-        on_auth_failure: Callable[[], None] | None = None,
+        auth: Auth | None = None,
         accept_status: Callable[[httpx.Response], bool] | None = None,
         check: Callable[[httpx.Response], IntegrationError | None] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
         """Send one request, retrying what is safe to retry, and return a read response.
 
-        ``auth`` supplies headers for each try (so a refreshed token is used);
-        ``on_auth_failure`` is called once on a 401 before one more try.
+        ``auth`` supplies headers for each try (so a refreshed token is used); a 401
+        is tried once more when ``auth`` says fresh credentials may help.
         ``accept_status`` lets a client take a non-2xx answer it knows how to read
         (e.g. USPS "not found" as HTTP 400) instead of the generic error.
         ``check`` inspects an accepted response and may turn it into an error that
@@ -192,13 +121,18 @@ class ApiTransport:
             attempt += 1
             # A token fetch behind ``auth`` is a request of its own, retried where it is
             # made: when it fails, this request fails too instead of retrying around it.
-            auth_headers = await auth() if auth is not None else None
+            auth_headers = await auth.headers() if auth is not None else None
             try:
                 return await self._once(method, path, auth_headers, accept_status, kwargs, check)
-            except AuthFailed:
-                if on_auth_failure is None or retried_auth:
+            except AuthFailed as exc:
+                if (
+                    auth is None
+                    or auth_headers is None
+                    or retried_auth
+                    or exc.status != 401
+                    or not auth.refused(auth_headers)
+                ):
                     raise
-                on_auth_failure()
                 retried_auth = True
                 attempt -= 1
             except IntegrationError as exc:
@@ -338,88 +272,179 @@ class ApiTransport:
             ) from exc
 
 
-class OAuthToken:
-    """Caches an access token and refreshes it before expiry, one refresh at a time.
+# --- outgoing auth ---------------------------------------------------------------
 
-    ``fetch`` returns ``(token, expires_in_seconds)``; concurrent callers during a
-    refresh wait for the same result instead of each asking for a token.
+
+class Auth(Protocol):
+    """What :meth:`ApiTransport.request` needs from a credential."""
+
+    async def headers(self) -> Mapping[str, str]:
+        """The headers that authenticate one try."""
+        ...
+
+    def refused(self, headers: Mapping[str, str]) -> bool:
+        """The API answered 401 to ``headers``: forget them; True if a new try may pass."""
+        ...
+
+
+class StaticAuth:
+    """A credential that never changes (an API key, a shop's Admin API token): a 401
+    means the configuration is wrong, so it is never retried."""
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._headers = dict(headers)
+
+    async def headers(self) -> Mapping[str, str]:
+        return self._headers
+
+    def refused(self, headers: Mapping[str, str]) -> bool:
+        return False
+
+
+def read_expires_in(value: object, *, vendor: str, default: float) -> float:
+    """A token's lifetime in seconds, however the vendor writes it: a number (FedEx,
+    Shopify) or a string of digits (USPS, UPS); ``default`` when it is left out.
+
+    Raises:
+        BadResponse: present but not a positive number.
+    """
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise BadResponse(f"token expires_in is not a number: {value!r}", vendor=vendor)
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise BadResponse(f"token expires_in is not a number: {value!r}", vendor=vendor) from None
+    if not 0 < seconds < 10**9:
+        raise BadResponse(f"token expires_in out of range: {value!r}", vendor=vendor)
+    return seconds
+
+
+_REFUSED = frozenset({"invalid_client", "unauthorized_client", "invalid_scope", "access_denied"})
+
+
+class ClientCredentials:
+    """The OAuth 2.0 client-credentials grant (RFC 6749 §4.4) for one vendor.
+
+    The token is fetched through the vendor's own :class:`ApiTransport` (its retry and
+    breaker rules), cached until ``margin`` seconds before ``expires_in`` runs out,
+    refreshed one fetch at a time (concurrent callers share the fetch in flight, and
+    its failure), and dropped when the API answers 401 so the next try fetches anew.
+
+    Args:
+        api: the vendor's transport; ``path`` is the token endpoint on it.
+        send: how the client authenticates: ``form`` (id and secret in the form body),
+            ``json`` (the same as a JSON object) or ``basic`` (HTTP Basic, form body
+            with the grant type only).
+        header, scheme: where the token goes on API calls (``Authorization: Bearer``,
+            or Shopify's ``X-Shopify-Access-Token`` without a scheme).
+        default_expires_in: the lifetime assumed when the answer leaves it out.
+        clock: monotonic seconds (tests move it forward).
     """
 
     def __init__(
         self,
-        fetch: Callable[[], Awaitable[tuple[str, float]]],
+        api: ApiTransport,
+        path: str,
         *,
+        client_id: str,
+        client_secret: str,
+        send: Literal["form", "json", "basic"] = "form",
+        scope: str | None = None,
+        header: str = "Authorization",
+        scheme: str = "Bearer",
+        default_expires_in: float = 3600.0,
         margin: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._fetch = fetch
+        self._api = api
+        self._path = path
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._send = send
+        self._scope = scope
+        self._header = header
+        self._scheme = scheme
+        self._default_expires_in = default_expires_in
         self._margin = margin
         self._clock = clock
         self._token: str | None = None
         self._expires_at = 0.0
-        self._lock = asyncio.Lock()
+        self._pending: asyncio.Task[str] | None = None
         self.fetches = 0
 
-    async def get(self) -> str:
-        if self._valid():
-            return self._token  # type: ignore[return-value]
-        async with self._lock:
-            if not self._valid():
-                token, expires_in = await self._fetch()
-                self.fetches += 1
-                self._token = token
-                # A token valid for less than twice the margin is used for half its life.
-                margin = min(self._margin, expires_in / 2)
-                self._expires_at = self._clock() + expires_in - margin
-            return self._token  # type: ignore[return-value]
+    async def headers(self) -> Mapping[str, str]:
+        token = await self.token()
+        return {self._header: f"{self._scheme} {token}" if self._scheme else token}
 
-    def invalidate(self) -> None:
-        self._token = None
+    def refused(self, headers: Mapping[str, str]) -> bool:
+        sent = headers.get(self._header, "")
+        if self._token is not None and sent.endswith(self._token):
+            self._token = None  # only the refused one: a newer token stays
+        return True
 
-    def _valid(self) -> bool:
-        return self._token is not None and self._clock() < self._expires_at
+    async def token(self) -> str:
+        """The current access token, fetching one when there is none or it is expiring.
 
+        Raises:
+            AuthFailed: the credentials were refused. BadResponse, IntegrationUnavailable...
+        """
+        if self._token is not None and self._clock() < self._expires_at:
+            return self._token
+        if self._pending is None:
+            self._pending = asyncio.get_running_loop().create_task(self._fetch())
+            self._pending.add_done_callback(self._fetched)
+        return await asyncio.shield(self._pending)
 
-class TTLCache(Generic[T]):
-    """A small cache whose entries expire, with single flight: concurrent misses on one
-    key share one call, so a burst of questions about one parcel makes one carrier call.
-    Failures are not cached."""
+    def _fetched(self, task: asyncio.Task[str]) -> None:
+        if self._pending is task:
+            self._pending = None
+        if not task.cancelled():
+            task.exception()  # every waiter re-raises it; none may be left to read it
 
-    def __init__(
-        self, ttl: float, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._clock = clock
-        self._values: dict[str, tuple[float, T]] = {}
-        self._inflight: dict[str, asyncio.Future[T]] = {}
-
-    async def get_or_fetch(self, key: str, fetch: Callable[[], Awaitable[T]]) -> T:
-        hit = self._values.get(key)
-        if hit is not None and hit[0] > self._clock():
-            return hit[1]
-        pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            value = await fetch()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
+    async def _fetch(self) -> str:
+        form = {"grant_type": "client_credentials"}
+        if self._scope:
+            form["scope"] = self._scope
+        kwargs: dict[str, Any] = {}
+        if self._send == "basic":
+            pair = base64.b64encode(f"{self._client_id}:{self._client_secret}".encode()).decode()
+            kwargs["headers"] = {"Authorization": f"Basic {pair}"}
+            kwargs["data"] = form
         else:
-            future.set_result(value)
-            self._store(key, value)
-            return value
-        finally:
-            del self._inflight[key]
+            body = {"client_id": self._client_id, "client_secret": self._client_secret, **form}
+            kwargs["json" if self._send == "json" else "data"] = body
+        response = await self._api.request(
+            "POST",
+            self._path,
+            idempotent=True,  # a token request changes nothing worth protecting
+            accept_status=lambda r: r.status_code == 400,
+            **kwargs,
+        )
+        body = self._api.json(response)
+        vendor = self._api.vendor
+        if response.status_code == 400:
+            raise _token_refused(body, vendor)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise BadResponse("token answer without an access_token", vendor=vendor)
+        lifetime = read_expires_in(
+            body.get("expires_in"), vendor=vendor, default=self._default_expires_in
+        )
+        self.fetches += 1
+        self._token = token
+        # A token that lives less than twice the margin is used for half its life.
+        self._expires_at = self._clock() + lifetime - min(self._margin, lifetime / 2)
+        return token
 
-    def _store(self, key: str, value: T) -> None:
-        if len(self._values) >= self.max_entries:
-            now = self._clock()
-            self._values = {k: v for k, v in self._values.items() if v[0] > now}
-            while len(self._values) >= self.max_entries:
-                self._values.pop(next(iter(self._values)))
-        self._values[key] = (self._clock() + self.ttl, value)
+
+def _token_refused(body: object, vendor: str) -> IntegrationError:
+    """HTTP 400 from a token endpoint: RFC 6749 §5.2 names the error."""
+    envelope = body if isinstance(body, dict) else {}
+    code = str(envelope.get("error") or "")
+    detail = str(envelope.get("error_description") or code or "token request refused")
+    text = f"{code}: {detail}" if code and code != detail else detail
+    if code in _REFUSED:
+        return AuthFailed(f"client credentials refused: {text}", vendor=vendor, status=400)
+    return APIStatusError(f"token request refused: {text}", vendor=vendor, status=400)

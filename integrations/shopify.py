@@ -13,13 +13,18 @@ Errors, beyond :mod:`integrations.errors`::
 retries it like a 429, within its cap. Queries are retried on 5xx; mutations are
 not once sent (a throttled mutation was never run, so it is retried).
 
+The API version is one of :data:`~integrations.shopify_versions.SUPPORTED_VERSIONS`,
+and the documents sent are that version's (:func:`integrations.shopify_queries.documents`).
+
 Choices where the reference is unconfirmed ([U]):
 
 * search values are quoted (``email:"a@b.c"``, backslash-escaped), and because
   Shopify's search is token-based and ignores unknown filters, every result is
   checked again here (exact email, exact order name) before it is returned;
-* ``orderCancel`` sends ``refundMethod`` from API version 2025-07 on (documented
-  there) and the older ``refund: Boolean`` before;
+* from 2026-01 a return's reason is a ``ReturnReasonDefinition``: the client looks up
+  the definitions whose handles match the reason asked for (``REASON_HANDLES``; the
+  handles of Shopify's library are not published as a list) and sends the first one
+  that is not deleted, or no reason at all (the field is optional) when none matches;
 * when ``client_id``/``client_secret`` are given instead of an access token, a token
   is fetched with the client-credentials grant and refreshed before expiry or on 401.
 """
@@ -27,35 +32,41 @@ Choices where the reference is unconfirmed ([U]):
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
 
-from integrations import shopify_queries as q
+from integrations import shopify_records as records
 from integrations.errors import (
     APIStatusError,
-    AuthFailed,
     BadResponse,
     IntegrationError,
     RateLimited,
 )
-from integrations.http import ApiTransport, OAuthToken
+from integrations.http import ApiTransport, Auth, ClientCredentials, StaticAuth
 from integrations.models import (
-    Fulfillment,
-    LineItem,
     Order,
     ReturnRequest,
     Subscription,
-    TrackingInfo,
+)
+from integrations.shopify_queries import documents
+from integrations.shopify_versions import (
+    DEFAULT_VERSION,
+    REASON_HANDLES,
+    RETURN_REASONS,
+    check_api_version,
+    features,
 )
 
 __all__ = ["ShopifyClient", "ShopifyQueryError", "ShopifyUserError", "UserError"]
 
 VENDOR = "shopify"
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 _NAME = re.compile(r"#?[A-Za-z0-9][A-Za-z0-9_-]{0,40}")
 _CANCEL_REASONS = {"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"}
@@ -93,7 +104,8 @@ class ShopifyClient:
         base_url: ``https://{shop}.myshopify.com`` (or the sandbox mount).
         access_token: a static Admin API token (``X-Shopify-Access-Token``).
         client_id, client_secret: used instead of ``access_token`` when it is empty.
-        api_version: ``YYYY-MM`` or ``unstable``.
+        api_version: one of :data:`~integrations.shopify_versions.SUPPORTED_VERSIONS`.
+        clock: for the client-credentials token cache.
         transport_options: passed to :class:`~integrations.http.ApiTransport`.
     """
 
@@ -103,21 +115,30 @@ class ShopifyClient:
         *,
         base_url: str,
         access_token: str = "",
-        api_version: str = "2025-10",
+        api_version: str = DEFAULT_VERSION,
         client_id: str = "",
         client_secret: str = "",
+        clock: Callable[[], float] = time.monotonic,
         **transport_options: Any,
     ) -> None:
         self._transport = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
-        self.api_version = api_version
+        self.api_version = check_api_version(api_version)
+        self._docs = documents(api_version)
         self._path = f"/admin/api/{api_version}/graphql.json"
-        self._access_token = access_token
-        self._client_id, self._client_secret = client_id, client_secret
-        self._token: OAuthToken | None = None
-        if not access_token:
-            if not (client_id and client_secret):
-                raise ValueError("Shopify needs an access token or a client id and secret")
-            self._token = OAuthToken(self._fetch_token)
+        self._served_other: str | None = None
+        self._reason_ids: dict[str, str | None] = {}
+        self._auth: Auth
+        if access_token:
+            self._auth = StaticAuth({"X-Shopify-Access-Token": access_token})
+        elif client_id and client_secret:
+            # Shopify's client-credentials tokens live 24 hours (expires_in 86399).
+            self._auth = ClientCredentials(
+                self._transport, "/admin/oauth/access_token", client_id=client_id,
+                client_secret=client_secret, header="X-Shopify-Access-Token", scheme="",
+                default_expires_in=86399.0, clock=clock,
+            )  # fmt: skip
+        else:
+            raise ValueError("Shopify needs an access token or a client id and secret")
 
     # --- orders ----------------------------------------------------------------
 
@@ -128,8 +149,10 @@ class ShopifyClient:
         wanted = email.strip().lower()
         if "@" not in wanted:
             return []
-        data = await self._query(q.ORDERS, {"q": _term("email", wanted), "n": limit})
-        orders = [o for o in _nodes(data, "orders", _order) if (o.email or "").lower() == wanted]
+        data = await self._query(self._docs.orders, {"q": _term("email", wanted), "n": limit})
+        orders = [
+            o for o in _nodes(data, "orders", records.order) if (o.email or "").lower() == wanted
+        ]
         return sorted(orders, key=lambda o: o.processed_at, reverse=True)
 
     async def order_by_name(self, name: str, email: str | None = None) -> Order | None:
@@ -143,9 +166,10 @@ class ShopifyClient:
             return None
         if wanted.isdigit():
             wanted = f"#{wanted}"
-        data = await self._query(q.ORDERS, {"q": _term("name", wanted), "n": 3})
+        data = await self._query(self._docs.orders, {"q": _term("name", wanted), "n": 3})
         found = next(
-            (o for o in _nodes(data, "orders", _order) if o.name.lower() == wanted.lower()), None
+            (o for o in _nodes(data, "orders", records.order) if o.name.lower() == wanted.lower()),
+            None,
         )
         if found is None or email is None:
             return found
@@ -169,7 +193,6 @@ class ShopifyClient:
         reason = reason.upper()
         if reason not in _CANCEL_REASONS:
             raise ValueError(f"unknown cancel reason {reason!r}")
-        new_api = self.api_version == "unstable" or self.api_version >= "2025-07"
         variables = {
             "orderId": _gid("Order", order_id),
             "reason": reason,
@@ -178,7 +201,7 @@ class ShopifyClient:
             "refund": refund,
             "note": staff_note,
         }
-        data = await self._mutate(q.ORDER_CANCEL if new_api else q.ORDER_CANCEL_LEGACY, variables)
+        data = await self._mutate(self._docs.order_cancel, variables)
         payload = _get(data, "orderCancel", dict)
         self._raise_user_errors(
             payload.get("orderCancelUserErrors") or payload.get("userErrors"), "order not cancelled"
@@ -200,16 +223,20 @@ class ShopifyClient:
 
         Args:
             items: ``(fulfillment line item id or line item id, quantity)`` pairs.
-            reason: a ReturnReason (WRONG_ITEM, DEFECTIVE, OTHER...).
+            reason: a ReturnReason (WRONG_ITEM, DEFECTIVE, OTHER...); from 2026-01 sent
+                as the matching ReturnReasonDefinition (see the module docstring).
             note: the customer's words, cut to Shopify's 300 characters.
 
         Raises:
             ShopifyUserError: an item is not returnable (not delivered, already
                 returned, not in this order) or Shopify refused the request.
         """
+        reason = reason.upper()
+        if reason not in RETURN_REASONS:
+            raise ValueError(f"unknown return reason {reason!r}")
         order_gid = _gid("Order", order_id)
-        data = await self._query(q.RETURNABLE_FULFILLMENTS, {"orderId": order_gid})
-        returnable = _shape(lambda: _returnable_lines(data))
+        data = await self._query(self._docs.returnable_fulfillments, {"orderId": order_gid})
+        returnable = _shape(lambda: records.returnable_lines(data))
         lines = []
         for item_id, quantity in items:
             match = next((r for r in returnable if item_id in (r[0], r[1])), None)
@@ -217,18 +244,20 @@ class ShopifyClient:
                 msg = f"{item_id} is not returnable (not delivered, already returned, not ours)"
                 error = UserError(msg, "NOT_RETURNABLE", ("returnLineItems",))
                 raise ShopifyUserError(msg, errors=(error,), vendor=VENDOR)
-            line: dict[str, Any] = {
-                "fulfillmentLineItemId": match[0],
-                "quantity": quantity,
-                "returnReason": reason.upper(),
-            }
+            line: dict[str, Any] = {"fulfillmentLineItemId": match[0], "quantity": quantity}
+            if not features(self.api_version).return_reason_definitions:
+                line["returnReason"] = reason
+            elif (definition := await self._reason_definition(reason)) is not None:
+                line["returnReasonDefinitionId"] = definition
             if note:
                 line["customerNote"] = note[:_NOTE_LIMIT]
             lines.append(line)
         if not lines:
             raise ValueError("a return needs at least one item")
         variables = {"input": {"orderId": order_gid, "returnLineItems": lines}}
-        payload = _get(await self._mutate(q.RETURN_REQUEST, variables), "returnRequest", dict)
+        payload = _get(
+            await self._mutate(self._docs.return_request, variables), "returnRequest", dict
+        )
         self._raise_user_errors(payload.get("userErrors"), "return not requested")
         ret = _get(payload, "return", dict)
         order_of = (ret.get("order") or {}).get("id", order_gid)
@@ -241,13 +270,13 @@ class ShopifyClient:
         wanted = email.strip().lower()
         if "@" not in wanted:
             return []
-        data = await self._query(q.CUSTOMER_SUBSCRIPTIONS, {"q": _term("email", wanted)})
+        data = await self._query(self._docs.customer_subscriptions, {"q": _term("email", wanted)})
         out = []
         for customer in _get(_get(data, "customers", dict), "nodes", list):
-            if str(customer.get("email") or "").lower() != wanted:
+            if str(records.email_of(customer) or "").lower() != wanted:
                 continue
             contracts = _get(_get(customer, "subscriptionContracts", dict), "nodes", list)
-            out.extend(_subscription(c) for c in contracts)
+            out.extend(_shape(lambda c=c: records.subscription(c)) for c in contracts)
         return out
 
     async def cancel_subscription(self, contract_id: str) -> Subscription:
@@ -257,10 +286,29 @@ class ShopifyClient:
             ShopifyUserError: Shopify refused (unknown contract, already cancelled...).
         """
         variables = {"id": _gid("SubscriptionContract", contract_id)}
-        data = await self._mutate(q.SUBSCRIPTION_CANCEL, variables)
+        data = await self._mutate(self._docs.subscription_cancel, variables)
         payload = _get(data, "subscriptionContractCancel", dict)
         self._raise_user_errors(payload.get("userErrors"), "subscription not cancelled")
-        return _subscription(_get(payload, "contract", dict))
+        contract = _get(payload, "contract", dict)
+        return _shape(lambda: records.subscription(contract))
+
+    async def _reason_definition(self, reason: str) -> str | None:
+        """The id of the ReturnReasonDefinition for ``reason`` (cached), or None."""
+        if reason not in self._reason_ids:
+            handles = list(REASON_HANDLES[reason])
+            found: str | None = None
+            if handles:
+                assert self._docs.return_reasons is not None
+                data = await self._query(self._docs.return_reasons, {"handles": handles})
+                nodes = _get(_get(data, "returnReasonDefinitions", dict), "nodes", list)
+                live = {
+                    str(n.get("handle")): str(n.get("id"))
+                    for n in nodes
+                    if isinstance(n, dict) and n.get("id") and not n.get("deleted")
+                }
+                found = next((live[h] for h in handles if h in live), None)
+            self._reason_ids[reason] = found
+        return self._reason_ids[reason]
 
     # --- plumbing --------------------------------------------------------------
 
@@ -278,10 +326,10 @@ class ShopifyClient:
             self._path,
             json={"query": document, "variables": variables},
             idempotent=idempotent,
-            auth=self._auth_headers,
-            on_auth_failure=self._token.invalidate if self._token else None,
+            auth=self._auth,
             check=self._throttled,
         )
+        self._note_served_version(response.headers.get("x-shopify-api-version"))
         body = self._transport.json(response)
         if not isinstance(body, dict):
             raise BadResponse("GraphQL answer is not an object", vendor=VENDOR)
@@ -304,34 +352,16 @@ class ShopifyClient:
             raise BadResponse("GraphQL answer has no data", vendor=VENDOR)
         return data
 
-    async def _auth_headers(self) -> dict[str, str]:
-        token = await self._token.get() if self._token else self._access_token
-        return {"X-Shopify-Access-Token": token}
-
-    async def _fetch_token(self) -> tuple[str, float]:
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": self._client_id,
-            "client_secret": self._client_secret,
-        }
-        response = await self._transport.request(
-            "POST",
-            "/admin/oauth/access_token",
-            data=form,
-            idempotent=True,
-            accept_status=lambda r: r.status_code in (400, 401),
-        )
-        if response.status_code != 200:
-            detail = response.text[:200]
-            raise AuthFailed(
-                f"client credentials refused: {detail}", vendor=VENDOR, status=response.status_code
+    def _note_served_version(self, served: str | None) -> None:
+        """Shopify answers a retired version with the oldest one it still supports."""
+        if served and served != self.api_version and served != self._served_other:
+            self._served_other = served
+            log.warning(
+                "Shopify answered with API version %s, not the configured %s: the configured "
+                "version is retired or unknown there; set shopify.api_version to a supported one",
+                served,
+                self.api_version,
             )
-        body = self._transport.json(response)
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise BadResponse("token answer without access_token", vendor=VENDOR)
-        expires_in = body.get("expires_in")
-        return token, float(expires_in) if isinstance(expires_in, int | float) else 86399.0
 
     def _throttled(self, response: httpx.Response) -> IntegrationError | None:
         try:
@@ -416,85 +446,3 @@ def _shape(build: Callable[[], T]) -> T:
 
 def _nodes(data: dict[str, Any], key: str, convert: Callable[[dict[str, Any]], T]) -> list[T]:
     return [_shape(lambda n=n: convert(n)) for n in _get(_get(data, key, dict), "nodes", list)]
-
-
-def _when(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
-def _order(n: dict[str, Any]) -> Order:
-    money = ((n.get("totalPriceSet") or {}).get("shopMoney")) or {}
-    address = (n.get("shippingAddress") or {}).get("formatted") or []
-    processed = _when(n["processedAt"])
-    if processed is None:
-        raise ValueError("order without processedAt")
-    return Order(
-        id=n["id"],
-        name=n["name"],
-        email=n.get("email"),
-        processed_at=processed,
-        financial_status=n.get("displayFinancialStatus") or "UNKNOWN",
-        fulfillment_status=n.get("displayFulfillmentStatus") or "UNKNOWN",
-        line_items=tuple(
-            LineItem(
-                id=li["id"], title=li["title"], quantity=int(li["quantity"]), sku=li.get("sku")
-            )
-            for li in n["lineItems"]["nodes"]
-        ),
-        fulfillments=tuple(_fulfillment(f) for f in n.get("fulfillments") or ()),
-        cancelled_at=_when(n.get("cancelledAt")),
-        cancel_reason=n.get("cancelReason"),
-        total_price=money.get("amount"),
-        currency=money.get("currencyCode"),
-        shipping_address=", ".join(str(part) for part in address) or None,
-    )
-
-
-def _fulfillment(f: dict[str, Any]) -> Fulfillment:
-    created = _when(f["createdAt"])
-    if created is None:
-        raise ValueError("fulfillment without createdAt")
-    return Fulfillment(
-        id=f["id"],
-        status=f["status"],
-        display_status=f.get("displayStatus"),
-        created_at=created,
-        tracking=tuple(
-            TrackingInfo(number=t["number"], company=t.get("company"), url=t.get("url"))
-            for t in f.get("trackingInfo") or ()
-            if t.get("number")
-        ),
-        line_item_ids=tuple(
-            li["lineItem"]["id"] for li in (f.get("fulfillmentLineItems") or {}).get("nodes", ())
-        ),
-        in_transit_at=_when(f.get("inTransitAt")),
-        estimated_delivery_at=_when(f.get("estimatedDeliveryAt")),
-        delivered_at=_when(f.get("deliveredAt")),
-    )
-
-
-def _returnable_lines(data: dict[str, Any]) -> list[tuple[str, str, int]]:
-    """(fulfillment line item id, line item id, quantity still returnable)."""
-    return [
-        (
-            line["fulfillmentLineItem"]["id"],
-            line["fulfillmentLineItem"]["lineItem"]["id"],
-            int(line["quantity"]),
-        )
-        for rf in data["returnableFulfillments"]["nodes"]
-        for line in rf["returnableFulfillmentLineItems"]["nodes"]
-    ]
-
-
-def _subscription(c: dict[str, Any]) -> Subscription:
-    def build() -> Subscription:
-        lines = (c.get("lines") or {}).get("nodes") or []
-        return Subscription(
-            id=c["id"],
-            status=c["status"],
-            title=", ".join(str(line["title"]) for line in lines),
-            next_billing_date=_when(c.get("nextBillingDate")),
-            customer_email=(c.get("customer") or {}).get("email"),
-        )
-
-    return _shape(build)

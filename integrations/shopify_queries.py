@@ -1,22 +1,22 @@
-"""The GraphQL documents :class:`integrations.shopify.ShopifyClient` sends.
+"""The GraphQL documents :class:`integrations.shopify.ShopifyClient` sends, per API version.
 
 Page sizes are chosen to keep a query's cost well inside one Standard-plan bucket
 (1000 points): an order selects at most 20 line items, 3 fulfillments, 3 tracking
 numbers per fulfillment and 10 lines per fulfillment, which covers a shop's normal
 orders; bigger orders are read truncated.
+
+Every document of every supported version is validated against that version's
+published schema, with no deprecated field, in ``tests/integrations/test_shopify_contract.py``
+(see :mod:`integrations.shopify_versions` for what differs between versions).
 """
 
 from __future__ import annotations
 
-__all__ = [
-    "CUSTOMER_SUBSCRIPTIONS",
-    "ORDERS",
-    "ORDER_CANCEL",
-    "ORDER_CANCEL_LEGACY",
-    "RETURNABLE_FULFILLMENTS",
-    "RETURN_REQUEST",
-    "SUBSCRIPTION_CANCEL",
-]
+from dataclasses import dataclass
+
+from integrations.shopify_versions import features
+
+__all__ = ["Documents", "documents"]
 
 _ORDER = """
 id name email processedAt cancelledAt cancelReason
@@ -41,7 +41,7 @@ query Orders($q: String!, $n: Int!) {{
 
 _CANCEL = """
 mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $restock: Boolean!,
-                     $notify: Boolean, $refund: Boolean, $note: String) {
+                     $notify: Boolean, %s, $note: String) {
   orderCancel(orderId: $orderId, reason: $reason, restock: $restock,
               notifyCustomer: $notify, %s, staffNote: $note) {
     job { id done }
@@ -49,9 +49,13 @@ mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $restock: Boole
   }
 }
 """
-# API versions from 2025-07 take ``refundMethod``; older ones only ``refund``.
-ORDER_CANCEL = _CANCEL % "refundMethod: {originalPaymentMethodsRefund: $refund}"
-ORDER_CANCEL_LEGACY = _CANCEL % "refund: $refund"
+# From 2025-07 a refund is a method (original payment or store credit); before, a flag
+# that every schema up to 2025-04 declares non-null.
+_CANCEL_REFUND_METHOD = _CANCEL % (
+    "$refund: Boolean",
+    "refundMethod: {originalPaymentMethodsRefund: $refund}",
+)
+_CANCEL_REFUND_FLAG = _CANCEL % ("$refund: Boolean!", "refund: $refund")
 
 RETURNABLE_FULFILLMENTS = """
 query Returnable($orderId: ID!) {
@@ -67,6 +71,14 @@ query Returnable($orderId: ID!) {
 }
 """
 
+RETURN_REASON_DEFINITIONS = """
+query ReturnReasons($handles: [String!]) {
+  returnReasonDefinitions(first: 25, handles: $handles) {
+    nodes { id handle deleted }
+  }
+}
+"""
+
 RETURN_REQUEST = """
 mutation ReturnRequest($input: ReturnRequestInput!) {
   returnRequest(input: $input) {
@@ -76,16 +88,20 @@ mutation ReturnRequest($input: ReturnRequestInput!) {
 }
 """
 
+# Customer.email is deprecated in every supported version: defaultEmailAddress replaces it.
 _CONTRACT = """
 id status nextBillingDate
-customer { email }
+customer { defaultEmailAddress { emailAddress } }
 lines(first: 5) { nodes { title quantity } }
 """
 
 CUSTOMER_SUBSCRIPTIONS = f"""
 query CustomerSubscriptions($q: String!) {{
   customers(first: 3, query: $q) {{
-    nodes {{ email subscriptionContracts(first: 10) {{ nodes {{ {_CONTRACT} }} }} }}
+    nodes {{
+      defaultEmailAddress {{ emailAddress }}
+      subscriptionContracts(first: 10) {{ nodes {{ {_CONTRACT} }} }}
+    }}
   }}
 }}
 """
@@ -98,3 +114,50 @@ mutation SubscriptionCancel($id: ID!) {{
   }}
 }}
 """
+
+
+@dataclass(frozen=True)
+class Documents:
+    """The documents for one API version; ``return_reasons`` only where it exists."""
+
+    version: str
+    orders: str
+    order_cancel: str
+    returnable_fulfillments: str
+    return_request: str
+    return_reasons: str | None
+    customer_subscriptions: str
+    subscription_cancel: str
+
+    def all(self) -> dict[str, str]:
+        """Every document by name (what the contract checks validate)."""
+        named = {
+            "orders": self.orders,
+            "orderCancel": self.order_cancel,
+            "returnableFulfillments": self.returnable_fulfillments,
+            "returnRequest": self.return_request,
+            "customerSubscriptions": self.customer_subscriptions,
+            "subscriptionContractCancel": self.subscription_cancel,
+        }
+        if self.return_reasons is not None:
+            named["returnReasonDefinitions"] = self.return_reasons
+        return named
+
+
+def documents(version: str) -> Documents:
+    """The documents to send to ``version``.
+
+    Raises:
+        ValueError: ``version`` is not supported.
+    """
+    f = features(version)
+    return Documents(
+        version=version,
+        orders=ORDERS,
+        order_cancel=_CANCEL_REFUND_METHOD if f.refund_method else _CANCEL_REFUND_FLAG,
+        returnable_fulfillments=RETURNABLE_FULFILLMENTS,
+        return_request=RETURN_REQUEST,
+        return_reasons=RETURN_REASON_DEFINITIONS if f.return_reason_definitions else None,
+        customer_subscriptions=CUSTOMER_SUBSCRIPTIONS,
+        subscription_cancel=SUBSCRIPTION_CANCEL,
+    )

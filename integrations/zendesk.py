@@ -14,10 +14,18 @@ with its own de-duplication. A 429 (nothing was applied) and a connection that w
 never established are still retried here. Updates without a comment (status, tags)
 are idempotent and retried like reads.
 
-Choices where the reference is [U]: ``additional_tags`` / ``remove_tags`` are used
-for tag edits; user search is ``users/search.json?query=email:...``; pagination
-follows ``links.next`` but re-requests our own path with its query string, so a
-``next`` link can never send our credentials to another host.
+Tags are added and removed with the ticket Tags endpoint (``PUT``/``DELETE
+/api/v2/tickets/{id}/tags``), the documented way to change some tags without
+replacing the others: a single-ticket update takes ``tags`` only as the whole list,
+and ``additional_tags``/``remove_tags`` are documented for Update Many alone. When a
+comment carries tags, the tags go first: adding tags is idempotent, so a retry after
+a failed comment repeats nothing, and a comment that landed is never followed by
+tags that did not. Escalation never sends ``assignee_id: null`` (the spec types it as
+an integer): the bot never assigns a ticket, so moving it to a group is enough.
+
+Choices where the reference is [U]: user search is ``users/search.json?query=email:...``;
+pagination follows ``links.next`` but re-requests our own path with its query string,
+so a ``next`` link can never send our credentials to another host.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from typing import Any
 import httpx
 
 from integrations.errors import APIStatusError, BadResponse, IntegrationError, NotFound
-from integrations.http import ApiTransport
+from integrations.http import ApiTransport, StaticAuth
 from integrations.models import Comment, Ticket, ZendeskUser
 
 __all__ = ["RecordInvalid", "ZendeskClient"]
@@ -71,10 +79,10 @@ class ZendeskClient:
         **transport_options: Any,
     ) -> None:
         if oauth_token:
-            self._auth = {"Authorization": f"Bearer {oauth_token}"}
+            self._auth = StaticAuth({"Authorization": f"Bearer {oauth_token}"})
         elif email and api_token:
             basic = base64.b64encode(f"{email}/token:{api_token}".encode()).decode()
-            self._auth = {"Authorization": f"Basic {basic}"}
+            self._auth = StaticAuth({"Authorization": f"Basic {basic}"})
         else:
             raise ValueError("Zendesk needs email + api_token or an oauth_token")
         self._transport = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
@@ -123,6 +131,8 @@ class ZendeskClient:
     ) -> Ticket:
         """Post a comment (a reply when ``public``, else an internal note) and return the
         updated ticket. Not retried after a 5xx or timeout: see the module docstring.
+        ``tags`` replaces the ticket's tags; ``additional_tags`` are added first, through
+        the Tags endpoint.
 
         Raises:
             NotFound: no such ticket. RecordInvalid: e.g. closed ticket, blank body.
@@ -141,7 +151,7 @@ class ZendeskClient:
         if tags is not None:
             update["tags"] = list(tags)
         if additional_tags:
-            update["additional_tags"] = list(additional_tags)
+            await self.update_tags(ticket_id, add=additional_tags)
         return await self._update(ticket_id, update, idempotent=False)
 
     async def create_ticket(
@@ -185,14 +195,11 @@ class ZendeskClient:
     async def escalate(
         self, ticket_id: int, *, group_id: int, note: str, tags: list[str] | tuple[str, ...] = ()
     ) -> Ticket:
-        """Hand the ticket to a human group with an internal note explaining why."""
-        update: dict[str, Any] = {
-            "comment": {"body": note, "public": False},
-            "group_id": group_id,
-            "assignee_id": None,
-        }
+        """Hand the ticket to a human group with an internal note explaining why (tags
+        added first, through the Tags endpoint)."""
         if tags:
-            update["additional_tags"] = list(tags)
+            await self.update_tags(ticket_id, add=tags)
+        update = {"comment": {"body": note, "public": False}, "group_id": group_id}
         return await self._update(ticket_id, update, idempotent=False)
 
     async def set_status(self, ticket_id: int, status: str) -> Ticket:
@@ -205,14 +212,16 @@ class ZendeskClient:
         *,
         add: list[str] | tuple[str, ...] = (),
         remove: list[str] | tuple[str, ...] = (),
-    ) -> Ticket:
-        """Add and remove tags without replacing the others."""
-        update: dict[str, Any] = {}
-        if add:
-            update["additional_tags"] = list(add)
+    ) -> tuple[str, ...] | None:
+        """Add and remove tags without replacing the others (the Tags endpoint); the
+        ticket's tags afterwards when Zendesk said (it does after adding)."""
+        path = f"/api/v2/tickets/{ticket_id}/tags.json"
         if remove:
-            update["remove_tags"] = list(remove)
-        return await self._update(ticket_id, update, idempotent=True)
+            await self._call("DELETE", path, None, json={"tags": list(remove)}, idempotent=True)
+        if not add:
+            return None
+        data = await self._call("PUT", path, "tags", json={"tags": list(add)}, idempotent=True)
+        return _parse(lambda raw: tuple(str(t) for t in raw), data["tags"])
 
     # --- users -----------------------------------------------------------------
 
@@ -253,23 +262,25 @@ class ZendeskClient:
         return _parse(_ticket, data["ticket"])
 
     async def _call(
-        self, method: str, path: str, key: str, *, idempotent: bool | None = None, **kw: Any
+        self, method: str, path: str, key: str | None, *, idempotent: bool | None = None, **kw: Any
     ) -> dict[str, Any]:
-        async def auth() -> Mapping[str, str]:
-            return self._auth
-
+        """The JSON answer, which must hold ``key`` (None: an empty 204 is fine too)."""
         response = await self._transport.request(
             method,
             path,
             idempotent=idempotent,
-            auth=auth,
+            auth=self._auth,
             accept_status=_envelope_status,
             headers={"Accept": "application/json"},
             **kw,
         )
+        if key is None and response.status_code == 204:
+            return {}
         data = self._transport.json(response)
         if response.status_code >= 400:
             raise _error(response, data)
+        if key is None:
+            return data if isinstance(data, dict) else {}
         if not isinstance(data, dict) or key not in data:
             raise BadResponse(
                 f"expected {key!r} in the answer, got {str(data)[:80]!r}",

@@ -14,21 +14,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
+from integrations.cache import TTLCache
 from integrations.carriers._common import tracking_url
 from integrations.carriers.detect import carrier_from_company, detect, normalize, resolve
-from integrations.http import TTLCache
 from integrations.models import Tracking
-
-if TYPE_CHECKING:
-    from chatserver.settings import Settings
 
 __all__ = [
     "CARRIERS",
     "Carrier",
+    "CarrierAccount",
     "CarrierRegistry",
     "build_carriers",
     "carrier_from_company",
@@ -85,32 +84,45 @@ class CarrierRegistry:
         return await self._cache.get_or_fetch(key, lambda: client.track(number))
 
 
-def build_carriers(
-    http: httpx.AsyncClient, settings: Settings, *, ttl: float = 60.0, **transport_options: Any
-) -> CarrierRegistry:
-    """All four clients from settings (sandbox URLs in demo mode), behind one cache.
+@dataclass(frozen=True)
+class CarrierAccount:
+    """Where one carrier's API is and the app's credentials there."""
 
-    DHL's ``client_secret`` setting is its API key.
+    base_url: str
+    client_id: str = ""
+    client_secret: str = ""  # DHL: the API key
+
+
+def build_carriers(
+    http: httpx.AsyncClient,
+    accounts: Mapping[str, CarrierAccount],
+    *,
+    ttl: float = 60.0,
+    **transport_options: Any,
+) -> CarrierRegistry:
+    """A client for each carrier in ``accounts`` (usps, fedex, ups, dhl), behind one cache.
+
+    Raises:
+        ValueError: an account names a carrier this package has no client for.
     """
     from integrations.carriers.dhl import DhlClient
     from integrations.carriers.fedex import FedexClient
     from integrations.carriers.ups import UpsClient
     from integrations.carriers.usps import UspsClient
 
+    oauth = {"usps": UspsClient, "fedex": FedexClient, "ups": UpsClient}
     clients: dict[str, Carrier] = {}
-    for name, cls in (("usps", UspsClient), ("fedex", FedexClient), ("ups", UpsClient)):
-        conf = getattr(settings, name)
-        clients[name] = cls(
-            http,
-            base_url=settings.api_base_url(name),
-            client_id=conf.client_id,
-            client_secret=conf.client_secret,
-            **transport_options,
-        )
-    clients["dhl"] = DhlClient(
-        http,
-        base_url=settings.api_base_url("dhl"),
-        api_key=settings.dhl.client_secret,
-        **transport_options,
-    )
+    for name, account in accounts.items():
+        if name == "dhl":
+            clients[name] = DhlClient(
+                http, base_url=account.base_url, api_key=account.client_secret,
+                **transport_options,
+            )  # fmt: skip
+        elif name in oauth:
+            clients[name] = oauth[name](
+                http, base_url=account.base_url, client_id=account.client_id,
+                client_secret=account.client_secret, **transport_options,
+            )  # fmt: skip
+        else:
+            raise ValueError(f"no client for carrier {name!r}")
     return CarrierRegistry(clients, ttl=ttl)

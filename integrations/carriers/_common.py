@@ -9,10 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from integrations.errors import BadResponse
-from integrations.http import ApiTransport
 
 __all__ = [
     "as_bool",
@@ -21,7 +18,6 @@ __all__ = [
     "expect_dict",
     "expect_list",
     "parse_time",
-    "read_token",
     "tracking_url",
 ]
 
@@ -99,14 +95,3 @@ def expect_list(value: object, vendor: str, what: str) -> list[Any]:
     if not isinstance(value, list):
         raise BadResponse(f"expected a list for {what}", vendor=vendor)
     return value
-
-
-def read_token(api: ApiTransport, response: httpx.Response) -> tuple[str, float]:
-    """``(access_token, expires_in)`` from an OAuth token answer; numbers may be strings."""
-    body = expect_dict(api.json(response), api.vendor, "token response")
-    try:
-        return str(body["access_token"]), float(body.get("expires_in", 3600))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BadResponse(
-            "token response without a usable access_token", vendor=api.vendor
-        ) from exc

@@ -23,7 +23,7 @@ from integrations.carriers._common import (
 )
 from integrations.carriers.detect import normalize
 from integrations.errors import BadResponse
-from integrations.http import ApiTransport
+from integrations.http import ApiTransport, StaticAuth
 from integrations.models import Tracking, TrackingEvent, TrackingStatus
 
 __all__ = ["DhlClient", "dhl_status"]
@@ -96,7 +96,7 @@ class DhlClient:
         self, http: httpx.AsyncClient, *, base_url: str, api_key: str, **transport_options: Any
     ) -> None:
         self._api = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
-        self._key = api_key
+        self._auth = StaticAuth({"DHL-API-Key": api_key})
 
     async def track(self, number: str) -> Tracking:
         """Current status and events of ``number``; NOT_FOUND when DHL doesn't know it.
@@ -109,7 +109,8 @@ class DhlClient:
             "GET",
             "/track/shipments",
             params={"trackingNumber": number, "language": "en"},
-            headers={"DHL-API-Key": self._key, "Accept": "application/json"},
+            headers={"Accept": "application/json"},
+            auth=self._auth,
             accept_status=lambda r: r.status_code == 404,
         )
         body = expect_dict(self._api.json(response), VENDOR, "tracking response")

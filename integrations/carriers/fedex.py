@@ -8,6 +8,11 @@ OAuth ``POST /oauth/token`` (form: grant_type, client_id, client_secret), then
 * Request-level ``errors[]`` envelopes: HTTP status decides the error class
   (401 ``NOT.AUTHORIZED.ERROR`` refreshes the token once, then AuthFailed); the
   same envelope inside a 200 is mapped by code.
+* A result that carries an ``error`` next to tracking data (FedEx's own sample
+  answer, recorded in karrio's fixtures, has TRACKING.TRACKINGNUMBER.EMPTY beside full
+  data) is read for its data; the error counts only when there is no data.
+* A number FedEx has used for more than one shipment comes back with several
+  ``trackResults`` (karrio's DuplicateTrackingResponse): the newest shipment is read.
 * The track call is a POST but only reads, so it is retried like a GET.
 * [U] the ``IN`` derived code is read as LABEL_CREATED; Retry-After is honoured if sent.
 """
@@ -26,12 +31,11 @@ from integrations.carriers._common import (
     expect_dict,
     expect_list,
     parse_time,
-    read_token,
     tracking_url,
 )
 from integrations.carriers.detect import normalize
 from integrations.errors import APIStatusError, AuthFailed, BadResponse
-from integrations.http import ApiTransport, OAuthToken
+from integrations.http import ApiTransport, ClientCredentials
 from integrations.models import Tracking, TrackingEvent, TrackingStatus
 
 __all__ = ["FedexClient", "fedex_status"]
@@ -97,25 +101,10 @@ class FedexClient:
         **transport_options: Any,
     ) -> None:
         self._api = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self.token = OAuthToken(self._fetch_token, clock=clock)
-
-    async def _fetch_token(self) -> tuple[str, float]:
-        response = await self._api.request(
-            "POST",
-            "/oauth/token",
-            idempotent=True,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": self._client_id,
-                "client_secret": self._client_secret,
-            },
-        )
-        return read_token(self._api, response)
-
-    async def _auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {await self.token.get()}"}
+        self.auth = ClientCredentials(
+            self._api, "/oauth/token", client_id=client_id, client_secret=client_secret,
+            clock=clock,
+        )  # fmt: skip
 
     async def track(self, number: str) -> Tracking:
         """Current status and scans of ``number``; NOT_FOUND when FedEx doesn't know it.
@@ -128,8 +117,7 @@ class FedexClient:
             "POST",
             "/track/v1/trackingnumbers",
             idempotent=True,
-            auth=self._auth,
-            on_auth_failure=self.token.invalidate,
+            auth=self.auth,
             headers={"X-locale": "en_US"},
             json={
                 "includeDetailedScans": True,
@@ -143,9 +131,14 @@ class FedexClient:
             (r for r in results if isinstance(r, dict) and r.get("trackingNumber") == number),
             results[0] if results else None,
         )
-        track = dig(mine, "trackResults", 0)
-        if not isinstance(track, dict):
+        tracks = expect_list(dig(mine, "trackResults"), VENDOR, "trackResults")
+        tracks = [t for t in tracks if isinstance(t, dict)]
+        if not tracks:
             raise BadResponse("no trackResults for the number", vendor=VENDOR)
+        with_data = [t for t in tracks if _has_data(t)]
+        if with_data:
+            return _tracking(number, max(with_data, key=_newest))
+        track = tracks[0]
         error = track.get("error")
         if isinstance(error, dict):
             if error.get("code") in NOT_FOUND_CODES:
@@ -157,7 +150,21 @@ class FedexClient:
                     raw_status=str(error.get("code")),
                 )
             raise APIStatusError(f"{error.get('code')}: {error.get('message')}", vendor=VENDOR)
-        return _tracking(number, track)
+        raise BadResponse("a track result with neither data nor error", vendor=VENDOR)
+
+
+def _has_data(track: dict[str, Any]) -> bool:
+    return isinstance(track.get("latestStatusDetail"), dict) or bool(track.get("scanEvents"))
+
+
+def _newest(track: dict[str, Any]) -> float:
+    """When this shipment last moved: its newest scan, else its newest date."""
+    times = [
+        parse_time(s.get("date")) for s in track.get("scanEvents") or () if isinstance(s, dict)
+    ]
+    times += [parse_time(d.get("dateTime")) for d in track.get("dateAndTimes") or ()
+              if isinstance(d, dict)]  # fmt: skip
+    return max((t.timestamp() for t in times if t is not None), default=0.0)
 
 
 def _raise_envelope(body: dict[str, Any]) -> None:
@@ -213,7 +220,12 @@ def _tracking(number: str, track: dict[str, Any]) -> Tracking:
         number=number,
         status=status,
         description=clean_text(latest.get("description") or latest.get("statusByLocale")),
-        estimated_delivery=dates.get("ESTIMATED_DELIVERY"),
+        estimated_delivery=None
+        if status is TrackingStatus.DELIVERED
+        else (
+            dates.get("ESTIMATED_DELIVERY")
+            or parse_time(dig(track, "estimatedDeliveryTimeWindow", "window", "ends"))
+        ),
         delivered_at=dates.get("ACTUAL_DELIVERY") if status is TrackingStatus.DELIVERED else None,
         events=events,
         service=dig(track, "serviceDetail", "description") or None,

@@ -5,10 +5,11 @@ and form ``grant_type=client_credentials`` (``expires_in`` arrives as a string),
 then ``GET /api/track/v1/details/{number}?locale=en_US`` with headers ``transId``
 (a fresh uuid4 hex: 32 characters, the [U] limit) and ``transactionSrc``.
 
-Not found [U]: the spec says HTTP 404; third-party code shows a ``TW0001``
-"Tracking Information Not Found" warning. The client accepts both: any 404 with
-a UPS JSON body, or a 200 whose shipment carries TW0001 and no package, is
-NOT_FOUND. The sandbox answers 404 + ``{"response":{"errors":[TW0001]}}``.
+Not found [U]: the spec says HTTP 404; a recorded answer (karrio's fixtures) is a
+200 whose shipment carries a ``TW0001`` "Tracking Information Not Found" warning, and
+another a 400 with ``TV1002`` "Invalid inquiry number". The client reads all three as
+NOT_FOUND (and any 404 with a UPS body); other 400s are APIStatusError. The sandbox
+answers 404 + ``{"response":{"errors":[TW0001]}}``.
 
 Status codes are compared numerically ("011" == "11"): responses pad them, the
 code tables don't.
@@ -16,7 +17,6 @@ code tables don't.
 
 from __future__ import annotations
 
-import base64
 import time
 import uuid
 from collections.abc import Callable
@@ -30,12 +30,11 @@ from integrations.carriers._common import (
     dig,
     expect_dict,
     expect_list,
-    read_token,
     tracking_url,
 )
 from integrations.carriers.detect import normalize
-from integrations.errors import BadResponse
-from integrations.http import ApiTransport, OAuthToken
+from integrations.errors import APIStatusError, BadResponse
+from integrations.http import ApiTransport, ClientCredentials
 from integrations.models import Tracking, TrackingEvent, TrackingStatus
 
 __all__ = ["UpsClient", "ups_status"]
@@ -145,30 +144,11 @@ class UpsClient:
         **transport_options: Any,
     ) -> None:
         self._api = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
-        pair = f"{client_id}:{client_secret}".encode()
-        self._basic_header = "Basic " + base64.b64encode(pair).decode("ascii")
         self._source = transaction_src
-        self.token = OAuthToken(self._fetch_token, clock=clock)
-
-    async def _fetch_token(self) -> tuple[str, float]:
-        response = await self._api.request(
-            "POST",
-            "/security/v1/oauth/token",
-            idempotent=True,
-            auth=self._basic,
-            data={"grant_type": "client_credentials"},
-        )
-        return read_token(self._api, response)
-
-    async def _basic(self) -> dict[str, str]:
-        return {"Authorization": self._basic_header}
-
-    async def _auth(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {await self.token.get()}",
-            "transId": uuid.uuid4().hex,
-            "transactionSrc": self._source,
-        }
+        self.auth = ClientCredentials(
+            self._api, "/security/v1/oauth/token", client_id=client_id,
+            client_secret=client_secret, send="basic", clock=clock,
+        )  # fmt: skip
 
     async def track(self, number: str) -> Tracking:
         """Current status and activity of ``number``; NOT_FOUND when UPS doesn't know it.
@@ -181,9 +161,9 @@ class UpsClient:
             "GET",
             f"/api/track/v1/details/{number}",
             params={"locale": "en_US", "returnSignature": "false"},
-            auth=self._auth,
-            on_auth_failure=self.token.invalidate,
-            accept_status=lambda r: r.status_code == 404,
+            headers={"transId": uuid.uuid4().hex, "transactionSrc": self._source},
+            auth=self.auth,
+            accept_status=lambda r: r.status_code in (400, 404),
         )
         body = expect_dict(self._api.json(response), VENDOR, "track response")
         shipment = dig(body, "trackResponse", "shipment", 0)
@@ -200,6 +180,13 @@ class UpsClient:
                     status=TrackingStatus.NOT_FOUND,
                     description=str(notes[0].get("message", "")) if notes else "",
                     raw_status=",".join(sorted(codes)) or None,
+                )
+            if response.status_code >= 400:
+                text = "; ".join(f"{n.get('code')}: {n.get('message')}" for n in notes)
+                raise APIStatusError(
+                    f"request refused: {text or response.text[:200]}",
+                    vendor=VENDOR,
+                    status=response.status_code,
                 )
             raise BadResponse("tracking response without a package", vendor=VENDOR)
         return _tracking(number, package)

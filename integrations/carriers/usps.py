@@ -11,13 +11,13 @@ Choices where the reference is unconfirmed [U]:
 * HTTP 400 with subcodes 150001/150002/150003/150009 means "USPS has no status
   for this number yet": the client answers NOT_FOUND. Other 400 subcodes
   (wrong shipper, pickup number, fraudulent postage...) raise APIStatusError.
-* A token refused with 400 ``invalid_client`` (RFC 6749) raises AuthFailed like a 401.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -31,8 +31,8 @@ from integrations.carriers._common import (
     tracking_url,
 )
 from integrations.carriers.detect import normalize
-from integrations.errors import APIStatusError, AuthFailed, BadResponse
-from integrations.http import ApiTransport, OAuthToken
+from integrations.errors import APIStatusError, BadResponse
+from integrations.http import ApiTransport, ClientCredentials
 from integrations.models import Tracking, TrackingEvent, TrackingStatus
 
 __all__ = ["NOT_YET_AVAILABLE", "UspsClient", "usps_status"]
@@ -118,39 +118,11 @@ class UspsClient:
         **transport_options: Any,
     ) -> None:
         self._api = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self.token = OAuthToken(self._fetch_token, clock=clock)
-
-    async def _fetch_token(self) -> tuple[str, float]:
-        response = await self._api.request(
-            "POST",
-            "/oauth2/v3/token",
-            idempotent=True,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": self._client_id,
-                "client_secret": self._client_secret,
-                "scope": "tracking",
-            },
-            accept_status=lambda r: r.status_code == 400,
-        )
-        body = expect_dict(self._api.json(response), VENDOR, "token response")
-        if response.status_code == 400 or "access_token" not in body:
-            message = body.get("error_description") or body.get("error") or "no access token"
-            if response.status_code == 400 and body.get("error") in (
-                "invalid_client",
-                "unauthorized_client",
-            ):
-                raise AuthFailed(f"token refused: {message}", vendor=VENDOR, status=400)
-            raise BadResponse(f"token response: {message}", vendor=VENDOR)
-        try:
-            return str(body["access_token"]), float(body.get("expires_in", 3600))
-        except (TypeError, ValueError) as exc:
-            raise BadResponse("token response: bad expires_in", vendor=VENDOR) from exc
-
-    async def _auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {await self.token.get()}"}
+        # USPS's own example sends the token request as JSON (api-examples README).
+        self.auth = ClientCredentials(
+            self._api, "/oauth2/v3/token", client_id=client_id, client_secret=client_secret,
+            send="json", scope="tracking", clock=clock,
+        )  # fmt: skip
 
     async def track(self, number: str) -> Tracking:
         """Current status and events of ``number``; NOT_FOUND when USPS doesn't know it yet.
@@ -164,13 +136,14 @@ class UspsClient:
             f"/tracking/v3/tracking/{number}",
             params={"expand": "DETAIL"},
             headers={"Accept": "application/json"},
-            auth=self._auth,
-            on_auth_failure=self.token.invalidate,
+            auth=self.auth,
             accept_status=lambda r: r.status_code == 400,
         )
         body = expect_dict(self._api.json(response), VENDOR, "tracking response")
         if response.status_code == 400 or "error" in body:
             return self._not_found_or_raise(number, body, response.status_code)
+        if "eventSummaries" in body or "TrackResults" in body:
+            return _summary(number, body)
         if not any(k in body for k in ("trackingNumber", "statusCategory", "trackingEvents")):
             raise BadResponse("tracking response without tracking fields", vendor=VENDOR)
         return _tracking(number, body)
@@ -221,19 +194,68 @@ def _tracking(number: str, body: dict[str, Any]) -> Tracking:
             (e.at for e in events if e.code == "01" or e.status is TrackingStatus.DELIVERED),
             None,
         )
-    estimate = None
-    for key in ("predictedDeliveryTimeStamp", "expectedDeliveryTimeStamp"):
-        estimate = estimate or parse_time(body.get(key))
-    estimate = estimate or parse_time(body.get("expectedDeliveryDate"))
     return Tracking(
         carrier=VENDOR,
         number=number,
         status=status,
         description=clean_text(body.get("statusSummary")) or status_text,
-        estimated_delivery=estimate,
+        estimated_delivery=None if delivered_at else _estimate(body),
         delivered_at=delivered_at,
         events=events,
         service=clean_text(body.get("mailClass")) or None,
         url=tracking_url(VENDOR, number),
         raw_status=category or status_text or None,
+    )
+
+
+def _at(date: object, time_of_day: object) -> datetime | None:
+    """A ``YYYY-MM-DD`` date, at a time of day when one is given (``HH:MM[:SS]``)."""
+    day = parse_time(date)
+    if day is None or not isinstance(time_of_day, str):
+        return day
+    for shape in ("%H:%M:%S", "%H:%M", "%I:%M %p", "%I:%M%p"):
+        try:
+            clock = datetime.strptime(time_of_day.strip().upper(), shape).time()
+        except ValueError:
+            continue
+        return datetime.combine(day.date(), clock, day.tzinfo)
+    return day
+
+
+def _estimate(body: dict[str, Any]) -> datetime | None:
+    """When the parcel should arrive, from a DETAIL answer.
+
+    ``expectedDeliveryTimeStamp`` (the commitment) first, then ``predictedDeliveryDate``
+    with the end of its window; ``predictedDeliveryTimeStamp`` is deprecated and read
+    only when neither is given. ``expectedDeliveryDate`` belongs to SUMMARY answers.
+    """
+    return (
+        parse_time(body.get("expectedDeliveryTimeStamp"))
+        or _at(body.get("predictedDeliveryDate"), body.get("predictedDeliveryWindowEndTime"))
+        or parse_time(body.get("predictedDeliveryTimeStamp"))
+    )
+
+
+def _summary(number: str, body: dict[str, Any]) -> Tracking:
+    """A SUMMARY answer: one line of text per event, newest first (the spec's
+    ``TrackingSummary``, or ``TrackResults.TrackInfo.TrackSummary`` as USPS's own
+    api-examples README shows it); the status is read from the newest line's words."""
+    lines = body.get("eventSummaries")
+    if lines is None:
+        lines = [dig(body, "TrackResults", "TrackInfo", "TrackSummary")]
+    texts = [clean_text(line) for line in expect_list(lines, VENDOR, "eventSummaries")]
+    texts = [t for t in texts if t]
+    if not texts:
+        raise BadResponse("summary tracking response without events", vendor=VENDOR)
+    status = _by_words(texts[0]) or TrackingStatus.UNKNOWN
+    estimate = _at(body.get("expectedDeliveryDate"), body.get("expectedDeliveryTime"))
+    return Tracking(
+        carrier=VENDOR,
+        number=number,
+        status=status,
+        description=texts[0],
+        estimated_delivery=None if status is TrackingStatus.DELIVERED else estimate,
+        events=tuple(TrackingEvent(at=None, description=t, status=_by_words(t)) for t in texts),
+        url=tracking_url(VENDOR, number),
+        raw_status=None,
     )

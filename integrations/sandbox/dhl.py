@@ -1,6 +1,8 @@
 """DHL Shipment Tracking – Unified sandbox: ``GET /track/shipments?trackingNumber=...``
 with ``DHL-API-Key: demo`` (header or ``DHL-API-Key`` query parameter), seeded from
-the demo shop. Unknown numbers get the real 404 problem JSON, a bad key 401.
+the demo shop. Unknown numbers get the real 404 problem JSON, a bad key 401 as
+``application/problem+json`` (the spec's unauthorizedError); proofOfDelivery appears
+only once delivered (its fields are never null in the spec).
 """
 
 from __future__ import annotations
@@ -59,14 +61,7 @@ def _shipment(s: DemoShipment) -> dict[str, object]:
             "status": label,
             "description": latest[2] if latest else label,
         },
-        "details": {
-            "proofOfDelivery": {
-                "timestamp": _iso(s.delivered_at) if s.delivered_at else None,
-                "documentUrl": None,
-            },
-            "totalNumberOfPieces": 1,
-            "pieceIds": [f"JD0146{s.tracking_number}"],
-        },
+        "details": {"totalNumberOfPieces": 1, "pieceIds": [f"JD0146{s.tracking_number}"]},
         "events": [
             {
                 "timestamp": _iso(at),
@@ -78,7 +73,12 @@ def _shipment(s: DemoShipment) -> dict[str, object]:
             for at, status, text, place in s.events
         ],
     }
-    if s.estimated_delivery is not None:
+    if s.delivered_at is not None:  # the spec's strings are never null: no proof, no object
+        out["details"]["proofOfDelivery"] = {  # type: ignore[index]
+            "timestamp": _iso(s.delivered_at),
+            "documentUrl": f"https://webpod.dhl.com/webPOD/DHLePODRequest?awb={s.tracking_number}",
+        }
+    elif s.estimated_delivery is not None:
         out["estimatedTimeOfDelivery"] = _iso(s.estimated_delivery)
     return out
 
@@ -97,10 +97,8 @@ class DhlSimulator:
         if path != "/track/shipments" or request.method != "GET":
             return _problem(404, "Not Found", "No such resource", path)
         key = request.headers.get("dhl-api-key") or request.url.params.get("DHL-API-Key")
-        if key != self.api_key:
-            return json_response(
-                401, {"status": 401, "title": "Unauthorized", "detail": "Invalid API key."}
-            )
+        if key != self.api_key:  # the spec's unauthorizedError: problem+json
+            return _problem(401, "Unauthorized", "Invalid API key.", path)
         number = request.url.params.get("trackingNumber", "").strip()
         if not number:
             return _problem(400, "Bad Request", "trackingNumber is required", path)

@@ -82,7 +82,8 @@ def _result(s: DemoShipment) -> dict[str, object]:
         },
         "latestStatusDetail": detail,
         "dateAndTimes": dates,
-        "deliveryDetails": {"receivedByName": None, "deliveryAttempts": "0"},
+        # receivedByName is a string in the spec: left out when nobody signed
+        "deliveryDetails": {"deliveryAttempts": "0"},
         "scanEvents": [
             {
                 "date": _iso(at),

@@ -1,13 +1,16 @@
 """USPS Tracking v3 sandbox: ``POST /oauth2/v3/token`` and
 ``GET /tracking/v3/tracking/{number}?expand=DETAIL``, seeded from the demo shop.
 
-Answers with the DETAIL shape (string booleans, ``GMTTimestamp``, ``eventCode``),
+Answers with the DETAIL shape as USPS sends it (string booleans, null text fields,
+``GMTTimestamp``, ``eventCode``, an HTML mail class: where the recorded real answer
+departs from the published spec, so does the sandbox, and nowhere else),
 400 + subcode 150002 for numbers it doesn't know, and 401 for missing or
 expired tokens. Event local times are given at a fixed UTC-05:00 offset.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.parse
 from collections import Counter
@@ -96,13 +99,25 @@ def _detail(s: DemoShipment) -> dict[str, object]:
         "statusCategory": category,
         "statusSummary": latest[2] if latest else "",
         "emailEnabled": "true",
-        "onTime": "true",
         "services": ["USPS Tracking<SUP>&#174;</SUP>"],
         "trackingEvents": [_event(*e) for e in s.events],
     }
-    if s.estimated_delivery is not None:
+    if s.estimated_delivery is not None and s.delivered_at is None:
         body["expectedDeliveryTimeStamp"] = _gmt(s.estimated_delivery)
+        body["predictedDeliveryDate"] = (s.estimated_delivery + _OFFSET).strftime("%Y-%m-%d")
     return body
+
+
+def _token_request(request: httpx.Request) -> dict[str, str]:
+    """The token request as USPS's example sends it (JSON), or as an OAuth form."""
+    text = request.content.decode("utf-8", "replace")
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in body.items()} if isinstance(body, dict) else {}
+    return dict(urllib.parse.parse_qsl(text))
 
 
 class UspsSimulator:
@@ -132,7 +147,7 @@ class UspsSimulator:
         return _error(404, "404", "Not Found", f"no route for {request.method} {path}")
 
     def _token(self, request: httpx.Request) -> httpx.Response:
-        form = dict(urllib.parse.parse_qsl(request.content.decode("utf-8", "replace")))
+        form = _token_request(request)
         if form.get("grant_type") != "client_credentials":
             return json_response(400, {"error": "unsupported_grant_type"})
         token = self.tokens.issue(form.get("client_secret"))

@@ -8,11 +8,24 @@ allowed, standing in for the web form and e-mail: creating a ticket
 (``POST /api/v2/tickets.json`` with a requester) and the requester adding a public
 comment (``PUT /api/v2/tickets/{id}.json`` with only ``comment``).
 
-Webhooks: a new ticket, or a public comment made by an end-user, is POSTed to
-``webhook_url`` with Zendesk's headers, signed with ``webhook_secret``, by
+Webhooks: the two triggers of docs/zendesk.md, both with the condition "Current user
+is (end user)": a ticket an end user opens (web form, e-mail: no credentials) and a
+public comment an end user adds are POSTed to ``webhook_url`` with Zendesk's headers,
+signed with ``webhook_secret``, by
 :class:`~integrations.sandbox.zendesk_webhooks.WebhookSender` (``sim.webhooks``:
-pause, resume, deliver_again, drain). Agent comments (the bot's replies) trigger
-nothing: that is the "Current user is (end-user)" condition.
+pause, resume, deliver_again, drain). What an agent does through the API triggers
+nothing: the bot's replies, and the tickets it opens itself (a chat hand-off).
+
+Tickets keep their people as Zendesk does: ``email_ccs``/``followers`` (and
+``collaborator_ids``, ``email_cc_ids``, ``follower_ids``, ``additional_collaborators``)
+are kept and shown as ``email_cc_ids``, ``follower_ids`` and ``collaborator_ids``.
+Tags change through the ticket (``tags``, the whole list) or the Tags endpoint
+(``/api/v2/tickets/{id}/tags``: GET, PUT adds, POST sets, DELETE removes). A property
+Zendesk's spec does not document is refused with 400 (Zendesk would ignore it), as is
+a null where the spec says integer (``assignee_id: null``): see
+:mod:`integrations.sandbox.zendesk_fields`. In its answers, a ticket's unset
+``assignee_id``/``group_id`` are left out rather than null: the published spec types
+them as integers (Zendesk itself sends null; the client reads both).
 
 Simplifications: comments are listed with cursor pagination only (``page[size]``
 defaults to 100); ``links`` use ``base_url`` when given, else the request's host
@@ -22,13 +35,11 @@ without the mount prefix (the client only reads their query string).
 from __future__ import annotations
 
 import base64
-import html
 import itertools
 import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +47,30 @@ import httpx
 
 from integrations.sandbox.base import Faults, json_response
 from integrations.sandbox.demo import build_demo_shop
+from integrations.sandbox.zendesk_fields import (
+    CREATE_FIELDS,
+    UPDATE_FIELDS,
+    Refused,
+    check_documented,
+    people,
+)
+from integrations.sandbox.zendesk_records import (
+    AUTH_FAILED,
+    Comment,
+    Ticket,
+    User,
+    comment_json,
+    comment_page,
+    comment_text,
+    encode_cursor,
+    invalid,
+    require,
+    tags,
+    tags_after,
+    ticket_fields,
+    ticket_json,
+    user_json,
+)
 from integrations.sandbox.zendesk_webhooks import Delivery, Invocation, WebhookSender
 from integrations.webhooks import format_timestamp, trigger_payload
 
@@ -47,57 +82,9 @@ CARE_GROUP_ID = 98003  # the demo policy's escalation group
 TIER2_GROUP_ID = 98002
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 MAX_COMMENTS = 5000
-_AUTH_FAILED = {"error": "Couldn't authenticate you"}
 
 
-@dataclass
-class _User:
-    id: int
-    name: str
-    email: str | None
-    role: str
-    created_at: datetime
-
-
-@dataclass
-class _Comment:
-    id: int
-    author_id: int
-    body: str
-    html_body: str
-    public: bool
-    created_at: datetime
-    channel: str
-    audit_id: int
-
-
-@dataclass
-class _Ticket:
-    id: int
-    subject: str
-    status: str
-    requester_id: int
-    submitter_id: int
-    channel: str
-    created_at: datetime
-    updated_at: datetime
-    assignee_id: int | None = None
-    group_id: int | None = None
-    tags: list[str] = field(default_factory=list)
-    comments: list[_Comment] = field(default_factory=list)
-
-
-class _Reject(Exception):
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        self.status, self.body = status, body
-
-
-def _invalid(field_name: str, description: str, error: str = "InvalidValue") -> _Reject:
-    details = {field_name: [{"description": description, "error": error}]}
-    return _Reject(
-        422,
-        {"error": "RecordInvalid", "description": "Record validation errors", "details": details},
-    )
+_Reject = Refused
 
 
 class ZendeskSimulator:
@@ -154,15 +141,15 @@ class ZendeskSimulator:
         self._user_ids = itertools.count(362000001)
         self._window = (0, 0)  # (minute, requests in it)
         now = clock()
-        self.users: dict[int, _User] = {
-            AGENT_ID: _User(AGENT_ID, "Support Bot", agent_email, "agent", now)
+        self.users: dict[int, User] = {
+            AGENT_ID: User(AGENT_ID, "Support Bot", agent_email, "agent", now)
         }
         self.groups = {
             SUPPORT_GROUP_ID: "Support",
             TIER2_GROUP_ID: "Tier 2",
             CARE_GROUP_ID: "Customer care",
         }
-        self.tickets: dict[int, _Ticket] = {}
+        self.tickets: dict[int, Ticket] = {}
         self._demo_names = {
             c.email: f"{c.first_name} {c.last_name}" for c in build_demo_shop(now).customers
         }
@@ -171,6 +158,10 @@ class ZendeskSimulator:
             ("PUT", re.compile(r"/api/v2/tickets/(\d+)\.json"), self._update_ticket),
             ("POST", re.compile(r"/api/v2/tickets\.json"), self._create_ticket),
             ("GET", re.compile(r"/api/v2/tickets/(\d+)/comments\.json"), self._list_comments),
+            *(
+                (method, re.compile(r"/api/v2/tickets/(\d+)/tags(?:\.json)?"), self._tags)
+                for method in ("GET", "PUT", "POST", "DELETE")
+            ),
             ("GET", re.compile(r"/api/v2/users/me\.json"), self._me),
             ("GET", re.compile(r"/api/v2/users/search\.json"), self._search_users),
             ("GET", re.compile(r"/api/v2/users/(\d+)\.json"), self._show_user),
@@ -206,7 +197,7 @@ class ZendeskSimulator:
                 return view(request, caller, *(int(g) for g in match.groups()))
         raise _Reject(404, {"error": "InvalidEndpoint", "description": "Not found"})
 
-    def _caller(self, request: httpx.Request) -> _User | None:
+    def _caller(self, request: httpx.Request) -> User | None:
         """The agent for good credentials, None for none; bad ones are refused here."""
         header = request.headers.get("authorization")
         if header is None:
@@ -216,65 +207,39 @@ class ZendeskSimulator:
             scheme.lower() == "bearer" and value.strip() == self._api_token
         )
         if not good:
-            raise _Reject(401, _AUTH_FAILED)
+            raise _Reject(401, AUTH_FAILED)
         return self.users[AGENT_ID]
 
     # --- views -----------------------------------------------------------------
 
-    def _show_ticket(
-        self, request: httpx.Request, caller: _User | None, tid: int
-    ) -> httpx.Response:
-        _require(caller)
+    def _show_ticket(self, request: httpx.Request, caller: User | None, tid: int) -> httpx.Response:
+        require(caller)
         ticket = self._ticket(tid)
-        body: dict[str, Any] = {"ticket": self._ticket_json(ticket, request)}
+        body: dict[str, Any] = {"ticket": ticket_json(ticket, self._base(request))}
         include = request.url.params.get("include", "").split(",")
         if "users" in include:
             ids = dict.fromkeys(
                 [ticket.requester_id, ticket.submitter_id, ticket.assignee_id]
                 + [c.author_id for c in ticket.comments]
             )
-            body["users"] = [_user_json(self.users[i]) for i in ids if i is not None]
+            body["users"] = [user_json(self.users[i]) for i in ids if i is not None]
         if "groups" in include:
             group = ticket.group_id
             body["groups"] = [] if group is None else [{"id": group, "name": self.groups[group]}]
         return json_response(200, body)
 
     def _list_comments(
-        self, request: httpx.Request, caller: _User | None, tid: int
+        self, request: httpx.Request, caller: User | None, tid: int
     ) -> httpx.Response:
-        _require(caller)
-        comments = list(self._ticket(tid).comments)
-        params = request.url.params
-        if params.get("sort_order") == "desc":
-            comments.reverse()
-        try:
-            size = int(params.get("page[size]", "100"))
-            after, before = _cursor(params.get("page[after]")), _cursor(params.get("page[before]"))
-        except ValueError:
-            raise _Reject(
-                400, {"error": "InvalidPaginationParameter", "description": "Invalid cursor"}
-            ) from None
-        if not 1 <= size <= 100:
-            raise _Reject(
-                400,
-                {"error": "InvalidPaginationParameter", "description": "page[size] must be <= 100"},
-            )
-        position = {c.id: i for i, c in enumerate(comments)}
-        if after is not None:
-            start = position.get(after, len(comments) - 1) + 1
-            page, has_more = comments[start : start + size], start + size < len(comments)
-        elif before is not None:
-            end = position.get(before, 0)
-            page, has_more = comments[max(0, end - size) : end], end - size > 0
-        else:
-            page, has_more = comments[:size], size < len(comments)
-        first = _encode(page[0].id) if page else None
-        last = _encode(page[-1].id) if page else None
+        require(caller)
+        page, has_more, size = comment_page(self._ticket(tid).comments, request.url.params)
+        first = encode_cursor(page[0].id) if page else None
+        last = encode_cursor(page[-1].id) if page else None
         url = f"{self._base(request)}{request.url.path}?page[size]={size}"
         return json_response(
             200,
             {
-                "comments": [self._comment_json(c) for c in page],
+                "comments": [comment_json(c) for c in page],
                 "meta": {"has_more": has_more, "after_cursor": last, "before_cursor": first},
                 "links": {
                     "next": f"{url}&page[after]={last}" if has_more and last else None,
@@ -283,10 +248,11 @@ class ZendeskSimulator:
             },
         )
 
-    def _create_ticket(self, request: httpx.Request, caller: _User | None) -> httpx.Response:
-        fields = _ticket_fields(request)
+    def _create_ticket(self, request: httpx.Request, caller: User | None) -> httpx.Response:
+        fields = ticket_fields(request)
+        check_documented(fields, CREATE_FIELDS, "ticket")
         comment = fields.get("comment")
-        body, html_body = _comment_text(comment)
+        body, html_body = comment_text(comment)
         requester = fields.get("requester")
         if isinstance(requester, dict) and requester.get("email"):
             user = self._end_user(str(requester["email"]), requester.get("name"))
@@ -295,9 +261,9 @@ class ZendeskSimulator:
         elif caller is not None:
             user = caller
         else:
-            raise _invalid("requester", "Requester: Email is required", "BlankValue")
+            raise invalid("requester", "Requester: Email is required", "BlankValue")
         now = self._clock()
-        ticket = _Ticket(
+        ticket = Ticket(
             id=next(self._ticket_ids),
             subject=str(fields.get("subject") or body.splitlines()[0][:80]),
             status="new",
@@ -306,60 +272,65 @@ class ZendeskSimulator:
             channel="api" if caller else "web",
             created_at=now,
             updated_at=now,
-            tags=_tags(fields.get("tags") or []),
+            tags=tags(fields.get("tags") or []),
         )
+        ticket.email_ccs, ticket.followers = people(fields, [], [], self._user_for, self._agent)
+        if "group_id" in fields and fields["group_id"] not in self.groups:
+            raise invalid("group", "Group: is invalid")
+        ticket.group_id = fields.get("group_id")
         self.tickets[ticket.id] = ticket
         audit = self._comment(ticket, user.id, body, html_body, True, ticket.channel)
-        self._fire(ticket, "ticket_created")
-        body_json = {"ticket": self._ticket_json(ticket, request), "audit": audit}
+        if caller is None:  # "Current user is (end user)": not the bot opening one by API
+            self._fire(ticket, "ticket_created")
+        body_json = {"ticket": ticket_json(ticket, self._base(request)), "audit": audit}
         return json_response(201, body_json)
 
     def _update_ticket(
-        self, request: httpx.Request, caller: _User | None, tid: int
+        self, request: httpx.Request, caller: User | None, tid: int
     ) -> httpx.Response:
         ticket = self._ticket(tid) if caller else self.tickets.get(tid)
-        fields = _ticket_fields(request)
+        fields = ticket_fields(request)
+        check_documented(fields, UPDATE_FIELDS, "ticket")
         comment = fields.get("comment")
         if caller is None:
             # The requester replying (web form / e-mail): a public comment, nothing else.
             if ticket is None or set(fields) != {"comment"} or not isinstance(comment, dict):
-                raise _Reject(401, _AUTH_FAILED)
+                raise _Reject(401, AUTH_FAILED)
             if comment.get("public", True) is not True or comment.get("author_id") not in (
                 None,
                 ticket.requester_id,
             ):
-                raise _Reject(401, _AUTH_FAILED)
+                raise _Reject(401, AUTH_FAILED)
         assert ticket is not None
         current = caller or self.users[ticket.requester_id]
         if ticket.status == "closed":
-            raise _invalid(
-                "status", "Status: closed prevents ticket update", "ClosedPreventsUpdate"
-            )
+            raise invalid("status", "Status: closed prevents ticket update", "ClosedPreventsUpdate")
         status = fields.get("status")
         if status is not None and status not in STATUSES:
-            raise _invalid("status", f"Status: {status} is not valid")
+            raise invalid("status", f"Status: {status} is not valid")
         group_id = fields.get("group_id", ticket.group_id)
         if group_id is not None and group_id not in self.groups:
-            raise _invalid("group", "Group: is invalid")
+            raise invalid("group", "Group: is invalid")
         assignee_id = fields.get("assignee_id", ticket.assignee_id)
         if assignee_id is not None and getattr(self.users.get(assignee_id), "role", "") != "agent":
-            raise _invalid("assignee", "Assignee: is not an agent")
+            raise invalid("assignee", "Assignee: is not an agent")
         if isinstance(comment, dict):
-            body, html_body = _comment_text(comment)
+            body, html_body = comment_text(comment)
             author_id = comment.get("author_id", current.id)
             if author_id not in self.users:
-                raise _invalid("author", "Author: is invalid")
+                raise invalid("author", "Author: is invalid")
             if len(ticket.comments) >= MAX_COMMENTS:
-                raise _invalid("comment", "Comment: too many comments on this ticket")
+                raise invalid("comment", "Comment: too many comments on this ticket")
         elif comment is not None:
-            raise _invalid("comment", "Comment: is invalid")
+            raise invalid("comment", "Comment: is invalid")
+        ccs, followers = people(
+            fields, ticket.email_ccs, ticket.followers, self._user_for, self._agent
+        )
         before = (ticket.status, list(ticket.tags), ticket.group_id, ticket.assignee_id)
         if "tags" in fields:
-            ticket.tags = _tags(fields["tags"] or [])
-        ticket.tags = _tags(ticket.tags + list(fields.get("additional_tags") or []))
-        removed = set(_tags(fields.get("remove_tags") or []))
-        ticket.tags = [t for t in ticket.tags if t not in removed]
+            ticket.tags = tags(fields["tags"] or [])
         ticket.group_id, ticket.assignee_id = group_id, assignee_id
+        ticket.email_ccs, ticket.followers = ccs, followers
         if status is not None:
             ticket.status = status
         elif ticket.status in (("pending", "solved") if current.role == "end-user" else ("new",)):
@@ -379,20 +350,49 @@ class ZendeskSimulator:
         ticket.updated_at = self._clock()
         if isinstance(comment, dict) and public and current.role == "end-user":
             self._fire(ticket, "comment_added")
-        return json_response(200, {"ticket": self._ticket_json(ticket, request), "audit": audit})
+        return json_response(
+            200, {"ticket": ticket_json(ticket, self._base(request)), "audit": audit}
+        )
 
-    def _me(self, request: httpx.Request, caller: _User | None) -> httpx.Response:
-        return json_response(200, {"user": _user_json(_require(caller))})
+    def _tags(self, request: httpx.Request, caller: User | None, tid: int) -> httpx.Response:
+        require(caller)
+        ticket = self._ticket(tid)
+        if request.method == "GET":
+            return json_response(200, {"tags": list(ticket.tags)})
+        if ticket.status == "closed":
+            raise invalid("status", "Status: closed prevents ticket update", "ClosedPreventsUpdate")
+        ticket.tags = tags_after(request, ticket.tags)
+        ticket.updated_at = self._clock()
+        if request.method == "DELETE":
+            return httpx.Response(204)
+        return json_response(201 if request.method == "POST" else 200, {"tags": list(ticket.tags)})
 
-    def _show_user(self, request: httpx.Request, caller: _User | None, uid: int) -> httpx.Response:
-        _require(caller)
+    def _user_for(self, who: Any) -> int:
+        """A user id from an id, an email or {name, email} (new end users are created)."""
+        if isinstance(who, int) and not isinstance(who, bool):
+            if who not in self.users:
+                raise invalid("collaborators", f"Collaborators: user {who} does not exist")
+            return who
+        email = who.get("email") if isinstance(who, dict) else who
+        if not isinstance(email, str) or "@" not in email:
+            raise invalid("collaborators", f"Collaborators: {who!r} is not a user or an email")
+        return self._end_user(email, who.get("name") if isinstance(who, dict) else None).id
+
+    def _agent(self, user_id: int) -> bool:
+        return self.users[user_id].role in ("agent", "admin")
+
+    def _me(self, request: httpx.Request, caller: User | None) -> httpx.Response:
+        return json_response(200, {"user": user_json(require(caller))})
+
+    def _show_user(self, request: httpx.Request, caller: User | None, uid: int) -> httpx.Response:
+        require(caller)
         user = self.users.get(uid)
         if user is None:
             raise _Reject(404, {"error": "RecordNotFound", "description": "Not found"})
-        return json_response(200, {"user": _user_json(user)})
+        return json_response(200, {"user": user_json(user)})
 
-    def _search_users(self, request: httpx.Request, caller: _User | None) -> httpx.Response:
-        _require(caller)
+    def _search_users(self, request: httpx.Request, caller: User | None) -> httpx.Response:
+        require(caller)
         query = request.url.params.get("query", "").strip().lower()
         if query.startswith("email:"):
             email = query.removeprefix("email:").strip()
@@ -401,13 +401,13 @@ class ZendeskSimulator:
             found = [u for u in self.users.values() if (u.email or "").lower() == email]
         else:
             found = [u for u in self.users.values() if query in f"{u.name} {u.email or ''}".lower()]
-        users = [_user_json(u) for u in found]
+        users = [user_json(u) for u in found]
         return json_response(
             200, {"users": users, "next_page": None, "previous_page": None, "count": len(users)}
         )
 
-    def _list_groups(self, request: httpx.Request, caller: _User | None) -> httpx.Response:
-        _require(caller)
+    def _list_groups(self, request: httpx.Request, caller: User | None) -> httpx.Response:
+        require(caller)
         groups = [{"id": i, "name": n, "deleted": False} for i, n in self.groups.items()]
         return json_response(
             200, {"groups": groups, "next_page": None, "previous_page": None, "count": len(groups)}
@@ -415,34 +415,34 @@ class ZendeskSimulator:
 
     # --- state -----------------------------------------------------------------
 
-    def _ticket(self, tid: int) -> _Ticket:
+    def _ticket(self, tid: int) -> Ticket:
         ticket = self.tickets.get(tid)
         if ticket is None:
             raise _Reject(404, {"error": "RecordNotFound", "description": "Not found"})
         return ticket
 
-    def _end_user(self, email: str, name: Any) -> _User:
+    def _end_user(self, email: str, name: Any) -> User:
         email = email.strip().lower()
         for user in self.users.values():
             if (user.email or "").lower() == email:
                 return user
         name = str(name or self._demo_names.get(email) or email.split("@")[0])
-        user = _User(next(self._user_ids), name, email, "end-user", self._clock())
+        user = User(next(self._user_ids), name, email, "end-user", self._clock())
         self.users[user.id] = user
         return user
 
     def _comment(
-        self, ticket: _Ticket, author_id: int, body: str, html_body: str, public: bool, via: str
+        self, ticket: Ticket, author_id: int, body: str, html_body: str, public: bool, via: str
     ) -> dict[str, Any]:
         audit = self._audit(ticket, author_id, [])
-        comment = _Comment(
+        comment = Comment(
             next(self._ids), author_id, body, html_body, public, self._clock(), via, audit["id"]
         )
         ticket.comments.append(comment)
-        audit["events"].append(self._comment_json(comment))
+        audit["events"].append(comment_json(comment))
         return audit
 
-    def _audit(self, ticket: _Ticket, author_id: int, events: list[Any]) -> dict[str, Any]:
+    def _audit(self, ticket: Ticket, author_id: int, events: list[Any]) -> dict[str, Any]:
         return {
             "id": next(self._ids),
             "ticket_id": ticket.id,
@@ -453,27 +453,6 @@ class ZendeskSimulator:
 
     def _base(self, request: httpx.Request) -> str:
         return self.base_url or f"{request.url.scheme}://{request.url.netloc.decode()}"
-
-    def _ticket_json(self, t: _Ticket, request: httpx.Request) -> dict[str, Any]:
-        return {
-            "url": f"{self._base(request)}/api/v2/tickets/{t.id}.json",
-            "id": t.id, "external_id": None, "type": None, "priority": None,
-            "via": {"channel": t.channel}, "subject": t.subject, "raw_subject": t.subject,
-            "description": t.comments[0].body if t.comments else "", "status": t.status,
-            "requester_id": t.requester_id, "submitter_id": t.submitter_id,
-            "assignee_id": t.assignee_id, "group_id": t.group_id, "organization_id": None,
-            "tags": list(t.tags), "custom_fields": [], "is_public": True,
-            "created_at": format_timestamp(t.created_at),
-            "updated_at": format_timestamp(t.updated_at),
-        }  # fmt: skip
-
-    def _comment_json(self, c: _Comment) -> dict[str, Any]:
-        return {
-            "id": c.id, "type": "Comment", "author_id": c.author_id, "body": c.body,
-            "html_body": c.html_body, "plain_body": c.body, "public": c.public,
-            "attachments": [], "audit_id": c.audit_id, "via": {"channel": c.channel},
-            "created_at": format_timestamp(c.created_at),
-        }  # fmt: skip
 
     # --- webhooks --------------------------------------------------------------
 
@@ -489,7 +468,7 @@ class ZendeskSimulator:
         """Cancel webhook deliveries still in flight."""
         await self.webhooks.aclose()
 
-    def _fire(self, ticket: _Ticket, event: str) -> None:
+    def _fire(self, ticket: Ticket, event: str) -> None:
         latest = ticket.comments[-1]
         payload = trigger_payload(
             ticket_id=ticket.id,
@@ -500,73 +479,3 @@ class ZendeskSimulator:
         self.webhooks.send(
             Invocation(str(next(self._ids)), ticket.id, event, json.dumps(payload).encode())
         )
-
-
-def _require(caller: _User | None) -> _User:
-    if caller is None:
-        raise _Reject(401, _AUTH_FAILED)
-    return caller
-
-
-def _ticket_fields(request: httpx.Request) -> dict[str, Any]:
-    try:
-        data = json.loads(request.content or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise _Reject(
-            400, {"error": "InvalidJSON", "description": "Unable to parse the request body"}
-        ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("ticket"), dict):
-        raise _invalid("ticket", "Ticket: is missing", "BlankValue")
-    return data["ticket"]
-
-
-def _comment_text(comment: Any) -> tuple[str, str]:
-    """(plain body, html body) from a comment given as ``body`` or ``html_body``."""
-    if not isinstance(comment, dict):
-        raise _invalid("comment", "Comment: is missing", "BlankValue")
-    if comment.get("html_body"):
-        markup = str(comment["html_body"])
-        text = html.unescape(re.sub(r"<br\s*/?>|</p>", "\n", markup))
-        body = re.sub(r"<[^>]+>", "", text).strip()
-    else:
-        body = str(comment.get("body") or "").strip()
-        paragraphs = "<br>".join(html.escape(line) for line in body.splitlines())
-        markup = f'<div class="zd-comment" dir="auto"><p>{paragraphs}</p></div>'
-    if not body:
-        raise _invalid("comment", "Comment: body cannot be blank", "BlankValue")
-    return body, markup
-
-
-def _tags(raw: Any) -> list[str]:
-    if not isinstance(raw, list):
-        raise _invalid("tags", "Tags: must be a list")
-    words = (w.lower() for tag in raw for w in str(tag).split())
-    return list(dict.fromkeys(words))
-
-
-def _user_json(user: _User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "name": user.name,
-        "email": user.email,
-        "role": user.role,
-        "active": True,
-        "created_at": format_timestamp(user.created_at),
-    }
-
-
-def _encode(comment_id: int) -> str:
-    return base64.urlsafe_b64encode(f"c{comment_id}".encode()).decode().rstrip("=")
-
-
-def _cursor(value: str | None) -> int | None:
-    if not value:
-        return None
-    padded = value + "=" * (-len(value) % 4)
-    try:
-        text = base64.urlsafe_b64decode(padded).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(value) from exc
-    if not text.startswith("c"):
-        raise ValueError(value)
-    return int(text[1:])

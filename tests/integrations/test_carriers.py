@@ -375,8 +375,7 @@ def test_tracking_urls():
 
 
 async def test_build_carriers_reaches_the_mounted_sandboxes(aiohttp_server):
-    from chatserver.settings import load_settings
-    from integrations.carriers import build_carriers
+    from integrations.carriers import CarrierAccount, build_carriers
 
     sims = {"usps": UspsSimulator(), "fedex": FedexSimulator(), "ups": UpsSimulator()}
     sims["dhl"] = DhlSimulator()
@@ -384,9 +383,12 @@ async def test_build_carriers_reaches_the_mounted_sandboxes(aiohttp_server):
     for name, sim in sims.items():
         mount(app, f"/sandbox/{name}", sim)
     server = await aiohttp_server(app)
-    settings = load_settings(host=server.host, port=server.port)
+    accounts = {
+        name: CarrierAccount(str(server.make_url(f"/sandbox/{name}")), "shop", "demo")
+        for name in sims
+    }
     async with httpx.AsyncClient() as http:
-        registry = build_carriers(http, settings)
+        registry = build_carriers(http, accounts)
         for carrier, number in KNOWN.items():
             assert isinstance(registry.get(carrier), Carrier)
             t = await registry.track(carrier, number)

@@ -16,8 +16,9 @@ from integrations.sandbox.base import Faults, mount
 from integrations.sandbox.demo import USPS_MARIA
 from integrations.sandbox.shopify import ShopifySimulator
 from integrations.shopify import ShopifyClient, ShopifyQueryError, ShopifyUserError
+from integrations.shopify_versions import SUPPORTED_VERSIONS
 
-GRAPHQL = "/admin/api/2025-10/graphql.json"
+GRAPHQL = "/admin/api/2026-04/graphql.json"
 
 
 class FakeClock:
@@ -180,10 +181,60 @@ async def test_cancelling_a_fulfilled_order_is_refused_with_a_clear_user_error(c
     assert not (await client.order_by_name("#1001")).is_cancelled
 
 
-async def test_older_api_versions_cancel_with_the_refund_argument(serve, sim, make_client):
-    client = make_client(await serve(sim), api_version="2024-10")
+async def test_versions_before_2025_07_cancel_with_the_refund_flag(serve, sim, make_client):
+    client = make_client(await serve(sim), api_version="2025-04")
     await client.cancel_order("5501010", refund=False)
     assert 5501010 in sim.cancelled
+    assert sim.versions_asked == ["2025-04"]
+
+
+# --- every supported version, end to end ---------------------------------------
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+async def test_every_supported_version_works_end_to_end(serve, sim, make_client, version):
+    client = make_client(await serve(sim), api_version=version)
+
+    (order,) = await client.latest_orders("priya@example.com")
+    ret = await client.request_return(order.id, [(order.line_items[1].id, 1)], reason="DEFECTIVE")
+    (sub,) = await client.subscriptions("noah@example.com")
+    cancelled_sub = await client.cancel_subscription(sub.id)
+    await client.cancel_order("5501005", refund=True)
+
+    assert ret.status == "REQUESTED" and cancelled_sub.status == "CANCELLED"
+    assert 5501005 in sim.cancelled
+    assert set(sim.versions_asked) == {version}
+    (returned,) = sim.returns
+    if version >= "2026-01":  # a ReturnReasonDefinition id, not the retired enum
+        assert returned["reason"].startswith("gid://shopify/ReturnReasonDefinition/")
+    else:
+        assert returned["reason"] == "DEFECTIVE"
+
+
+def test_an_unsupported_version_is_refused_by_name(http):
+    with pytest.raises(ValueError, match="oldest 2025-04, newest 2026-04"):
+        ShopifyClient(http, base_url="https://x.test", access_token="t", api_version="2025-10")
+
+
+async def test_a_retired_version_is_answered_by_a_newer_one_and_the_client_says_so(
+    serve, sim, make_client, http, caplog
+):
+    base = await serve(sim)
+    answer = await http.post(
+        base + "/admin/api/2025-10/graphql.json",
+        json={"query": "{ orders(first: 1) { nodes { id } } }"},
+        headers={"X-Shopify-Access-Token": "demo"},
+    )
+    assert answer.headers["X-Shopify-API-Version"] == "2026-01"
+
+    served_by_newer = Scripted(
+        [httpx.Response(200, json={"data": {"orders": {"nodes": []}}},
+                        headers={"X-Shopify-API-Version": "2025-10"})]
+    )  # fmt: skip
+    client = make_client(await serve(served_by_newer), api_version="2025-07")
+    with caplog.at_level("WARNING", logger="integrations.shopify"):
+        assert await client.latest_orders("maria@example.com") == []
+    assert "answered with API version 2025-10, not the configured 2025-07" in caplog.text
 
 
 # --- returns -------------------------------------------------------------------

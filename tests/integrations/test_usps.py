@@ -107,7 +107,7 @@ async def test_delivered_detail_with_string_booleans_and_html_mail_class(client_
 async def test_token_expires_in_as_a_string_is_read(client_for):
     client = client_for(UspsSimulator(token_lifetime=14399))
     await client.track(demo.USPS_MARIA)
-    assert client.token.fetches == 1
+    assert client.auth.fetches == 1
 
 
 async def test_token_refused_is_auth_failed(client_for):

@@ -179,7 +179,8 @@ async def test_notes_escalation_status_and_tags(http, base_url):
     comments = await client.list_comments(ticket_id)
     assert [c.public for c in comments] == [True, False, False]
     tagged = await client.update_tags(ticket_id, add=["vip", "refund"], remove=["bot_escalated"])
-    assert set(tagged.tags) == {"vip", "refund"}
+    assert set(tagged) == {"vip", "refund"}
+    assert set((await client.get_ticket(ticket_id)).tags) == {"vip", "refund"}
     assert (await client.set_status(ticket_id, "solved")).status == "solved"
 
 

@@ -1,0 +1,104 @@
+"""Domain records from the Shopify client's GraphQL answers.
+
+Each reader raises KeyError, TypeError or ValueError on a shape it cannot read;
+:class:`integrations.shopify.ShopifyClient` turns those into ``BadResponse``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from integrations.models import Fulfillment, LineItem, Order, Subscription, TrackingInfo
+
+__all__ = ["email_of", "fulfillment", "order", "returnable_lines", "subscription", "when"]
+
+
+def when(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def order(n: dict[str, Any]) -> Order:
+    """An ``Order`` from the ORDERS document's node."""
+    money = ((n.get("totalPriceSet") or {}).get("shopMoney")) or {}
+    address = (n.get("shippingAddress") or {}).get("formatted") or []
+    processed = when(n["processedAt"])
+    if processed is None:
+        raise ValueError("order without processedAt")
+    return Order(
+        id=n["id"],
+        name=n["name"],
+        email=n.get("email"),
+        processed_at=processed,
+        financial_status=n.get("displayFinancialStatus") or "UNKNOWN",
+        fulfillment_status=n.get("displayFulfillmentStatus") or "UNKNOWN",
+        line_items=tuple(
+            LineItem(
+                id=li["id"], title=li["title"], quantity=int(li["quantity"]), sku=li.get("sku")
+            )
+            for li in n["lineItems"]["nodes"]
+        ),
+        fulfillments=tuple(fulfillment(f) for f in n.get("fulfillments") or ()),
+        cancelled_at=when(n.get("cancelledAt")),
+        cancel_reason=n.get("cancelReason"),
+        total_price=money.get("amount"),
+        currency=money.get("currencyCode"),
+        shipping_address=", ".join(str(part) for part in address) or None,
+    )
+
+
+def fulfillment(f: dict[str, Any]) -> Fulfillment:
+    created = when(f["createdAt"])
+    if created is None:
+        raise ValueError("fulfillment without createdAt")
+    return Fulfillment(
+        id=f["id"],
+        status=f["status"],
+        display_status=f.get("displayStatus"),
+        created_at=created,
+        tracking=tuple(
+            TrackingInfo(number=t["number"], company=t.get("company"), url=t.get("url"))
+            for t in f.get("trackingInfo") or ()
+            if t.get("number")
+        ),
+        line_item_ids=tuple(
+            li["lineItem"]["id"] for li in (f.get("fulfillmentLineItems") or {}).get("nodes", ())
+        ),
+        in_transit_at=when(f.get("inTransitAt")),
+        estimated_delivery_at=when(f.get("estimatedDeliveryAt")),
+        delivered_at=when(f.get("deliveredAt")),
+    )
+
+
+def returnable_lines(data: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(fulfillment line item id, line item id, quantity still returnable)."""
+    return [
+        (
+            line["fulfillmentLineItem"]["id"],
+            line["fulfillmentLineItem"]["lineItem"]["id"],
+            int(line["quantity"]),
+        )
+        for rf in data["returnableFulfillments"]["nodes"]
+        for line in rf["returnableFulfillmentLineItems"]["nodes"]
+    ]
+
+
+def email_of(customer: dict[str, Any]) -> str | None:
+    address = customer.get("defaultEmailAddress")
+    return address.get("emailAddress") if isinstance(address, dict) else None
+
+
+def subscription(c: dict[str, Any]) -> Subscription:
+    """A ``Subscription`` from a SubscriptionContract node."""
+
+    def build() -> Subscription:
+        lines = (c.get("lines") or {}).get("nodes") or []
+        return Subscription(
+            id=c["id"],
+            status=c["status"],
+            title=", ".join(str(line["title"]) for line in lines),
+            next_billing_date=when(c.get("nextBillingDate")),
+            customer_email=email_of(c.get("customer") or {}),
+        )
+
+    return build()
