@@ -53,7 +53,7 @@ import httpx
 
 from integrations.articles import Article, ArticleChanges, ArticleEvent, SearchHit, Section
 from integrations.errors import APIStatusError, BadResponse, IntegrationError, NotFound
-from integrations.http import ApiTransport
+from integrations.http import ApiTransport, StaticAuth
 from integrations.webhooks import WebhookRejected
 
 __all__ = ["HelpCenterClient", "parse_article_event"]
@@ -89,12 +89,12 @@ class HelpCenterClient:
         **transport_options: Any,
     ) -> None:
         if oauth_token:
-            self._auth: dict[str, str] = {"Authorization": f"Bearer {oauth_token}"}
+            self._auth = StaticAuth({"Authorization": f"Bearer {oauth_token}"})
         elif email and api_token:
             basic = base64.b64encode(f"{email}/token:{api_token}".encode()).decode()
-            self._auth = {"Authorization": f"Basic {basic}"}
+            self._auth = StaticAuth({"Authorization": f"Basic {basic}"})
         elif anonymous:
-            self._auth = {}
+            self._auth = StaticAuth({})
         else:
             raise ValueError("Zendesk Guide needs email + api_token, an oauth_token, or anonymous")
         if not locale or "/" in locale:
@@ -247,13 +247,10 @@ class HelpCenterClient:
         raise BadResponse(f"more than {MAX_PAGES} pages of {key}", vendor=VENDOR)
 
     async def _call(self, method: str, path: str, key: str, **kw: Any) -> dict[str, Any]:
-        async def auth() -> Mapping[str, str]:
-            return self._auth
-
         response = await self._transport.request(
             method,
             path,
-            auth=auth,
+            auth=self._auth,
             accept_status=_envelope_status,
             headers={"Accept": "application/json"},
             **kw,
