@@ -1,7 +1,8 @@
-"""The outside world, built from settings: one client per API on one shared httpx client.
+"""The outside APIs' clients, built from settings: one per API on one shared httpx client.
 
 In demo mode the base URLs point at this server's own ``/sandbox/<api>`` mounts, so the
-demo runs the production code path over real HTTP.
+demo runs the production code path over real HTTP; offline runs point them at the
+simulators in the same process (``chatserver.learning.sandboxed``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from integrations.models import Tracking
 from integrations.shopify import ShopifyClient
 from integrations.zendesk import ZendeskClient
 
-__all__ = ["CarrierTracker", "OutsideWorld", "build_outside_world"]
+__all__ = ["CarrierTracker", "Clients", "build_clients"]
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +39,29 @@ class CarrierTracker:
         return await self.registry.track(carrier, number)
 
 
-@dataclass
-class OutsideWorld:
+@dataclass(frozen=True)
+class Clients:
+    """One client per outside API; ``tracker`` asks whichever carrier fits a number."""
+
     shopify: ShopifyClient
     zendesk: ZendeskClient
     carriers: CarrierRegistry
     tracker: CarrierTracker
 
 
-def build_outside_world(
-    settings: Settings, http: httpx.AsyncClient, observer: Observer | None = None
-) -> OutsideWorld:
-    """Every client, configured from ``settings`` and sharing ``http``."""
-    opts: dict[str, Any] = {"timeout": float(settings.outside_timeout_seconds)}
+def build_clients(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    *,
+    observer: Observer | None = None,
+    carrier_cache_seconds: float = 60.0,
+    **options: Any,
+) -> Clients:
+    """Every client, configured from ``settings`` and sharing ``http``.
+
+    ``options`` go to every client (``sleep`` and ``retry`` for offline runs, say).
+    """
+    opts: dict[str, Any] = {"timeout": float(settings.outside_timeout_seconds), **options}
     if observer is not None:
         opts["observer"] = observer
     url = settings.api_base_url
@@ -74,5 +85,5 @@ def build_outside_world(
         max_body_bytes=32 * 1024 * 1024,
         **opts,
     )
-    carriers = build_carriers(http, settings, **opts)
-    return OutsideWorld(shopify, zendesk, carriers, CarrierTracker(carriers))
+    carriers = build_carriers(http, settings, ttl=carrier_cache_seconds, **opts)
+    return Clients(shopify, zendesk, carriers, CarrierTracker(carriers))

@@ -16,6 +16,7 @@ from chatserver.app import create_app
 from chatserver.keys import LIMITS
 from chatserver.ops.limits import ChatLimits
 from chatserver.ops.model_reload import ModelWatcher
+from chatserver.service import ModelHolder
 from chatserver.settings import load_settings
 from nlu import promotion, registry
 from tests.chatserver.live import WAIT, Customer, always_open_policy, free_port
@@ -46,12 +47,9 @@ def models(model_dir: Path, tmp_path: Path) -> Path:
 # --- the watcher alone ---------------------------------------------------------------
 
 
-class Service:
-    def __init__(self, classifier: Any) -> None:
-        self.classifier = classifier
-
-
 class Stub:
+    intents = ("greeting",)
+
     def __init__(self, version: str) -> None:
         self.version = version
 
@@ -71,25 +69,25 @@ async def test_the_watcher_swaps_on_a_new_current_and_keeps_the_old_on_failure(
         return Stub(version_dir.name)
 
     registry.set_current(tmp_path, "v-a")
-    service = Service(Stub("v-a"))
-    watcher = ModelWatcher(service, tmp_path, load)
+    serving = ModelHolder(Stub("v-a"))
+    watcher = ModelWatcher(serving, tmp_path, load)
     assert not await watcher.check()  # already serving v-a
     registry.set_current(tmp_path, "v-b")
     assert await watcher.check()
-    assert service.classifier.version == "v-b"
+    assert serving.version == "v-b"
     assert not await watcher.check()  # nothing changed since
 
     registry.set_current(tmp_path, "v-broken")
     with caplog.at_level(logging.ERROR, logger="chatserver.ops.model_reload"):
         assert not await watcher.check()
         assert not await watcher.check()  # the same CURRENT is not retried
-    assert service.classifier.version == "v-b"
+    assert serving.version == "v-b"
     assert "v-broken" in caplog.text and "still serving v-b" in caplog.text
     assert loads == ["v-b", "v-broken"]
 
     (tmp_path / "CURRENT").unlink()  # a registry emptied by hand: keep serving
     assert not await watcher.check()
-    assert service.classifier.version == "v-b"
+    assert serving.version == "v-b"
 
 
 # --- the real server under live chat -------------------------------------------------

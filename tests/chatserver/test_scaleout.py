@@ -71,7 +71,7 @@ async def test_a_turn_left_unanswered_is_answered_once(database_url):
         await answered.say("hello")
         taken = await world.chat()
         await world.storage.add_message(taken.session_id, "customer", "hi", at=world.now)
-        await world.service.take_over(taken.session_id, "ana")  # people answer this one
+        await world.service.agents.take_over(taken.session_id, "ana")  # people answer this one
         old = await world.chat()
         an_hour_ago = world.now - timedelta(hours=1)
         await world.storage.add_message(old.session_id, "customer", "hi", at=an_hour_ago)
@@ -86,9 +86,8 @@ async def test_a_turn_left_unanswered_is_answered_once(database_url):
 
 
 async def test_two_processes_recovering_at_once_answer_each_turn_once(pg_url):
-    worlds = [await World(database_url=pg_url).start() for _ in range(2)]
-    for world in worlds:
-        world.service.locks = PostgresLocks(pg_url)
+    locks = [PostgresLocks(pg_url) for _ in range(2)]  # two "processes"
+    worlds = [await World(database_url=pg_url, locks=lock).start() for lock in locks]
     try:
         sessions = [await crashed_turn(worlds[0]) for _ in range(5)]
         counts = await asyncio.gather(
@@ -99,8 +98,8 @@ async def test_two_processes_recovering_at_once_answer_each_turn_once(pg_url):
             transcript = await worlds[1].storage.messages_since(session_id)
             assert [m.sender for m in transcript] == ["customer", "bot"]
     finally:
-        for world in worlds:
-            await world.service.locks.aclose()  # type: ignore[attr-defined]
+        for world, lock in zip(worlds, locks, strict=True):
+            await lock.aclose()
             await world.aclose()
 
 
