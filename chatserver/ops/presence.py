@@ -98,6 +98,7 @@ class RedisPresence(LocalPresence):
         self.key = self.prefix + self.process
         self._live = redis.register_script(_LIVE)
         self._heartbeat: asyncio.Task[None] | None = None
+        self._listed = False  # this process's key may be in Redis
 
     def start(self) -> None:
         self._heartbeat = asyncio.create_task(self._beat(), name="agent-presence")
@@ -109,7 +110,8 @@ class RedisPresence(LocalPresence):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
         self.agents.clear()
-        await self._publish()
+        if self._listed:
+            await self._publish()
 
     async def _beat(self) -> None:
         while True:
@@ -127,6 +129,7 @@ class RedisPresence(LocalPresence):
                     pipe.delete(self.key)
                     pipe.srem(self.processes, self.process)
                 await pipe.execute()
+            self._listed = bool(self.agents)
         except (RedisError, OSError) as exc:  # the heartbeat tries again
             log.warning("could not record the agents online in Redis: %s", exc)
 

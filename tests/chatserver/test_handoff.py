@@ -2,7 +2,8 @@
 
 The step is pure: it asks who is online and the runner answers; these tests answer for
 it. Then the whole service, over the sandboxes: nobody online, so the chat becomes a
-Zendesk ticket, its address asked for first, the wait surviving a restart.
+Zendesk ticket, its address asked for first, the wait surviving a restart (of the
+service here, and of the real server process).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from chatserver.dialogue import (
 from chatserver.dialogue.engine import step
 from chatserver.policy import load_policy
 from tests.chatserver.harness import NOW, World
+from tests.chatserver.live import Customer, text_of
+from tests.chatserver.processes import ServerProcess, serve_sandboxes, write_config
 
 POLICY = load_policy()
 NIGHT = datetime.fromisoformat("2026-11-25T04:00:00+00:00")  # 23:00 in New York: closed
@@ -204,3 +207,38 @@ async def test_the_wait_for_the_address_survives_a_restart(tmp_path):
         assert after.sandboxes.zendesk.users[ticket.requester_id].email == "ann@example.com"
     finally:
         await after.aclose()
+
+
+async def test_a_restarted_server_takes_the_next_message_as_the_awaited_address(
+    aiohttp_server, tmp_path, model_dir
+):
+    """The real server, killed and started again while a chat waits for an address."""
+    boxes, sandboxes = await serve_sandboxes(aiohttp_server)
+    config = write_config(
+        tmp_path / "config.yml",
+        sandboxes,
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/chat.db",
+        data_dir=tmp_path,
+        model_dir=model_dir,
+    )
+    server = ServerProcess(config, tmp_path / "server.log")
+    customer = Customer(server.url)
+    try:
+        await server.start()
+        session_id = await customer.open()
+        assert "What email address" in text_of(await customer.turn("/human_agent"))
+        await customer.aclose()
+        await server.kill()
+        await server.start()
+
+        customer = Customer(server.url)
+        assert await customer.open(session_id) == session_id
+        said = text_of(await customer.turn("maria@example.com"))
+        ticket = max(boxes.zendesk.tickets.values(), key=lambda t: t.id)
+        assert f"ticket #{ticket.id}" in said and "maria@example.com" in said
+        assert boxes.zendesk.users[ticket.requester_id].email == "maria@example.com"
+        assert "Customer: /human_agent" in ticket.comments[0].body
+    finally:
+        await customer.aclose()
+        await server.stop()
+        await boxes.aclose()
