@@ -16,11 +16,10 @@ from collections.abc import AsyncIterator
 import httpx
 from aiohttp import web
 
-from chatserver.build import build_service
+from chatserver.build import build_clients, build_service
 from chatserver.channels.agent import setup_agent
 from chatserver.channels.chat import setup_chat
 from chatserver.channels.zendesk.webhook import setup_zendesk_channel
-from chatserver.clients import build_clients
 from chatserver.keys import (
     CLASSIFIER,
     HTTP,

@@ -25,8 +25,7 @@ from typing import Self
 
 import httpx
 
-from chatserver.build import build_service
-from chatserver.clients import Clients, build_clients
+from chatserver.build import Clients, build_clients, build_service
 from chatserver.policy import Policy
 from chatserver.runner import Staff
 from chatserver.service import Classifier, ConversationService

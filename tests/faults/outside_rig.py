@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from chatserver.clients import CarrierTracker, Clients
+from chatserver.build import CarrierTracker, Clients
 from integrations.carriers import CarrierRegistry
 from integrations.carriers.dhl import DhlClient
 from integrations.carriers.fedex import FedexClient
