@@ -7,6 +7,8 @@
   know nothing of the server.
 - Only ``chatserver.storage`` touches the database: no ``sqlalchemy`` import and no
   ``.engine`` attribute anywhere else.
+- The layers of docs/architecture.md: the pure conversation core does no I/O, the
+  service knows no channel, the two Socket.IO namespaces never import each other.
 - No module is over ~450 lines.
 """
 
@@ -188,6 +190,39 @@ def test_no_import_cycles():
 def test_a_cycle_would_be_found():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(graph) == [["a", "b", "c"]]
+
+
+_IO = ("storage", "service", "runner", "channels", "ops", "web", "learning", "commands")
+_WIRING = ("app", "build", "keys", "cli")
+LAYERS = [  # (modules, what they never import at module level)
+    (("chatserver.dialogue", "chatserver.scripts", "chatserver.policy"),
+     tuple(f"chatserver.{p}" for p in (*_IO, *_WIRING))),
+    (("chatserver.runner",),
+     tuple(f"chatserver.{p}" for p in ("storage", "service", "channels", "ops", "web", *_WIRING))),
+    (("chatserver.service",),
+     tuple(f"chatserver.{p}" for p in ("channels", "ops", "web", "learning", "commands", *_WIRING))),
+    (("chatserver.storage",),
+     tuple(f"chatserver.{p}" for p in ("service", "runner", "channels", "ops", "web", *_WIRING))),
+    (("chatserver.channels.chat",), ("chatserver.channels.agent",)),
+    (("chatserver.channels.agent",), ("chatserver.channels.chat",)),
+    (("nlu",), ("chatserver", "integrations")),
+    (("integrations",), ("chatserver", "nlu")),
+]  # fmt: skip
+
+
+def _within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+@pytest.mark.parametrize(("modules", "never"), LAYERS, ids=[m[0] for m, _ in LAYERS])
+def test_each_layer_imports_only_what_it_may(modules, never):
+    graph = _graph()
+    broken = {
+        name: sorted(t for t in targets if _within(t, never))
+        for name, targets in graph.items()
+        if _within(name, modules) and any(_within(t, never) for t in targets)
+    }
+    assert broken == {}
 
 
 def test_integrations_never_import_the_server():
