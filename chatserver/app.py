@@ -1,9 +1,10 @@
 """The application factory: everything the server runs is wired here.
 
 Lifetimes live in ``cleanup_ctx``: the shared HTTP client and API clients, the store,
-the intent model and the conversation service. In demo mode the sandboxes of every
-outside API are mounted under ``/sandbox/...`` and the Zendesk sandbox delivers its
-webhooks to this server.
+the intent model (in the holder hot reload swaps it in), the turn locks, the agents'
+presence and the conversation service (``chatserver.build.build_service``). In demo mode
+the sandboxes of every outside API are mounted under ``/sandbox/...`` and the Zendesk
+sandbox delivers its webhooks to this server.
 """
 
 from __future__ import annotations
@@ -15,34 +16,32 @@ from collections.abc import AsyncIterator
 import httpx
 from aiohttp import web
 
+from chatserver.build import build_clients, build_service
 from chatserver.channels.agent import setup_agent
 from chatserver.channels.chat import setup_chat
 from chatserver.channels.zendesk.webhook import setup_zendesk_channel
-from chatserver.clients import build_outside_world
 from chatserver.keys import (
     CLASSIFIER,
     HTTP,
     LIMITS,
     METRICS,
+    MODEL,
+    PRESENCE,
     SANDBOXES,
     SERVICE,
     SETTINGS,
     STORAGE,
     ZENDESK,
 )
-from chatserver.learning.collector import Collector
 from chatserver.ops.limits import ChatLimits
 from chatserver.ops.metrics import Metrics, setup_metrics
 from chatserver.ops.model_reload import setup_model_reload
+from chatserver.ops.presence import agent_presence
 from chatserver.ops.recovery import recover_on_startup
 from chatserver.ops.scaleout import session_locks
-from chatserver.policy import load_policy
-from chatserver.replies import Renderer
-from chatserver.runner import Runner
-from chatserver.service import Classifier, ConversationService
+from chatserver.service import Classifier, ModelHolder
 from chatserver.settings import Settings
 from chatserver.storage import SqlStorage
-from chatserver.storage.predictions import PredictionStore
 from chatserver.web.dashboard import setup_dashboard
 from chatserver.web.pages import setup_pages
 
@@ -60,11 +59,10 @@ async def readyz(request: web.Request) -> web.Response:
     service = app.get(SERVICE)
     if service is None:
         return web.json_response({"status": "starting"}, status=503)
-    classifier = service.classifier
     return web.json_response(
         {
             "status": "ready",
-            "model_version": getattr(classifier, "version", None),
+            "model_version": service.classifier.version,
             "demo": app[SETTINGS].demo,
         }
     )
@@ -90,9 +88,8 @@ async def _outside_world(app: web.Application) -> AsyncIterator[None]:
 
 async def _core(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    policy = load_policy(settings.policy_path)
-    outside = build_outside_world(settings, app[HTTP], app[METRICS].observe_outside)
-    app[ZENDESK] = outside.zendesk
+    clients = build_clients(settings, app[HTTP], observer=app[METRICS].observe_outside)
+    app[ZENDESK] = clients.zendesk
     storage = SqlStorage(settings.database_url)
     await storage.start()
     app[STORAGE] = storage
@@ -101,21 +98,25 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         classifier = await asyncio.get_running_loop().run_in_executor(
             None, _load_classifier, settings
         )
-    async with session_locks(settings) as locks:  # across processes on PostgreSQL
-        app[SERVICE] = ConversationService(
-            storage,
-            classifier,  # type: ignore[arg-type]
-            Runner(outside.shopify, outside.tracker),
-            policy,
-            Renderer(policy, settings.templates_dir),
-            identity_secret=settings.identity_secret,
-            locks=locks,
-            collector=Collector(PredictionStore(storage.engine)),
-        )
-        try:
+    app[MODEL] = model = ModelHolder(classifier)
+    try:
+        async with (
+            session_locks(settings) as locks,  # across processes on PostgreSQL
+            agent_presence(settings) as presence,  # agents online on any process
+        ):
+            app[PRESENCE] = presence
+            app[SERVICE] = build_service(
+                settings,
+                storage=storage,
+                classifier=model,
+                clients=clients,
+                staff=presence,
+                locks=locks,
+                metrics=app[METRICS],
+            )
             yield
-        finally:
-            await storage.aclose()
+    finally:
+        await storage.aclose()
 
 
 def create_app(settings: Settings, *, classifier: Classifier | None = None) -> web.Application:

@@ -1,4 +1,8 @@
-"""Every typed key of the aiohttp application, in one place."""
+"""Every typed key of the aiohttp application, in one place.
+
+The value types are imported for the type checker only: this module imports nothing of
+the server at run time, so any module may use the keys without an import cycle.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,15 @@ from typing import TYPE_CHECKING
 import httpx
 from aiohttp import web
 
-from chatserver.settings import Settings
-
 if TYPE_CHECKING:
     import socketio
 
-    from chatserver.channels.chat import ChatNamespace
+    from chatserver.channels.notifier import Notifier
     from chatserver.ops.limits import ChatLimits
     from chatserver.ops.metrics import Metrics
-    from chatserver.service import ConversationService
+    from chatserver.ops.presence import LocalPresence
+    from chatserver.service import Classifier, ConversationService, ModelHolder
+    from chatserver.settings import Settings
     from chatserver.storage import Storage
     from chatserver.web.auth import AgentAuth
     from integrations.sandbox.app import Sandboxes
@@ -23,11 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AGENT_AUTH",
-    "CHAT",
     "CLASSIFIER",
     "HTTP",
     "LIMITS",
     "METRICS",
+    "MODEL",
+    "NOTIFIER",
+    "PRESENCE",
     "SANDBOXES",
     "SERVICE",
     "SETTINGS",
@@ -36,8 +42,9 @@ __all__ = [
     "ZENDESK",
 ]
 
-SETTINGS = web.AppKey("settings", Settings)
-CLASSIFIER = web.AppKey("classifier", object)  # a stand-in model (tests); else the installed one
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+CLASSIFIER: web.AppKey[Classifier] = web.AppKey("classifier")  # a stand-in model (tests)
+MODEL: web.AppKey[ModelHolder] = web.AppKey("model")  # the serving model; hot reload swaps it
 HTTP = web.AppKey("http", httpx.AsyncClient)  # the one outgoing HTTP client
 STORAGE: web.AppKey[Storage] = web.AppKey("storage")
 SERVICE: web.AppKey[ConversationService] = web.AppKey("service")
@@ -45,6 +52,7 @@ ZENDESK: web.AppKey[ZendeskClient] = web.AppKey("zendesk")
 SANDBOXES: web.AppKey[Sandboxes] = web.AppKey("sandboxes")  # demo mode only
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 SOCKETIO: web.AppKey[socketio.AsyncServer] = web.AppKey("socketio")
-CHAT: web.AppKey[ChatNamespace] = web.AppKey("chat")  # the customer namespace
+NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")  # emits to customers and agents
+PRESENCE: web.AppKey[LocalPresence] = web.AppKey("presence")  # agents online, any process
 AGENT_AUTH: web.AppKey[AgentAuth] = web.AppKey("agent_auth")
 LIMITS: web.AppKey[ChatLimits] = web.AppKey("limits")  # tests may replace it before start-up

@@ -3,7 +3,8 @@
 ``run_turn`` drives ``step`` until it asks for nothing more from the outside world.
 Every outside failure (``IntegrationError``, or no answer within ``timeout`` seconds)
 becomes an ``ActionFailed`` event, so a script never sees an exception: the engine turns
-it into an honest holding answer and a hand-off.
+it into an honest holding answer and a hand-off. Besides Shopify and the carriers, the
+runner asks who is online (``Staff``) and opens a chat's Zendesk ticket (``Tickets``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from chatserver.dialogue.actions import (
     Action,
     CancelOrder,
     CancelSubscription,
+    CheckAvailability,
     Effect,
     HandOff,
     LookupOrder,
     LookupOrders,
     LookupSubscriptions,
+    OpenTicket,
     Reply,
     RequestReturn,
     TrackShipments,
@@ -28,6 +31,7 @@ from chatserver.dialogue.actions import (
 from chatserver.dialogue.engine import step
 from chatserver.dialogue.events import (
     ActionFailed,
+    AgentsAvailable,
     Event,
     OrderCancelled,
     OrderFound,
@@ -35,6 +39,7 @@ from chatserver.dialogue.events import (
     ReturnRequested,
     SubscriptionCancelled,
     SubscriptionsFound,
+    TicketOpened,
     Tracked,
 )
 from chatserver.dialogue.state import DialogueState
@@ -42,7 +47,7 @@ from chatserver.policy import Policy
 from integrations.errors import IntegrationError, NotFound
 from integrations.models import Order, ReturnRequest, Subscription, Tracking, TrackingStatus
 
-__all__ = ["Runner", "Shop", "Tracker", "run_turn"]
+__all__ = ["AlwaysStaffed", "Runner", "Shop", "Staff", "Tickets", "Tracker", "run_turn"]
 
 
 class Shop(Protocol):
@@ -69,24 +74,56 @@ class Tracker(Protocol):
     async def track(self, number: str, company: str | None) -> Tracking | None: ...
 
 
+class Staff(Protocol):
+    """Who can take a chat: agents online on any server process (``chatserver.ops.presence``)."""
+
+    async def agents_online(self) -> bool: ...
+
+
+class Tickets(Protocol):
+    """Opens a chat's Zendesk ticket, or adds to it (``chatserver.channels.handoff``)."""
+
+    async def open(self, session_id: str, ticket: OpenTicket) -> TicketOpened: ...
+
+
+class AlwaysStaffed:
+    """Someone is always there: offline runs (replay, tests) keep hand-offs in the chat."""
+
+    async def agents_online(self) -> bool:
+        return True
+
+
 class Runner:
-    """Executes effects against Shopify and the carriers.
+    """Executes effects against Shopify, the carriers, the agents' presence and Zendesk.
 
     Args:
         shop: the Shopify client.
         tracker: the carrier dispatcher.
+        staff: who is online (default: always someone).
+        tickets: opens chat hand-off tickets (default: none; such a hand-off says so).
         timeout: seconds one effect may take before the turn gives up on it.
     """
 
-    def __init__(self, shop: Shop, tracker: Tracker, *, timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        shop: Shop,
+        tracker: Tracker,
+        *,
+        staff: Staff | None = None,
+        tickets: Tickets | None = None,
+        timeout: float = 20.0,
+    ) -> None:
         self.shop = shop
         self.tracker = tracker
+        self.staff: Staff = staff or AlwaysStaffed()
+        self.tickets = tickets
         self.timeout = timeout
 
-    async def execute(self, effect: Effect) -> Event:
+    async def execute(self, effect: Effect, *, session_id: str = "") -> Event:
+        """Run one effect for the session; an outside failure comes back as ``ActionFailed``."""
         try:
             async with asyncio.timeout(self.timeout):
-                return await self._execute(effect)
+                return await self._execute(effect, session_id)
         except IntegrationError as exc:
             return ActionFailed(type(effect).__name__, str(exc), exc.vendor)
         except TimeoutError:
@@ -98,7 +135,7 @@ class Runner:
         except NotFound as exc:
             return Tracking(carrier=exc.vendor, number=number, status=TrackingStatus.NOT_FOUND)
 
-    async def _execute(self, effect: Effect) -> Event:
+    async def _execute(self, effect: Effect, session_id: str) -> Event:
         match effect:
             case LookupOrder(name=name, email=email):
                 try:
@@ -120,6 +157,12 @@ class Runner:
                 return SubscriptionsFound(tuple(await self.shop.subscriptions(email)))
             case CancelSubscription(contract_id=contract_id):
                 return SubscriptionCancelled(await self.shop.cancel_subscription(contract_id))
+            case CheckAvailability():
+                return AgentsAvailable(await self.staff.agents_online())
+            case OpenTicket():
+                if self.tickets is None:
+                    return ActionFailed("OpenTicket", "no Zendesk desk for chat hand-offs")
+                return await self.tickets.open(session_id, effect)
         raise TypeError(f"unknown effect {effect!r}")
 
 
@@ -129,6 +172,7 @@ async def run_turn(
     policy: Policy,
     runner: Runner,
     *,
+    session_id: str = "",
     max_effects: int = 8,
 ) -> tuple[DialogueState, list[Action]]:
     """Step through one turn; returns the final state and every non-effect action in order."""
@@ -139,7 +183,7 @@ async def run_turn(
         out.extend(a for a in actions if not isinstance(a, Effect))
         if not effects:
             return state, out
-        event = await runner.execute(effects[0])
+        event = await runner.execute(effects[0], session_id=session_id)
     # A script that keeps asking is a bug; the customer still gets a human.
     out.append(Reply("common/holding"))
     out.append(HandOff("loop_guard", "the bot kept asking for outside data"))

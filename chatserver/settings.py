@@ -97,6 +97,11 @@ class Settings:
         return not any(api.base_url for api in apis)
 
     @property
+    def database_backend(self) -> str:
+        """The kind of database: ``sqlite`` or ``postgresql`` (the URL's dialect)."""
+        return self.database_url.split(":", 1)[0].split("+", 1)[0].lower()
+
+    @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
 

@@ -8,6 +8,7 @@ Stable API (other packages depend on it)::
     p = nlu.parse("Where is order #1001?", channel="chat")   # channel: "chat" | "email"
     ps = nlu.parse_many(texts, channel="email")       # batched; channel may be one per text
     nlu.version                                        # the model version id
+    nlu.intents                                        # the classes it predicts, sorted
 
     p.text, p.cleaned          # the input, and what the classifier saw
     p.intent, p.confidence     # best catalogue intent (never "out_of_scope") and its probability
@@ -135,6 +136,13 @@ class NLU:
         )
         nlu.parse("warm up")  # build the spaCy pipeline now, not on the first customer
         return nlu
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        """Every class the model predicts ("out_of_scope" included), sorted; () without one."""
+        if self.model is None:
+            return ()
+        return tuple(sorted(str(c) for c in self.model.classes_))
 
     @classmethod
     def unavailable(cls) -> NLU:

@@ -3,12 +3,11 @@
 Events and payloads are those of Rasa's socketio channel (``session_request`` →
 ``session_confirm``, ``user_uttered`` → ``bot_uttered``) with our extra keys and events.
 Session ids are issued by the server; each session is a room, so every tab of it sees
-the conversation. Turns of one session run one at a time, in order, in a worker task per
-busy session; the socket handlers never wait for a turn, so a slow carrier only delays
-its own customer.
-
-A hand-off nobody can take in the chat (no agent online, or the shop closed) becomes a
-Zendesk ticket: see ``chatserver.channels.handoff``.
+the conversation. A handler validates the event, calls the service and delivers what it
+returns through the ``Notifier``; what to answer, and where a hand-off goes, is the
+conversation's business. Turns of one session run one at a time, in order, in a worker
+task per busy session; the socket handlers never wait for a turn, so a slow carrier only
+delays its own customer.
 """
 
 from __future__ import annotations
@@ -17,31 +16,21 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import socketio
 from aiohttp import web
 
-from chatserver.channels.handoff import TicketFallback
-from chatserver.keys import CHAT, LIMITS, METRICS, SERVICE, SETTINGS, SOCKETIO
+from chatserver.channels.lifecycle import GuardedNamespace
+from chatserver.channels.notifier import CUSTOMERS, Notifier
+from chatserver.channels.payloads import customer_message_json
+from chatserver.keys import LIMITS, METRICS, NOTIFIER, SERVICE, SETTINGS, SOCKETIO
 from chatserver.ops.limits import ChatLimits
+from chatserver.ops.metrics import Metrics
 from chatserver.ops.scaleout import close_socketio_manager, socketio_manager
-from chatserver.service import ConversationService, InboundMessage, SessionNotFound, TurnResult
-from chatserver.storage import StoredMessage
+from chatserver.service import ConversationService, InboundMessage, SessionNotFound
 
-if TYPE_CHECKING:
-    from chatserver.channels.agent import AgentNamespace
-    from chatserver.ops.metrics import Metrics
-
-__all__ = [
-    "ChatNamespace",
-    "bot_uttered_json",
-    "client_address",
-    "customer_message_json",
-    "iso",
-    "setup_chat",
-]
+__all__ = ["ChatNamespace", "client_address", "setup_chat"]
 
 log = logging.getLogger(__name__)
 
@@ -49,30 +38,6 @@ MAX_SESSION_ID = 100
 MAX_CLIENT_ID = 100
 MAX_PAGE_URL = 2000
 MAX_PACKET_BYTES = 64 * 1024  # Engine.IO refuses bigger packets before we see them
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def customer_message_json(m: StoredMessage) -> dict[str, Any]:
-    """A message as customers see it (``session_history`` entries)."""
-    out: dict[str, Any] = {"id": m.id, "ts": iso(m.ts), "sender": m.sender, "text": m.text}
-    if m.quick_replies:
-        out["quick_replies"] = [
-            {"content_type": "text", "title": q.title, "payload": q.payload}
-            for q in m.quick_replies
-        ]
-    if m.agent_name and m.sender == "agent":
-        out["agent_name"] = m.agent_name
-    if m.client_message_id and m.sender == "customer":
-        out["client_message_id"] = m.client_message_id
-    return out
-
-
-def bot_uttered_json(m: StoredMessage) -> dict[str, Any]:
-    """A ``bot_uttered`` payload: Rasa's ``text``/``quick_replies`` plus our keys."""
-    return customer_message_json(m)
 
 
 def client_address(environ: dict[str, Any]) -> str:
@@ -83,31 +48,32 @@ def client_address(environ: dict[str, Any]) -> str:
     return str(remote or environ.get("REMOTE_ADDR") or "unknown")
 
 
-class _Server(socketio.AsyncServer):
-    """python-socketio hands a client event named "connect" or "disconnect" to
-    ``on_connect``/``on_disconnect``: a customer emitting "disconnect" lost its session
-    and released its connection slot while staying connected. Such events are dropped."""
+def _message(session_id: str, data: dict[str, Any], text: str) -> InboundMessage:
+    custom = data.get("customData")
+    custom = custom if isinstance(custom, dict) else {}
+    client_id = custom.get("client_message_id")
+    identity = custom.get("identity")
+    page_url = custom.get("page_url")
+    return InboundMessage(
+        session_id=session_id,
+        text=text,
+        channel="chat",
+        identity=identity if isinstance(identity, dict) else None,
+        client_message_id=(
+            client_id if isinstance(client_id, str) and len(client_id) <= MAX_CLIENT_ID else None
+        ),
+        metadata={"page_url": page_url[:MAX_PAGE_URL]} if isinstance(page_url, str) else {},
+    )
 
-    async def _handle_event(self, eio_sid: str, namespace: str, id: Any, data: Any) -> None:
-        if isinstance(data, list) and data and data[0] in _LIFECYCLE_EVENTS:
-            log.info("dropped a client event named %r", data[0])
-            return
-        await super()._handle_event(eio_sid, namespace, id, data)
 
-
-_LIFECYCLE_EVENTS = {"connect", "disconnect", "connect_error"}
-
-
-class ChatNamespace(socketio.AsyncNamespace):
-    """Customers: sessions, turns, limits, and the Zendesk fallback of hand-offs."""
+class ChatNamespace(GuardedNamespace):
+    """Customers: sessions, turns and the limits on them."""
 
     def __init__(self, app: web.Application) -> None:
-        super().__init__("/")
+        super().__init__(CUSTOMERS)
         self.app = app
-        self.agents: AgentNamespace | None = None  # set by setup_agent
         self.sessions: dict[str, str] = {}  # sid -> the session id it was confirmed for
         self.addresses: dict[str, str] = {}  # sid -> client address
-        self.tickets = TicketFallback(self)
         self._queues: dict[str, deque[InboundMessage]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
 
@@ -122,6 +88,10 @@ class ChatNamespace(socketio.AsyncNamespace):
     @property
     def metrics(self) -> Metrics:
         return self.app[METRICS]
+
+    @property
+    def notifier(self) -> Notifier:
+        return self.app[NOTIFIER]
 
     # --- connections ------------------------------------------------------------
 
@@ -203,24 +173,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         if not limits.per_session.hit(session_id) or not limits.per_ip.hit(address):
             await self.refuse(sid, "rate_limited", "You are sending messages too fast. Wait a bit.")
             return
-        custom = data.get("customData")
-        custom = custom if isinstance(custom, dict) else {}
-        client_id = custom.get("client_message_id")
-        identity = custom.get("identity")
-        page_url = custom.get("page_url")
-        message = InboundMessage(
-            session_id=session_id,
-            text=text,
-            channel="chat",
-            identity=identity if isinstance(identity, dict) else None,
-            client_message_id=(
-                client_id
-                if isinstance(client_id, str) and len(client_id) <= MAX_CLIENT_ID
-                else None
-            ),
-            metadata={"page_url": page_url[:MAX_PAGE_URL]} if isinstance(page_url, str) else {},
-        )
-        self._enqueue(message)
+        self._enqueue(_message(session_id, data, text))
 
     async def refuse(self, sid: str, code: str, message: str) -> None:
         """Tell one socket what was refused; nothing else changes."""
@@ -249,78 +202,20 @@ class ChatNamespace(socketio.AsyncNamespace):
                 del self._queues[session_id]
 
     async def _turn(self, message: InboundMessage) -> None:
-        room = message.session_id
-        await self.emit("bot_typing", {"typing": True}, room=room)
+        notifier, room = self.notifier, message.session_id
+        await notifier.typing(room, True)
         try:
-            if not await self.tickets.take_email(message):
-                await self._publish(await self.service.handle(message))
+            await notifier.turn(await self.service.handle(message))
         except SessionNotFound:
-            await self.emit(
-                "error", {"code": "no_session", "message": "Unknown session."}, room=room
-            )
+            await notifier.error(room, "no_session", "Unknown session.")
         except Exception:
             # The boundary of a background task: log it with the traceback, tell the customer,
             # and keep serving the session.
             log.exception("turn failed in session %s", room)
             self.metrics.turn_errors.inc()
-            await self.emit(
-                "error",
-                {"code": "internal_error", "message": "Sorry, something went wrong. Try again."},
-                room=room,
-            )
+            await notifier.error(room, "internal_error", "Sorry, something went wrong. Try again.")
         finally:
-            await self.emit("bot_typing", {"typing": False}, room=room)
-
-    async def _publish(self, result: TurnResult) -> None:
-        await self.echo(result.customer_message)
-        self.metrics.turns.inc()
-        self.metrics.intents.inc(intent=result.intent or "none")
-        for reply in result.replies:
-            await self.say(reply)
-        session = result.session or await self.service.get_session(
-            result.customer_message.session_id
-        )
-        if session is None:
-            return
-        last: StoredMessage | None = (result.replies or [result.customer_message])[-1]
-        if result.escalated:
-            self.metrics.escalations.inc(reason=result.escalation_reason or "unknown")
-            if not self._person_can_join():
-                await self.tickets.ticket_or_ask(session)
-                last = None  # the ticket's lines came after the turn's: read the newest
-        if self.agents is not None:
-            await self.agents.publish_conversation(session, last)
-
-    async def echo(self, m: StoredMessage) -> None:
-        """A customer message as stored, to every tab of the session and to the agents."""
-        await self.emit(
-            "user_message",
-            {"id": m.id, "ts": iso(m.ts), "text": m.text, "client_message_id": m.client_message_id},
-            room=m.session_id,
-        )
-        if self.agents is not None:
-            await self.agents.publish_message(m)
-
-    async def say(self, m: StoredMessage) -> None:
-        """A stored bot, agent or system message, to the customer and to the agents."""
-        await self.emit("bot_uttered", bot_uttered_json(m), room=m.session_id)
-        if self.agents is not None:
-            await self.agents.publish_message(m)
-
-    async def add(self, session_id: str, sender: str, text: str) -> StoredMessage:
-        """Store a message the channel itself writes (system lines, the ticket notice)."""
-        return await self.service.storage.add_message(
-            session_id, sender, text, at=self.service.clock()
-        )
-
-    async def set_owner(self, session_id: str, owner: str, agent: str | None, line: str) -> None:
-        """Tell the customer a person joined or left, with a system line in the transcript."""
-        await self.emit("session_status", {"owner": owner, "agent_name": agent}, room=session_id)
-        await self.say(await self.add(session_id, "system", line))
-
-    def _person_can_join(self) -> bool:
-        online = self.agents is not None and self.agents.online()
-        return online and self.service.policy.is_open(self.service.clock())
+            await notifier.typing(room, False)
 
     async def aclose(self) -> None:
         """Cancel the running turns (server shutdown)."""
@@ -331,7 +226,7 @@ class ChatNamespace(socketio.AsyncNamespace):
 
 
 def setup_chat(app: web.Application) -> socketio.AsyncServer:
-    """Attach Socket.IO at ``/socket.io/`` with the customer namespace.
+    """Attach Socket.IO at ``/socket.io/`` with the customer namespace, and the notifier.
 
     Call after the core's ``cleanup_ctx`` so turns are cancelled before the store closes.
     """
@@ -339,7 +234,7 @@ def setup_chat(app: web.Application) -> socketio.AsyncServer:
     origins = list(settings.allowed_origins)
     if "*" not in origins:
         origins.append(settings.base_url)  # the widget demo page and the console are ours
-    sio = _Server(
+    sio = socketio.AsyncServer(
         async_mode="aiohttp",
         cors_allowed_origins="*" if "*" in origins else origins,
         max_http_buffer_size=MAX_PACKET_BYTES,
@@ -349,7 +244,7 @@ def setup_chat(app: web.Application) -> socketio.AsyncServer:
     chat = ChatNamespace(app)
     sio.register_namespace(chat)
     app[SOCKETIO] = sio
-    app[CHAT] = chat
+    app[NOTIFIER] = Notifier(sio)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         yield

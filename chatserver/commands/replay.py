@@ -1,5 +1,6 @@
 """`chatbot replay FILE`: past conversations through the current model and scripts,
-against the sandboxes; reports the turns whose intent or reply would change.
+against the sandboxes, with the shop's policy and templates (``--config``); reports the
+turns whose intent or reply would change.
 
 The file format is described in :mod:`chatserver.learning.replay`; `chatbot data sessions`
 writes one from the store.
@@ -29,7 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="compare with this model's run instead of the file's intents and replies",
     )
-    p.add_argument("--config", default=None, help="YAML settings file (model_dir)")
+    p.add_argument(
+        "--config",
+        default=None,
+        help="YAML settings file: the shop's policy_path, templates_dir and model_dir",
+    )
     p.add_argument("--json", action="store_true", help="the full report as JSON")
     p.add_argument("--all", action="store_true", help="list unchanged turns too")
     p.set_defaults(func=run)
@@ -49,11 +54,18 @@ def _model(path: Path | None, settings: Any, *, required: bool) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chatserver.errors import ConfigError
     from chatserver.learning.replay import ReplayError, load_conversations, replay
+    from chatserver.policy import load_policy
     from chatserver.settings import load_settings
     from nlu.errors import NLUError
 
-    settings = load_settings(args.config)
+    try:
+        settings = load_settings(args.config)
+        load_policy(settings.policy_path)  # a bad policy is said once, before any turn
+    except ConfigError as exc:
+        print(f"chatbot replay: {exc}", file=sys.stderr)
+        return 2
     try:
         conversations = load_conversations(args.file)
         model = _model(args.model, settings, required=args.model is not None)
@@ -63,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     except (ReplayError, NLUError) as exc:
         print(f"chatbot replay: {exc}", file=sys.stderr)
         return 1
-    report = asyncio.run(replay(conversations, model, baseline=baseline))
+    report = asyncio.run(replay(conversations, model, baseline=baseline, settings=settings))
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
         return 0

@@ -43,10 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def shared_setup_problems(settings: Any) -> list[str]:
     """Why these settings cannot run in several processes (empty when they can)."""
-    from sqlalchemy import make_url
-
     problems = []
-    if make_url(settings.database_url).get_backend_name() != "postgresql":
+    if settings.database_backend != "postgresql":
         problems.append(
             "several workers need a PostgreSQL database_url: SQLite serialises every write "
             "through one file lock and cannot order the turns of a session across processes"
@@ -82,12 +80,15 @@ def run(args: argparse.Namespace) -> int:
             return 2
         return supervise(args, args.workers)
     mode = "demo (sandboxes of every outside API)" if settings.demo else "production"
-    log.info("serving on %s in %s mode", settings.base_url, mode)
+
+    def serving(_: str) -> None:  # once the app has started and the port is bound
+        log.info("serving on %s in %s mode", settings.base_url, mode)
+
     web.run_app(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        print=None,
+        print=serving,
         reuse_port=args.reuse_port or None,
     )
     return 0

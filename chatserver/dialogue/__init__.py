@@ -2,6 +2,8 @@
 
 ``step(state, event, policy) -> (state, actions)`` reads no clock and does no I/O;
 ``chatserver.runner`` executes the effects it asks for and feeds the answers back.
+``HandOff`` is a script's decision to hand over; ``HandOffRoute`` (in the state) is where
+a chat hand-off went (``chatserver.dialogue.handoff``).
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from chatserver.dialogue.actions import (
     Button,
     CancelOrder,
     CancelSubscription,
+    CheckAvailability,
     Effect,
     HandOff,
     LookupOrder,
     LookupOrders,
     LookupSubscriptions,
+    OpenTicket,
     Reply,
     RequestReturn,
     Tag,
@@ -23,6 +27,7 @@ from chatserver.dialogue.actions import (
 )
 from chatserver.dialogue.events import (
     ActionFailed,
+    AgentsAvailable,
     Event,
     OrderCancelled,
     OrderFound,
@@ -30,25 +35,30 @@ from chatserver.dialogue.events import (
     ReturnRequested,
     SubscriptionCancelled,
     SubscriptionsFound,
+    TicketOpened,
     Tracked,
     UserMessage,
 )
-from chatserver.dialogue.state import DialogueState, Facts, Slots
+from chatserver.dialogue.state import DialogueState, Facts, HandOffRoute, Slots
 
 __all__ = [
     "Action",
     "ActionFailed",
+    "AgentsAvailable",
     "Button",
     "CancelOrder",
     "CancelSubscription",
+    "CheckAvailability",
     "DialogueState",
     "Effect",
     "Event",
     "Facts",
     "HandOff",
+    "HandOffRoute",
     "LookupOrder",
     "LookupOrders",
     "LookupSubscriptions",
+    "OpenTicket",
     "OrderCancelled",
     "OrderFound",
     "OrdersFound",
@@ -59,6 +69,7 @@ __all__ = [
     "SubscriptionCancelled",
     "SubscriptionsFound",
     "Tag",
+    "TicketOpened",
     "TrackShipments",
     "Tracked",
     "UserMessage",

@@ -10,16 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatserver.dialogue.state import DialogueState
+
 __all__ = [
     "Action",
     "Button",
     "CancelOrder",
     "CancelSubscription",
+    "CheckAvailability",
     "Effect",
     "HandOff",
     "LookupOrder",
     "LookupOrders",
     "LookupSubscriptions",
+    "OpenTicket",
     "Reply",
     "RequestReturn",
     "Tag",
@@ -115,6 +119,22 @@ class LookupSubscriptions(Effect):
 @dataclass(frozen=True)
 class CancelSubscription(Effect):
     contract_id: str
+
+
+@dataclass(frozen=True)
+class CheckAvailability(Effect):
+    """Can a person take this chat now? Who is online is shared by every server process."""
+
+
+@dataclass(frozen=True)
+class OpenTicket(Effect):
+    """Pass the chat on to Zendesk for ``email``: a ticket with the transcript, or a note
+    on the ticket this chat already has. ``about`` is the state the summary describes."""
+
+    email: str
+    reason: str
+    notes: tuple[str, ...] = ()
+    about: DialogueState = field(default_factory=DialogueState, compare=False, repr=False)
 
 
 Action = Reply | HandOff | Tag | Effect

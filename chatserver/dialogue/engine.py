@@ -4,16 +4,20 @@ A customer message first fills the slots the bot is waiting for; a message that 
 changes the subject (a new confident intent) starts that intent's script; "never mind"
 gets out of the current one. Answers from the runner are absorbed into ``state.facts``
 and the active script runs again, until it emits only replies and hand-offs. A failed
-outside call becomes an honest holding answer and a hand-off, never an exception.
+outside call becomes an honest holding answer and a hand-off, never an exception. Where a
+chat hand-off goes (a person, a ticket, the customer's address first) is decided here
+too, in ``chatserver.dialogue.handoff``.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from chatserver.dialogue import handoff
 from chatserver.dialogue.actions import Action, Effect, Reply
 from chatserver.dialogue.events import (
     ActionFailed,
+    AgentsAvailable,
     Event,
     OrderCancelled,
     OrderFound,
@@ -21,6 +25,7 @@ from chatserver.dialogue.events import (
     ReturnRequested,
     SubscriptionCancelled,
     SubscriptionsFound,
+    TicketOpened,
     Tracked,
     UserMessage,
 )
@@ -44,6 +49,18 @@ Out = tuple[DialogueState, list[Action]]
 
 def step(state: DialogueState, event: Event, policy: Policy) -> Out:
     """Advance one session by one event."""
+    match event:
+        case AgentsAvailable():
+            return handoff.route(state, event, policy)
+        case TicketOpened():
+            return handoff.opened(state, event)
+        case ActionFailed(action=action) if action in handoff.EFFECTS:
+            return handoff.failed(state, event, policy)
+    state, actions = _step(state, event, policy)
+    return handoff.handing_over(state, actions)
+
+
+def _step(state: DialogueState, event: Event, policy: Policy) -> Out:
     if isinstance(event, UserMessage):
         return _on_message(state, event, policy)
     if isinstance(event, ActionFailed):
@@ -90,7 +107,11 @@ def _on_failure(state: DialogueState, event: ActionFailed, policy: Policy) -> Ou
 
 
 def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
-    state = replace(state, facts=Facts(now=msg.now, channel=msg.channel, text=msg.text))
+    facts = Facts(now=msg.now, channel=msg.channel, text=msg.text, known_email=msg.known_email)
+    state = replace(state, facts=facts)
+    taken = handoff.take_address(state, msg)  # the address a waiting ticket asked for
+    if taken is not None:
+        return taken
     if msg.intent and msg.intent not in CONTROL_INTENTS:
         state = replace(state, intents=(*state.intents, (msg.intent, msg.confidence))[-10:])
     if msg.identity_email and msg.identity_email != state.slots.verified_email:

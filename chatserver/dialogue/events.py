@@ -13,6 +13,7 @@ from integrations.models import Order, ReturnRequest, Subscription, Tracking
 
 __all__ = [
     "ActionFailed",
+    "AgentsAvailable",
     "Event",
     "OrderCancelled",
     "OrderFound",
@@ -20,6 +21,7 @@ __all__ = [
     "ReturnRequested",
     "SubscriptionCancelled",
     "SubscriptionsFound",
+    "TicketOpened",
     "Tracked",
     "UserMessage",
 ]
@@ -30,7 +32,9 @@ class UserMessage:
     """One customer message, already classified.
 
     ``identity_email`` is an address the server has verified (the email requester, or a
-    valid signed identity); ``payload`` holds the JSON of ``/choose{...}``-style replies.
+    valid signed identity); ``payload`` holds the JSON of ``/choose{...}``-style replies;
+    ``known_email`` is the address the session kept from an earlier conversation, where a
+    hand-off's ticket may go.
     """
 
     text: str
@@ -43,6 +47,7 @@ class UserMessage:
     channel: str = "chat"
     identity_email: str | None = None
     payload: dict[str, Any] = field(default_factory=dict, hash=False)
+    known_email: str | None = None  # the session's address from before (for a ticket)
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,22 @@ class SubscriptionCancelled:
 
 
 @dataclass(frozen=True)
+class AgentsAvailable:
+    """Answer to ``CheckAvailability``: is an agent online (on any server process)?"""
+
+    online: bool
+
+
+@dataclass(frozen=True)
+class TicketOpened:
+    """Answer to ``OpenTicket``; ``added``: a note on the chat's ticket, not a new one."""
+
+    ticket: int
+    email: str
+    added: bool = False
+
+
+@dataclass(frozen=True)
 class ActionFailed:
     """An outside call failed or timed out; ``reason`` is for the agent."""
 
@@ -106,5 +127,7 @@ Event = (
     | ReturnRequested
     | SubscriptionsFound
     | SubscriptionCancelled
+    | AgentsAvailable
+    | TicketOpened
     | ActionFailed
 )

@@ -1,9 +1,9 @@
-"""A session's dialogue state: the active script, the slots, and this turn's facts.
+"""A session's dialogue state: the active script, the slots, the hand-off, this turn's facts.
 
 ``DialogueState`` is immutable; scripts return a changed copy (``dataclasses.replace``).
-Slots and counters are persisted (``to_json``/``from_json``); ``facts`` hold what the
-runner fetched during the current turn and are dropped between turns, so every turn
-reads fresh order and tracking data.
+Slots, counters and a chat hand-off in progress are persisted (``to_json``/``from_json``,
+stored with the session); ``facts`` hold what the runner fetched during the current turn
+and are dropped between turns, so every turn reads fresh order and tracking data.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from integrations.models import Order, ReturnRequest, Subscription, Tracking
 
-__all__ = ["DialogueState", "Facts", "Slots"]
+__all__ = ["DialogueState", "Facts", "HandOffRoute", "Slots"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class Facts:
     now: datetime | None = None
     channel: str = "chat"
     text: str = ""
+    known_email: str | None = None  # an address the session holds from before (a ticket's)
     order: Order | None = None
     order_looked_up: bool = False
     orders: tuple[Order, ...] | None = None
@@ -52,6 +53,34 @@ class Facts:
     cancelled: bool = False
     return_request: ReturnRequest | None = None
     subscription_cancelled: Subscription | None = None
+
+
+@dataclass(frozen=True)
+class HandOffRoute:
+    """Where a chat hand-off went (``chatserver.dialogue.handoff``), and why.
+
+    ``to`` is None while the turn finds out who can take it, then ``person`` (an agent
+    will join the chat), ``address`` (a ticket waits for the customer's email address) or
+    ``ticket`` (passed on to Zendesk).
+    """
+
+    reason: str
+    notes: tuple[str, ...] = ()  # extra facts for the agent's summary
+    to: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "notes": list(self.notes), "to": self.to}
+
+    @classmethod
+    def from_json(cls, data: Any) -> HandOffRoute | None:
+        if not isinstance(data, dict) or not isinstance(data.get("reason"), str):
+            return None
+        to = data.get("to")
+        return cls(
+            data["reason"],
+            tuple(str(n) for n in data.get("notes") or ()),
+            to if isinstance(to, str) else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -64,6 +93,7 @@ class DialogueState:
     escalated: bool = False
     intents: tuple[tuple[str, float], ...] = ()  # classifications so far, newest last
     tried: tuple[str, ...] = ()  # what the bot did, for the agent's summary
+    handoff: HandOffRoute | None = None  # a chat hand-off on its way to a person or a ticket
     facts: Facts = field(default_factory=Facts, compare=False)
 
     def with_slots(self, **changes: Any) -> DialogueState:
@@ -88,6 +118,7 @@ class DialogueState:
             "escalated": self.escalated,
             "intents": [list(pair) for pair in self.intents],
             "tried": list(self.tried),
+            "handoff": self.handoff.to_json() if self.handoff else None,
         }
 
     @classmethod
@@ -104,4 +135,5 @@ class DialogueState:
             escalated=bool(data.get("escalated", False)),
             intents=tuple((str(i), float(c)) for i, c in data.get("intents", [])),
             tried=tuple(data.get("tried", [])),
+            handoff=HandOffRoute.from_json(data.get("handoff")),
         )

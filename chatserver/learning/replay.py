@@ -12,9 +12,10 @@ what the customer wrote, and the optional ``intent`` and ``expect`` are the inte
 the bot's reply (its messages joined by a blank line) seen before. ``chatbot data
 sessions`` writes stored conversations in this shape (unmasked: keep the file private).
 
-Each conversation runs in a fresh :class:`~chatserver.offline.OfflineWorld` (the
-sandboxes, in-memory SQLite, the clock at ``offline.NOW``). A turn *changed* when its
-intent or its reply differs from what the file (or a baseline model) says.
+Each conversation runs in a fresh :class:`~chatserver.learning.sandboxed.SandboxedService`
+(the shop's settings: its policy and templates; the sandboxes, in-memory SQLite, the
+clock at ``sandboxed.NOW``). A turn *changed* when its intent or its reply differs from
+what the file (or a baseline model) says.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from chatserver.errors import ChatServerError
-from chatserver.offline import OfflineWorld
+from chatserver.learning.sandboxed import SandboxedService
 from chatserver.service import Classifier, InboundMessage
+from chatserver.settings import Settings
 from chatserver.storage import Storage
 
 __all__ = [
@@ -225,8 +227,10 @@ class ReplayReport:
         return {"summary": self.summary(), "turns": [t.to_json() for t in self.turns]}
 
 
-async def _run(conv: Conversation, classifier: Classifier) -> list[tuple[str | None, str, bool]]:
-    world = await OfflineWorld(classifier, collect=False).start()
+async def _run(
+    conv: Conversation, classifier: Classifier, settings: Settings | None
+) -> list[tuple[str | None, str, bool]]:
+    world = await SandboxedService(classifier, settings=settings, collect=False).start()
     try:
         session = await world.service.open_session(conv.channel)
         out = []
@@ -248,15 +252,17 @@ async def replay(
     classifier: Classifier,
     *,
     baseline: Classifier | None = None,
+    settings: Settings | None = None,
 ) -> ReplayReport:
     """Run every conversation through ``classifier`` and the scripts; diff each turn
-    against the file's ``intent``/``expect``, or against ``baseline``'s run when given."""
+    against the file's ``intent``/``expect``, or against ``baseline``'s run when given.
+    ``settings`` are the shop's (policy, templates); default: the shipped ones."""
     diffs: list[TurnDiff] = []
     for n, conv in enumerate(conversations, 1):
         name = conv.id or str(n)
-        after = await _run(conv, classifier)
+        after = await _run(conv, classifier, settings)
         if baseline is not None:
-            before = [(i, r) for i, r, _ in await _run(conv, baseline)]
+            before = [(i, r) for i, r, _ in await _run(conv, baseline, settings)]
         else:
             before = [(t.intent, t.expect) for t in conv.turns]
         for k, (turn, (intent, reply, escalated), (was, said)) in enumerate(

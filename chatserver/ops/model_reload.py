@@ -2,12 +2,13 @@
 
 A background task polls ``<model_dir>/CURRENT`` every ``settings.model_reload_seconds``.
 When it names another version than the one serving, that version is loaded in an
-executor (about a second, off the event loop) and swapped into
-``ConversationService.classifier`` with one assignment. A turn reads the classifier
-once when it classifies, so a turn in flight finishes with the model it started with
-and the next turn uses the new one; no conversation is interrupted. A model that
-fails to load is logged and the serving one kept; the same CURRENT is not retried
-until it changes again. Each worker process runs its own watcher.
+executor (about a second, off the event loop) and swapped into the app's
+``ModelHolder`` (``chatserver.service.classifier``), which the service classifies
+through. A turn classifies with one call, so a turn in flight finishes with the model
+it started with and the next turn uses the new one; no conversation is interrupted,
+and nothing on the service is reassigned. A model that fails to load is logged and the
+serving one kept; the same CURRENT is not retried until it changes again. Each worker
+process runs its own watcher.
 """
 
 from __future__ import annotations
@@ -17,30 +18,30 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
-from chatserver.keys import SERVICE, SETTINGS
+from chatserver.keys import MODEL, SETTINGS
+from chatserver.service import Classifier, ModelHolder
 
 __all__ = ["ModelWatcher", "setup_model_reload"]
 
 log = logging.getLogger(__name__)
 
-Loader = Callable[[Path], Any]
+Loader = Callable[[Path], Classifier]
 
 
 class ModelWatcher:
-    """Swaps ``service.classifier`` when ``model_dir/CURRENT`` names another version.
+    """Swaps the model in ``holder`` when ``model_dir/CURRENT`` names another version.
 
     Args:
-        service: the object whose ``classifier`` attribute serves the turns.
+        holder: the serving model's holder.
         model_dir: the model registry.
         load: loads a version directory (blocking; runs in the loop's executor).
     """
 
-    def __init__(self, service: Any, model_dir: Path, load: Loader) -> None:
-        self.service = service
+    def __init__(self, holder: ModelHolder, model_dir: Path, load: Loader) -> None:
+        self.holder = holder
         self.model_dir = Path(model_dir)
         self.load = load
         self._seen: tuple[int, str] | None = None  # CURRENT's (mtime_ns, content) last read
@@ -63,7 +64,7 @@ class ModelWatcher:
         if seen is None or seen == self._seen:
             return False
         self._seen = seen
-        serving = getattr(self.service.classifier, "version", None)
+        serving = self.holder.version
         if version is None or version == serving:
             return False
         try:
@@ -75,8 +76,8 @@ class ModelWatcher:
                 version, self.model_dir / "CURRENT", serving,
             )  # fmt: skip
             return False
-        self.service.classifier = classifier  # one assignment: atomic for the turns
-        log.info("model reloaded: %s -> %s", serving, getattr(classifier, "version", version))
+        self.holder.swap(classifier)  # one assignment: atomic for the turns
+        log.info("model reloaded: %s -> %s", serving, classifier.version)
         return True
 
     async def run(self, interval: float) -> None:
@@ -90,7 +91,7 @@ class ModelWatcher:
 
 
 def _loader(threshold: float | None) -> Loader:
-    def load(version_dir: Path) -> Any:
+    def load(version_dir: Path) -> Classifier:
         from nlu.engine import NLU
 
         return NLU.load(version_dir, threshold=threshold)
@@ -104,7 +105,7 @@ async def _watch(app: web.Application) -> AsyncIterator[None]:
     if not interval:
         yield
         return
-    watcher = ModelWatcher(app[SERVICE], settings.model_dir, _loader(settings.confidence_threshold))
+    watcher = ModelWatcher(app[MODEL], settings.model_dir, _loader(settings.confidence_threshold))
     task = asyncio.create_task(watcher.run(interval), name="model-reload")
     try:
         yield

@@ -88,15 +88,14 @@ async def recover_on_startup(app: web.Application) -> AsyncIterator[None]:
     Append after the core and the chat channel: it needs the service and publishes the
     answers to the customer's room.
     """
-    from chatserver.keys import CHAT, SERVICE, STORAGE
+    from chatserver.keys import NOTIFIER, SERVICE, STORAGE
 
     service, storage = app[SERVICE], app[STORAGE]
-    chat = app.get(CHAT)
+    notifier = app.get(NOTIFIER)
 
     async def publish(result: TurnResult) -> None:
-        if chat is not None:
-            for reply in result.replies:
-                await chat.say(reply)
+        if notifier is not None:
+            await notifier.turn(result)
 
     async def run() -> None:
         try:

@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import socketio
-import sqlalchemy as sa
 
 from chatserver.settings import Settings
 from chatserver.storage.locks import LocalLocks, PostgresLocks, SessionLocks
@@ -89,8 +88,7 @@ async def session_locks(settings: Settings) -> AsyncIterator[SessionLocks]:
     without it), so without it this process is the only one running turns and
     ``LocalLocks`` suffice: an advisory lock costs a connection and a transaction per turn.
     """
-    backend = sa.make_url(settings.database_url).get_backend_name()
-    shared = backend == "postgresql" and bool(settings.redis_url)
+    shared = settings.database_backend == "postgresql" and bool(settings.redis_url)
     locks: LocalLocks | PostgresLocks
     locks = PostgresLocks(settings.database_url) if shared else LocalLocks()
     try:

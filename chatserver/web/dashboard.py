@@ -138,8 +138,7 @@ def _days(request: web.Request) -> int:
 
 
 def _intents(request: web.Request) -> list[str]:
-    model = getattr(request.app[SERVICE].classifier, "model", None)
-    known = {str(c) for c in getattr(model, "classes_", ())}
+    known = set(request.app[SERVICE].classifier.intents)
     return sorted(known | set(INTENTS))
 
 

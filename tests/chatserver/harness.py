@@ -1,9 +1,10 @@
 """A conversation rig for tests: the real service, storage and clients over the sandboxes.
 
-``World`` is ``chatserver.offline.OfflineWorld`` (the service wired to a store, in-memory
-SQLite unless the test passes its ``database_url``, the Shopify and carrier simulators
-through ``transport(sim)``, no sockets, the default policy and templates, a fixed clock)
-with a small deterministic classifier, so every test reads as a chat:
+``World`` is ``chatserver.learning.sandboxed.SandboxedService`` (the service built by
+``build_service``, on a store, in-memory SQLite unless the test passes its
+``database_url``, the outside APIs' simulators through ``transport(sim)``, no sockets,
+the default policy and templates, a fixed clock) with a small deterministic classifier,
+so every test reads as a chat:
 
     chat = await world.chat()
     assert "USPS" in await chat.say("where is my order")
@@ -17,29 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chatserver.offline import NOW, OfflineWorld
+from chatserver.learning.sandboxed import NOW, SandboxedService
 from chatserver.policy import Policy
 from chatserver.service import InboundMessage, TurnResult
 from chatserver.storage import StoredMessage
+from nlu.engine import Parse
 from nlu.entities import extract
 
 __all__ = ["NOW", "Chat", "KeywordClassifier", "World"]
-
-
-@dataclass(frozen=True)
-class FakeEntity:
-    type: str
-    value: str
-
-
-@dataclass(frozen=True)
-class FakeParse:
-    text: str
-    intent: str | None
-    confidence: float
-    escalate: bool
-    ranking: tuple[tuple[str, float], ...]
-    entities: tuple[FakeEntity, ...]
 
 
 # First matching pattern wins; anything else is a low-confidence guess.
@@ -65,17 +51,36 @@ RULES: Sequence[tuple[str, str]] = (
 
 
 class KeywordClassifier:
-    """Deterministic stand-in for ``nlu.engine.NLU``: keyword rules, real entity rules."""
+    """Deterministic stand-in for ``nlu.engine.NLU``: keyword rules, real entity rules.
+
+    A message no rule matches escalates with no intent at all (the real model would name
+    a low-confidence guess), so the tests never depend on what that guess is."""
+
+    version = "keywords"
 
     def __init__(self, rules: Sequence[tuple[str, str]] = RULES) -> None:
         self.rules = [(re.compile(p, re.IGNORECASE), i) for p, i in rules]
+        self.intents = tuple(sorted({i for _, i in rules} | {"out_of_scope"}))
 
-    def parse(self, text: str, channel: str = "chat") -> FakeParse:
-        entities = tuple(FakeEntity(e.type, e.value) for e in extract(text))
+    def parse(self, text: str, channel: str = "chat") -> Parse:
+        entities = tuple(extract(text))
         for pattern, intent in self.rules:
             if pattern.search(text):
-                return FakeParse(text, intent, 0.9, False, ((intent, 0.9),), entities)
-        return FakeParse(text, None, 0.2, True, (("out_of_scope", 0.2),), entities)
+                return self._parse(text, intent, 0.9, entities)
+        return self._parse(text, None, 0.2, entities)
+
+    def _parse(self, text: str, intent: str | None, confidence: float, entities: Any) -> Parse:
+        return Parse(
+            text=text,
+            cleaned=text,
+            intent=intent,  # type: ignore[arg-type]
+            confidence=confidence,
+            escalate=intent is None,
+            ranking=((intent or "out_of_scope", confidence),),
+            entities=entities,
+            model_version=self.version,
+            reason=None,
+        )
 
 
 @dataclass
@@ -117,7 +122,7 @@ class Chat:
         return [(q.title, q.payload) for r in replies for q in r.quick_replies]
 
 
-class World(OfflineWorld):
+class World(SandboxedService):
     """Everything a conversation needs, built fresh per test; ``aclose`` releases it."""
 
     def __init__(
@@ -127,9 +132,14 @@ class World(OfflineWorld):
         policy: Policy | None = None,
         classifier: Any = None,
         database_url: str = "sqlite+aiosqlite://",
+        **options: Any,
     ) -> None:
         super().__init__(
-            classifier or KeywordClassifier(), now=now, policy=policy, database_url=database_url
+            classifier or KeywordClassifier(),
+            now=now,
+            policy=policy,
+            database_url=database_url,
+            **options,
         )
 
     async def start(self) -> World:

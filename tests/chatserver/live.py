@@ -42,6 +42,7 @@ class KeywordClassifier:
     """A deterministic stand-in model: these tests are about the channel, not the NLU."""
 
     version = "test"
+    intents = ("greeting", "out_of_scope", "track_order")
 
     def parse(self, text: str, channel: str = "chat") -> Any:
         from nlu.engine import Parse

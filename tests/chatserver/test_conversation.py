@@ -142,15 +142,17 @@ async def test_the_bot_is_silent_while_a_human_owns_the_session(world):
     service: ConversationService = world.service
     chat = await world.chat()
     await chat.say("hello")
-    await service.take_over(chat.session_id, "alex")
+    await service.agents.take_over(chat.session_id, "alex")
     result = await chat.send("where is my order")
     assert result.replies == []
-    sent = await service.agent_message(chat.session_id, "alex", "Hi, Alex here.")
-    note = await service.add_note(chat.session_id, "alex", "customer seems upset")
-    await service.hand_back(chat.session_id)
+    sent = await service.agents.agent_message(chat.session_id, "alex", "Hi, Alex here.")
+    note = await service.agents.add_note(chat.session_id, "alex", "customer seems upset")
+    await service.agents.hand_back(chat.session_id)
     assert "How can I help" in await chat.say("hi")
     senders = [m.sender for m in await service.messages_since(chat.session_id)]
-    assert senders == ["customer", "bot", "customer", "agent", "note", "customer", "bot"]
+    # a person joining and leaving is said in the chat ("system" lines)
+    joined = ["customer", "bot", "system", "customer", "agent", "note", "system"]
+    assert senders == [*joined, "customer", "bot"]
     ids = [m.id for m in await service.messages_since(chat.session_id)]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     after_agent = await service.messages_since(chat.session_id, sent.id)

@@ -54,7 +54,7 @@ async def test_outcomes_answered_escalated_and_human(world):
     greeting, person = [await log_of(world).get(r.customer_message.id) for r in chat.results]
     assert greeting.outcome == "answered" and greeting.escalation_reason is None
     assert person.outcome == "escalated" and person.escalation_reason
-    await world.service.take_over(chat.session_id, "alex")
+    await world.service.agents.take_over(chat.session_id, "alex")
     await chat.send("still there?")
     silent = await log_of(world).get(chat.last.customer_message.id)
     assert silent.outcome == "human" and silent.escalate  # the low-confidence guess
@@ -90,15 +90,20 @@ async def test_an_agents_label_lands_on_the_prediction_pending_review(world):
     assert [p.label for p in await log_of(world).labelled(["accepted"])] == ["track_order"]
 
 
-async def test_a_label_on_a_message_never_logged_creates_its_prediction(world):
-    world.service.collector, collector = None, world.service.collector
-    chat = await world.chat()
-    await chat.send("hello, order 1001 here")
-    world.service.collector = collector
+async def test_a_label_on_a_message_never_logged_creates_its_prediction(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/chat.db"
+    unlogged = await World(database_url=url, collect=False).start()
+    try:
+        chat = await unlogged.chat()
+        await chat.send("hello, order 1001 here")
+    finally:
+        await unlogged.aclose()
+    world = await World(database_url=url).start()  # the same store, logging again
     message = chat.last.customer_message
     assert await log_of(world).get(message.id) is None
     await world.service.label(message.id, "greeting", "alex")
     prediction = await log_of(world).get(message.id)
+    await world.aclose()
     assert prediction.text == "hello, order <order_number> here"
     assert (prediction.label, prediction.reviewed) == ("greeting", "pending")
 
@@ -108,7 +113,7 @@ async def test_closing_marks_resolved_without_a_human(world):
     await bot_only.send("hello")
     await escalated.send("I want a human")
     for chat in (bot_only, escalated):
-        await world.service.close(chat.session_id)
+        await world.service.agents.close(chat.session_id)
     store = log_of(world)
     assert (await store.get(bot_only.last.customer_message.id)).resolved is True
     assert (await store.get(escalated.last.customer_message.id)).resolved is False
@@ -117,10 +122,10 @@ async def test_closing_marks_resolved_without_a_human(world):
 async def test_an_agent_reply_means_not_resolved_without_a_human(world):
     chat = await world.chat()
     await chat.send("hello")
-    await world.service.take_over(chat.session_id, "alex")
-    await world.service.agent_message(chat.session_id, "alex", "Hi, Alex here")
-    await world.service.hand_back(chat.session_id)
-    await world.service.close(chat.session_id)
+    await world.service.agents.take_over(chat.session_id, "alex")
+    await world.service.agents.agent_message(chat.session_id, "alex", "Hi, Alex here")
+    await world.service.agents.hand_back(chat.session_id)
+    await world.service.agents.close(chat.session_id)
     assert (await log_of(world).get(chat.results[0].customer_message.id)).resolved is False
 
 

@@ -16,6 +16,7 @@ from chatserver.app import create_app
 from chatserver.keys import LIMITS
 from chatserver.ops.limits import ChatLimits
 from chatserver.ops.model_reload import ModelWatcher
+from chatserver.service import ModelHolder
 from chatserver.settings import load_settings
 from nlu import promotion, registry
 from tests.chatserver.live import WAIT, Customer, always_open_policy, free_port
@@ -46,12 +47,9 @@ def models(model_dir: Path, tmp_path: Path) -> Path:
 # --- the watcher alone ---------------------------------------------------------------
 
 
-class Service:
-    def __init__(self, classifier: Any) -> None:
-        self.classifier = classifier
-
-
 class Stub:
+    intents = ("greeting",)
+
     def __init__(self, version: str) -> None:
         self.version = version
 
@@ -71,25 +69,25 @@ async def test_the_watcher_swaps_on_a_new_current_and_keeps_the_old_on_failure(
         return Stub(version_dir.name)
 
     registry.set_current(tmp_path, "v-a")
-    service = Service(Stub("v-a"))
-    watcher = ModelWatcher(service, tmp_path, load)
+    serving = ModelHolder(Stub("v-a"))
+    watcher = ModelWatcher(serving, tmp_path, load)
     assert not await watcher.check()  # already serving v-a
     registry.set_current(tmp_path, "v-b")
     assert await watcher.check()
-    assert service.classifier.version == "v-b"
+    assert serving.version == "v-b"
     assert not await watcher.check()  # nothing changed since
 
     registry.set_current(tmp_path, "v-broken")
     with caplog.at_level(logging.ERROR, logger="chatserver.ops.model_reload"):
         assert not await watcher.check()
         assert not await watcher.check()  # the same CURRENT is not retried
-    assert service.classifier.version == "v-b"
+    assert serving.version == "v-b"
     assert "v-broken" in caplog.text and "still serving v-b" in caplog.text
     assert loads == ["v-b", "v-broken"]
 
     (tmp_path / "CURRENT").unlink()  # a registry emptied by hand: keep serving
     assert not await watcher.check()
-    assert service.classifier.version == "v-b"
+    assert serving.version == "v-b"
 
 
 # --- the real server under live chat -------------------------------------------------
@@ -118,14 +116,30 @@ async def ready_version(http: aiohttp.ClientSession, server: Any) -> str:
         return str((await resp.json())["model_version"])
 
 
-async def until(condition: Any) -> None:
-    """Wait for ``condition()`` (a coroutine function) to hold; WAIT is only a safety net."""
+class Logged(logging.Handler):
+    """An event set when the model watcher logs ``words`` (the watcher's own news)."""
 
-    async def poll() -> None:
-        while not await condition():
-            await asyncio.sleep(0.05)
+    def __init__(self, words: str) -> None:
+        super().__init__(logging.INFO)
+        self.words = words
+        self.event = asyncio.Event()
+        self.logger = logging.getLogger("chatserver.ops.model_reload")
 
-    await asyncio.wait_for(poll(), WAIT * 4)
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.words in record.getMessage():
+            self.event.set()
+
+    async def wait(self) -> None:
+        await asyncio.wait_for(self.event.wait(), WAIT * 4)
+
+    def __enter__(self) -> Logged:
+        self.level, self.logger.level = self.logger.level, logging.INFO
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self.level)
 
 
 async def test_a_promoted_model_is_picked_up_without_losing_a_turn(
@@ -134,7 +148,7 @@ async def test_a_promoted_model_is_picked_up_without_losing_a_turn(
     server = await start(aiohttp_server, tmp_path, models)
     url = str(server.make_url("/"))
     customers = [Customer(url) for _ in range(3)]
-    switched = asyncio.Event()
+    switched, warmed_up = asyncio.Event(), asyncio.Event()
     answered: list[tuple[int, int, int]] = []  # (customer, turn, replies)
 
     async def chat(n: int, customer: Customer) -> None:
@@ -144,6 +158,8 @@ async def test_a_promoted_model_is_picked_up_without_losing_a_turn(
         while after < 4:  # keep talking until a few turns after the switch
             replies = await customer.turn(texts[turn % len(texts)])
             answered.append((n, turn, len(replies)))
+            if len(answered) >= 6:
+                warmed_up.set()
             turn += 1
             after += switched.is_set()
 
@@ -151,13 +167,11 @@ async def test_a_promoted_model_is_picked_up_without_losing_a_turn(
         try:
             assert await ready_version(http, server) == "v-a"
             talking = [asyncio.create_task(chat(n, c)) for n, c in enumerate(customers)]
-            await until(lambda: _async(len(answered) >= 6))
-            promotion.promote(models, "v-b")
-
-            async def on_b() -> bool:
-                return await ready_version(http, server) == "v-b"
-
-            await until(on_b)
+            await asyncio.wait_for(warmed_up.wait(), WAIT * 4)
+            with Logged("model reloaded: v-a -> v-b") as reloaded:
+                promotion.promote(models, "v-b")
+                await reloaded.wait()
+            assert await ready_version(http, server) == "v-b"
             switched.set()
             await asyncio.wait_for(asyncio.gather(*talking), WAIT * 4)
         finally:
@@ -185,19 +199,15 @@ async def test_a_broken_model_is_not_loaded_and_the_old_one_keeps_answering(
         try:
             await customer.open()
             assert await customer.turn("hi")
-            with caplog.at_level(logging.ERROR, logger="chatserver.ops.model_reload"):
+            with Logged("could not be loaded") as refused:
                 registry.set_current(models, "v-broken")
-                await until(lambda: _async("could not be loaded" in caplog.text))
+                await refused.wait()
             assert "still serving v-a" in caplog.text
             assert await ready_version(http, server) == "v-a"
             assert await customer.turn("where is my order #1001?")
         finally:
             await customer.aclose()
     assert {v for _, v in await _logged_versions(server)} == {"v-a"}
-
-
-async def _async(value: bool) -> bool:
-    return value
 
 
 async def _logged_versions(server: Any) -> list[tuple[str, str]]:

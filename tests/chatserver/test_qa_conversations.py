@@ -9,7 +9,7 @@ import pytest
 
 from chatserver.dialogue.events import UserMessage
 from chatserver.dialogue.slots import details_only, is_exit, yes_or_no
-from tests.chatserver.harness import NOW, World
+from tests.chatserver.harness import NOW, KeywordClassifier, World
 
 
 @pytest.fixture
@@ -233,13 +233,15 @@ IDLE = [
 
 
 @pytest.mark.parametrize(("messages", "words"), IDLE)
-async def test_never_mind_after_an_answer_is_no_complaint(world, messages, words):
-    classifier = world.service.classifier
-    world.service.classifier = ComplaintAboutNeverMind(classifier)
-    chat = await world.chat()
-    for text in messages:
-        reply = await chat.say(text)
-    assert words in reply and not chat.last.escalated
+async def test_never_mind_after_an_answer_is_no_complaint(messages, words):
+    world = await World(classifier=ComplaintAboutNeverMind(KeywordClassifier())).start()
+    try:
+        chat = await world.chat()
+        for text in messages:
+            reply = await chat.say(text)
+        assert words in reply and not chat.last.escalated
+    finally:
+        await world.aclose()
 
 
 class ComplaintAboutNeverMind:
@@ -247,6 +249,7 @@ class ComplaintAboutNeverMind:
 
     def __init__(self, inner):
         self.inner = inner
+        self.version, self.intents = inner.version, inner.intents
 
     def parse(self, text, channel="chat"):
         parse = self.inner.parse(text, channel)

@@ -147,3 +147,41 @@ async def test_data_sessions_writes_a_replay_file_from_the_store(tmp_path, capsy
     assert conv.channel == "email" and conv.turns[0].intent == "track_order"
     report = await replay([conv], KeywordClassifier())
     assert report.summary()["changed"] == 0
+
+
+async def test_the_command_runs_with_the_shops_policy_and_templates(tmp_path, capsys, model_dir):
+    """``--config`` brings the shop's policy and template overrides, as the server runs."""
+    import yaml
+
+    from chatserver.cli import main
+    from chatserver.settings import PROJECT_ROOT
+
+    policy = yaml.safe_load((PROJECT_ROOT / "chatserver" / "policy.yml").read_text())
+    policy["escalation"]["group"] = "Concierge"
+    (tmp_path / "policy.yml").write_text(yaml.safe_dump(policy))
+    (tmp_path / "templates" / "basics").mkdir(parents=True)
+    (tmp_path / "templates" / "basics" / "greeting.j2").write_text(
+        "{% block chat %}Howdy from the shop's own template!{% endblock %}"
+    )
+    config = tmp_path / "config.yml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "model_dir": str(model_dir),
+                "policy_path": str(tmp_path / "policy.yml"),
+                "templates_dir": str(tmp_path / "templates"),
+            }
+        )
+    )
+    file = tmp_path / "past.jsonl"
+    file.write_text(json.dumps({"turns": [{"text": "/greeting"}, {"text": "/human_agent"}]}))
+    argv = ["replay", str(file), "--config", str(config), "--json"]
+    assert await asyncio.to_thread(main, argv) == 0
+    greeting, handoff = json.loads(capsys.readouterr().out)["turns"]
+    assert greeting["reply_after"] == "Howdy from the shop's own template!"
+    assert "our Concierge team" in handoff["reply_after"]
+
+    bad = tmp_path / "bad.yml"
+    bad.write_text(yaml.safe_dump({"policy_path": str(tmp_path / "missing.yml")}))
+    assert await asyncio.to_thread(main, ["replay", str(file), "--config", str(bad)]) == 2
+    assert "missing.yml" in capsys.readouterr().err

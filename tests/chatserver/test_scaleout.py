@@ -7,11 +7,14 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from chatserver.ops.recovery import answer_unanswered
 from chatserver.storage.locks import PostgresLocks
+from chatserver.web.auth import hash_password
 from tests.chatserver.harness import World
-from tests.chatserver.live import Customer, start_server, text_of
+from tests.chatserver.live import Agent, Customer, always_open_policy, start_server, text_of
+from tests.chatserver.processes import ServerProcess, agent_cookie, serve_sandboxes, write_config
 
 
 async def test_advisory_locks_serialise_one_session_across_processes(pg_url):
@@ -22,7 +25,7 @@ async def test_advisory_locks_serialise_one_session_across_processes(pg_url):
             waiting = asyncio.create_task(_hold(second, "s1", order))
             async with second.hold("s2"):  # another session is not held up
                 order.append("s2")
-            await asyncio.sleep(0.2)
+            await asyncio.wait_for(_someone_waits_for_a_lock(pg_url), 10)
             assert not waiting.done()
             order.append("first done")
         await asyncio.wait_for(waiting, 5)
@@ -30,6 +33,22 @@ async def test_advisory_locks_serialise_one_session_across_processes(pg_url):
     finally:
         await first.aclose()
         await second.aclose()
+
+
+async def _someone_waits_for_a_lock(url: str) -> None:
+    """Until PostgreSQL shows a connection waiting for an advisory lock in this database
+    (every look is a round trip: no sleeping)."""
+    engine = create_async_engine(url)
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    try:
+        async with engine.connect() as conn:
+            while not (await conn.execute(waiting)).scalar():
+                pass
+    finally:
+        await engine.dispose()
 
 
 async def _hold(locks: PostgresLocks, session_id: str, order: list[str]) -> None:
@@ -71,7 +90,7 @@ async def test_a_turn_left_unanswered_is_answered_once(database_url):
         await answered.say("hello")
         taken = await world.chat()
         await world.storage.add_message(taken.session_id, "customer", "hi", at=world.now)
-        await world.service.take_over(taken.session_id, "ana")  # people answer this one
+        await world.service.agents.take_over(taken.session_id, "ana")  # people answer this one
         old = await world.chat()
         an_hour_ago = world.now - timedelta(hours=1)
         await world.storage.add_message(old.session_id, "customer", "hi", at=an_hour_ago)
@@ -86,9 +105,8 @@ async def test_a_turn_left_unanswered_is_answered_once(database_url):
 
 
 async def test_two_processes_recovering_at_once_answer_each_turn_once(pg_url):
-    worlds = [await World(database_url=pg_url).start() for _ in range(2)]
-    for world in worlds:
-        world.service.locks = PostgresLocks(pg_url)
+    locks = [PostgresLocks(pg_url) for _ in range(2)]  # two "processes"
+    worlds = [await World(database_url=pg_url, locks=lock).start() for lock in locks]
     try:
         sessions = [await crashed_turn(worlds[0]) for _ in range(5)]
         counts = await asyncio.gather(
@@ -99,8 +117,8 @@ async def test_two_processes_recovering_at_once_answer_each_turn_once(pg_url):
             transcript = await worlds[1].storage.messages_since(session_id)
             assert [m.sender for m in transcript] == ["customer", "bot"]
     finally:
-        for world in worlds:
-            await world.service.locks.aclose()  # type: ignore[attr-defined]
+        for world, lock in zip(worlds, locks, strict=True):
+            await lock.aclose()
             await world.aclose()
 
 
@@ -126,3 +144,52 @@ async def test_tabs_on_two_processes_share_one_conversation(two_servers):
     finally:
         await here.aclose()
         await there.aclose()
+
+
+# --- two real processes: the hand-off sees the agents of every process -----------------
+
+
+async def test_a_chat_escalated_on_one_process_is_offered_to_an_agent_on_another(
+    aiohttp_server, tmp_path, pg_url, redis_url, model_dir
+):
+    boxes, sandboxes = await serve_sandboxes(aiohttp_server)
+    config = write_config(
+        tmp_path / "config.yml",
+        sandboxes,
+        database_url=pg_url,
+        redis_url=redis_url,
+        data_dir=tmp_path,
+        model_dir=model_dir,
+        policy_path=always_open_policy(tmp_path),
+        cookie_secret="shared by both processes",
+        agents=[{"username": "ana", "password_hash": hash_password("secret")}],
+    )
+    a = ServerProcess(config, tmp_path / "a.log")
+    b = ServerProcess(config, tmp_path / "b.log")
+    clients: list = []
+    try:
+        await a.start()  # first: it creates the schema (two at once would race for it)
+        await b.start()
+        tickets = len(boxes.zendesk.tickets)
+        ana = Agent(a.url, {"Cookie": await agent_cookie(a.url, "ana", "secret")})
+        customer = Customer(b.url)
+        clients += [ana, customer]
+        await ana.connect()  # on process A
+        session_id = await customer.open()  # on process B
+        said = text_of(await customer.turn("/human_agent"))
+        assert "they'll reply here shortly" in said and "email" not in said
+
+        offered = await ana.expect("conversation")
+        while offered["session_id"] != session_id or offered["status"] != "waiting":
+            offered = await ana.expect("conversation")
+        assert offered["escalation_reason"] == "customer_asked"
+        assert len(boxes.zendesk.tickets) == tickets  # no ticket: a person is there
+
+        joined = await ana.call("join", {"session_id": session_id})
+        assert joined["ok"] and joined["conversation"]["status"] == "human"
+        assert await customer.expect("session_status") == {"owner": "human", "agent_name": "ana"}
+    finally:
+        for client in clients:
+            await client.aclose()
+        await asyncio.gather(a.stop(), b.stop())
+        await boxes.aclose()

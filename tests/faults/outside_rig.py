@@ -15,8 +15,7 @@ from typing import Any
 
 import httpx
 
-from chatserver.clients import CarrierTracker
-from chatserver.runner import Runner
+from chatserver.build import CarrierTracker, Clients
 from integrations.carriers import CarrierRegistry
 from integrations.carriers.dhl import DhlClient
 from integrations.carriers.fedex import FedexClient
@@ -25,6 +24,7 @@ from integrations.carriers.usps import UspsClient
 from integrations.http import CircuitBreaker, RetryPolicy
 from integrations.sandbox.base import transport
 from integrations.shopify import ShopifyClient
+from integrations.zendesk import ZendeskClient
 from tests.chatserver.harness import World
 
 __all__ = ["FAULTS", "FailingWorld", "misbehave"]
@@ -84,6 +84,9 @@ class FailingWorld(World):
             for name in ("shopify", "usps", "fedex", "ups", "dhl")
         }
 
+    def clients(self) -> Clients:
+        """Counted, breakered, quickly timing-out clients over the simulators."""
+
         def opts(name: str) -> dict[str, Any]:
             return {
                 "sleep": _no_sleep,
@@ -105,8 +108,10 @@ class FailingWorld(World):
             },
             ttl=0.0,  # every question asks the carrier: these tests count the asking
         )
-        # The runner's own deadline stays a safety net far above the clients' timeout.
-        self.service.runner = Runner(shop, CarrierTracker(carriers), timeout=5.0)
+        zendesk = ZendeskClient(
+            http, base_url="http://zendesk.test", email="a@b.co", api_token="demo"
+        )
+        return Clients(shop, zendesk, carriers, CarrierTracker(carriers))
 
     async def start(self) -> FailingWorld:
         await super().start()

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.chatserver.harness import World
-from tests.chatserver.live import Customer, start_server, text_of
+from tests.chatserver.live import WAIT, Customer, start_server, text_of
 from tests.faults.proxy import Proxy
 
 
@@ -69,22 +69,28 @@ async def test_rooms_survive_a_redis_restart(aiohttp_server, tmp_path, pg_url, r
     a = await start_server(aiohttp_server, tmp_path / "a", **shared)
     b = await start_server(aiohttp_server, tmp_path / "b", **shared)
     here, there = Customer(str(a.make_url("/"))), Customer(str(b.make_url("/")))
+    heard: asyncio.Future = asyncio.get_running_loop().create_future()
     try:
         session_id = await here.open()
         assert await there.open(session_id) == session_id
         await here.turn("hello")
         await there.expect("bot_uttered")
-        await proxy.restart(0.2)
-        # The listener reconnects after a second; publishing reconnects at once.
-        for _ in range(50):
-            text_of(await here.turn("hello again"))
-            try:
-                await asyncio.wait_for(there.expect("bot_uttered"), 0.5)
+        # Each process's listener subscribes again after the library's own second of
+        # waiting; publishing reconnects at once. Until the other process's listener is
+        # back, what this one publishes is lost: the customer writes again each time a
+        # subscription passes the proxy, until the other process hears a turn.
+        await proxy.restart()
+        heard = asyncio.create_task(there.expect("bot_uttered"))
+        for n in range(8):
+            subscribed = proxy.expect(b"\r\nSUBSCRIBE\r\n")  # the next one from now
+            assert text_of(await here.turn(f"hello again ({n})"))
+            done = asyncio.FIRST_COMPLETED
+            await asyncio.wait({heard, subscribed}, timeout=WAIT, return_when=done)
+            if heard.done():
                 break
-            except TimeoutError:
-                continue
-        else:
-            raise AssertionError("the other process never heard from this one again")
+        assert heard.done(), "the other process never heard from this one again"
+        assert heard.result()["text"]
     finally:
+        heard.cancel()
         await here.aclose()
         await there.aclose()

@@ -1,135 +1,45 @@
-"""The facade every channel talks to: sessions, turns, and what agents do with them.
+"""The facade every channel talks to: sessions and turns (and, in ``agents``, what agents do).
 
 A channel (Socket.IO, Zendesk) normalises what arrives into an ``InboundMessage`` and
 calls ``ConversationService.handle``; the service stores the message, classifies it,
-runs the dialogue turn, renders the replies for the channel and stores them. Agents
-take sessions over, write, add notes and hand them back through the same object.
+runs the dialogue turn (the runner executes its effects, a chat hand-off's ticket
+included), renders the replies for the channel, stores them, counts the turn, and
+returns everything the channel delivers (``TurnResult``).
 """
 
 from __future__ import annotations
 
-import json
-import re
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from chatserver.dialogue.actions import HandOff, Reply, Tag
 from chatserver.dialogue.events import UserMessage
 from chatserver.dialogue.state import DialogueState
-from chatserver.errors import ChatServerError
+from chatserver.errors import SessionNotFound
 from chatserver.identity import verify_identity
 from chatserver.policy import Policy
 from chatserver.replies import Renderer, first_name
 from chatserver.runner import Runner, run_turn
+from chatserver.service.agents import AgentDesk
+from chatserver.service.classifier import Classifier, ModelHolder, Understood, understand
+from chatserver.service.records import (
+    ConversationSummary,
+    InboundMessage,
+    TurnResult,
+    summarise,
+)
 from chatserver.storage import Session, Storage, StoredMessage
 from chatserver.storage.locks import LocalLocks, SessionLocks
 
 if TYPE_CHECKING:
     from chatserver.learning.collector import Collector
+    from chatserver.ops.metrics import Metrics
     from chatserver.storage.predictions import Prediction
 
-__all__ = [
-    "Classifier",
-    "ConversationService",
-    "ConversationSummary",
-    "InboundMessage",
-    "SessionNotFound",
-    "TurnResult",
-]
-
-_PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*\})?\s*$", re.DOTALL)
-
-
-class SessionNotFound(ChatServerError):
-    """No session with that id."""
-
-
-class Classifier(Protocol):
-    """Anything with ``parse(text, channel)`` returning an ``nlu.engine.Parse``-like object."""
-
-    def parse(self, text: str, channel: str = "chat") -> Any: ...
-
-
-@dataclass(frozen=True)
-class InboundMessage:
-    """One customer message, as any channel normalises it.
-
-    ``identity_email`` must come from a verified source (the Zendesk requester); a chat
-    passes the host page's ``customData.identity`` as ``identity`` and the service checks it.
-    """
-
-    session_id: str
-    text: str
-    channel: str = "chat"  # chat | email
-    received_at: datetime | None = None  # default: the service's clock
-    identity_email: str | None = None
-    identity: dict[str, Any] | None = None  # {email, expires, signature}
-    customer_name: str | None = None  # the email requester's name, for "Hi Maria,"
-    client_message_id: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class TurnResult:
-    """What one customer message produced."""
-
-    customer_message: StoredMessage
-    replies: list[StoredMessage]
-    escalated: bool = False
-    escalation_reason: str | None = None
-    summary: str = ""  # for the agent / the Zendesk internal note
-    tags: tuple[str, ...] = ()
-    intent: str | None = None
-    confidence: float = 0.0
-    session: Session | None = None
-
-
-@dataclass(frozen=True)
-class ConversationSummary:
-    """One row of the agents' conversation list (``Summary`` in docs/protocol.md)."""
-
-    session_id: str
-    channel: str
-    status: str
-    agent: str | None
-    escalation_reason: str | None
-    intents: tuple[tuple[str, float], ...]  # best first
-    order: str | None
-    customer_email: str | None
-    summary: str
-    updated_at: datetime
-    last_message: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "session_id": self.session_id,
-            "channel": self.channel,
-            "status": self.status,
-            "agent": self.agent,
-            "escalation_reason": self.escalation_reason,
-            "intents": [list(pair) for pair in self.intents],
-            "order": self.order,
-            "customer_email": self.customer_email,
-            "summary": self.summary,
-            "updated_at": self.updated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "last_message": self.last_message,
-        }
-
-
-@dataclass(frozen=True)
-class _Parse:
-    intent: str | None
-    confidence: float
-    escalate: bool
-    ranking: tuple[tuple[str, float], ...]
-    entities: tuple[tuple[str, str], ...]
-    payload: dict[str, Any]
-    reason: str | None = None
-    model_version: str = "unknown"
-    classified: bool = True  # False for a button's payload
+__all__ = ["ConversationService"]
 
 
 def _utc_now() -> datetime:
@@ -137,24 +47,25 @@ def _utc_now() -> datetime:
 
 
 class ConversationService:
-    """Sessions and turns for every channel.
+    """Sessions and turns for every channel; build it with ``chatserver.build``.
 
     Args:
         storage: the one storage (already started).
-        classifier: ``nlu.engine.NLU`` or any object with ``parse(text, channel)``.
-        runner: executes the outside calls the scripts ask for.
+        classifier: the intent model, in the holder hot reload swaps it in.
+        runner: executes the effects the scripts ask for.
         policy: the shop's validated policy.
         renderer: turns replies into channel wording.
         identity_secret: the shop secret that signs ``customData.identity``.
         clock: returns the current time (aware); tests pass a fixed one.
         locks: serialises the turns of one session.
         collector: keeps every prediction and its outcome (``chatserver.learning.collector``).
+        metrics: counts turns, intents and hand-offs (``chatserver.ops.metrics``).
     """
 
     def __init__(
         self,
         storage: Storage,
-        classifier: Classifier,
+        classifier: ModelHolder | Classifier,
         runner: Runner,
         policy: Policy,
         renderer: Renderer,
@@ -163,9 +74,12 @@ class ConversationService:
         clock: Callable[[], datetime] = _utc_now,
         locks: SessionLocks | None = None,
         collector: Collector | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.storage = storage
-        self.classifier = classifier
+        self.classifier = (
+            classifier if isinstance(classifier, ModelHolder) else ModelHolder(classifier)
+        )
         self.runner = runner
         self.policy = policy
         self.renderer = renderer
@@ -173,6 +87,10 @@ class ConversationService:
         self.clock = clock
         self.locks: SessionLocks = locks or LocalLocks()
         self.collector = collector
+        self.metrics = metrics
+        self.agents = AgentDesk(
+            storage, renderer, clock=clock, locks=self.locks, collector=collector
+        )
 
     # --- sessions -------------------------------------------------------------
 
@@ -212,41 +130,10 @@ class ConversationService:
     ) -> list[StoredMessage]:
         return await self.storage.messages_since(session_id, after_id)
 
-    async def _require(self, session_id: str) -> Session:
-        session = await self.storage.get_session(session_id)
-        if session is None:
-            raise SessionNotFound(session_id)
-        return session
-
     # --- customer turns -------------------------------------------------------
 
-    def _classify(self, text: str, channel: str) -> _Parse:
-        match = _PAYLOAD.match(text.strip())
-        if match:
-            try:
-                payload = json.loads(match["json"]) if match["json"] else {}
-            except ValueError:
-                payload = {}
-            if isinstance(payload, dict):
-                return _Parse(
-                    match["intent"], 1.0, False, ((match["intent"], 1.0),), (), payload,
-                    classified=False,
-                )  # fmt: skip
-        parse = self.classifier.parse(text, channel=channel)
-        return _Parse(
-            intent=parse.intent,
-            confidence=float(parse.confidence),
-            escalate=bool(parse.escalate),
-            ranking=tuple((str(i), float(c)) for i, c in parse.ranking),
-            entities=tuple((e.type, e.value) for e in parse.entities),
-            payload={},
-            reason=getattr(parse, "reason", None),
-            model_version=str(
-                getattr(parse, "model_version", None)
-                or getattr(self.classifier, "version", None)
-                or "unknown"
-            ),
-        )
+    def _classify(self, text: str, channel: str) -> Understood:
+        return understand(text, channel, self.classifier)
 
     async def handle(self, message: InboundMessage) -> TurnResult:
         """Store a customer message and answer it (unless a human owns the session).
@@ -255,7 +142,9 @@ class ConversationService:
             SessionNotFound: ``message.session_id`` was never opened.
         """
         async with self.locks.hold(message.session_id):
-            return await self._handle(message)
+            result = await self._handle(message)
+        self._count(result)
+        return result
 
     async def _handle(self, message: InboundMessage) -> TurnResult:
         now = message.received_at or self.clock()
@@ -305,14 +194,16 @@ class ConversationService:
                 client_message_id=last.client_message_id,
             )  # fmt: skip
             parse = self._classify(last.text, session.channel)
-            return await self._answer(session, last, message, parse, now)
+            result = await self._answer(session, last, message, parse, now)
+        self._count(result)
+        return result
 
     async def _answer(
         self,
         session: Session,
         stored: StoredMessage,
         message: InboundMessage,
-        parse: _Parse,
+        parse: Understood,
         now: datetime,
     ) -> TurnResult:
         if session.status == "closed":
@@ -332,8 +223,11 @@ class ConversationService:
             channel=session.channel,
             identity_email=identity_email.strip().lower() if identity_email else None,
             payload=parse.payload,
+            known_email=session.customer_email,
         )
-        state, actions = await run_turn(session.state, event, self.policy, self.runner)
+        state, actions = await run_turn(
+            session.state, event, self.policy, self.runner, session_id=session.id
+        )
 
         replies = [a for a in actions if isinstance(a, Reply)]
         handoffs = [a for a in actions if isinstance(a, HandOff)]
@@ -391,7 +285,7 @@ class ConversationService:
         self,
         stored: StoredMessage,
         channel: str,
-        parse: _Parse,
+        parse: Understood,
         outcome: str,
         escalation_reason: str | None = None,
     ) -> Prediction | None:
@@ -404,55 +298,15 @@ class ConversationService:
             escalation_reason=escalation_reason,
         )  # fmt: skip
 
-    # --- agents -----------------------------------------------------------------
+    def _count(self, result: TurnResult) -> None:
+        if self.metrics is None:
+            return
+        self.metrics.turns.inc()
+        self.metrics.intents.inc(intent=result.intent or "none")
+        if result.escalated:
+            self.metrics.escalations.inc(reason=result.escalation_reason or "unknown")
 
-    async def take_over(self, session_id: str, agent: str) -> Session:
-        """A person owns the session from now on; the bot stays silent in it."""
-        async with self.locks.hold(session_id):
-            session = await self._require(session_id)
-            session = replace(
-                session, owner="human", status="human", agent=agent, updated_at=self.clock()
-            )
-            await self.storage.save_session(session)
-            return session
-
-    async def agent_message(self, session_id: str, agent: str, text: str) -> StoredMessage:
-        async with self.locks.hold(session_id):
-            session = await self._require(session_id)
-            now = self.clock()
-            stored = await self.storage.add_message(
-                session_id, "agent", text, at=now, agent_name=agent
-            )
-            await self.storage.save_session(replace(session, updated_at=now))
-            return stored
-
-    async def add_note(self, session_id: str, agent: str, text: str) -> StoredMessage:
-        """An internal note: in the transcript for agents, never shown to the customer."""
-        async with self.locks.hold(session_id):
-            await self._require(session_id)
-            return await self.storage.add_message(
-                session_id, "note", text, at=self.clock(), agent_name=agent
-            )
-
-    async def hand_back(self, session_id: str) -> Session:
-        """The bot owns the session again, starting from a fresh dialogue (identity kept)."""
-        async with self.locks.hold(session_id):
-            session = await self._require(session_id)
-            state = DialogueState(slots=session.state.slots, intents=session.state.intents)
-            session = replace(
-                session, owner="bot", status="bot", agent=None, state=state, updated_at=self.clock()
-            )
-            await self.storage.save_session(session)
-            return session
-
-    async def close(self, session_id: str) -> Session:
-        async with self.locks.hold(session_id):
-            session = await self._require(session_id)
-            session = replace(session, owner="bot", status="closed", updated_at=self.clock())
-            await self.storage.save_session(session)
-            if self.collector is not None:
-                await self.collector.closed(session_id)
-            return session
+    # --- what agents read ---------------------------------------------------------
 
     async def list_conversations(
         self, statuses: Iterable[str] | None = None
@@ -460,25 +314,15 @@ class ConversationService:
         """Conversations (all, or in these statuses), most recently updated first."""
         sessions = await self.storage.list_sessions(statuses)
         last = await self.storage.last_messages(s.id for s in sessions)
-        return [self.summarise(s, last.get(s.id)) for s in sessions]
+        return [summarise(s, last.get(s.id)) for s in sessions]
 
-    def summarise(self, session: Session, last: StoredMessage | None = None) -> ConversationSummary:
-        best: dict[str, float] = {}
-        for intent, confidence in session.state.intents:
-            best[intent] = max(confidence, best.get(intent, 0.0))
-        return ConversationSummary(
-            session_id=session.id,
-            channel=session.channel,
-            status=session.status,
-            agent=session.agent,
-            escalation_reason=session.escalation_reason,
-            intents=tuple(sorted(best.items(), key=lambda p: -p[1])),
-            order=session.order,
-            customer_email=session.customer_email,
-            summary=session.summary,
-            updated_at=session.updated_at,
-            last_message=last.text if last else "",
-        )
+    async def summary(
+        self, session: Session, last: StoredMessage | None = None
+    ) -> ConversationSummary:
+        """The session's row; ``last`` is its newest message if the caller has it in hand."""
+        if last is None:
+            last = (await self.storage.last_messages([session.id])).get(session.id)
+        return summarise(session, last)
 
     async def label(
         self, message_id: int, intent: str, agent: str | None = None

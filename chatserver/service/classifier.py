@@ -1,0 +1,106 @@
+"""What the service needs from an intent model, and the holder that hot reload swaps.
+
+``Classifier`` is what ``nlu.engine.NLU`` is: a version, the intents it knows, and
+``parse(text, channel)`` returning an ``nlu.engine.Parse``. The service classifies through
+a ``ModelHolder``; hot reload (``chatserver.ops.model_reload``) swaps the model inside it,
+so nothing is reassigned on the service, and a turn classifies with the model that was
+current when it asked (one ``parse`` call).
+
+A quick reply's payload (``/choose{"order": "#1006"}``, ``/human_agent``) is not
+classified: ``understand`` reads its intent and JSON from the text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from nlu.engine import Parse
+
+__all__ = ["Classifier", "ModelHolder", "Understood", "understand"]
+
+_PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*\})?\s*$", re.DOTALL)
+
+
+class Classifier(Protocol):
+    """An intent model: ``nlu.engine.NLU``, or a stand-in in tests."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        """Every intent it can predict, sorted (for the console's "correct the intent")."""
+        ...
+
+    def parse(self, text: str, channel: str = "chat") -> Parse: ...
+
+
+class ModelHolder:
+    """The serving classifier. ``swap`` replaces it for every ``parse`` after it."""
+
+    def __init__(self, classifier: Classifier) -> None:
+        self._current = classifier
+
+    @property
+    def current(self) -> Classifier:
+        return self._current
+
+    @property
+    def version(self) -> str:
+        return self._current.version
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        return self._current.intents
+
+    def parse(self, text: str, channel: str = "chat") -> Parse:
+        return self._current.parse(text, channel)
+
+    def swap(self, classifier: Classifier) -> Classifier:
+        """Serve ``classifier`` from now on (one assignment); returns the one it replaces."""
+        old, self._current = self._current, classifier
+        return old
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What the service makes of one message: classified, or a button's payload."""
+
+    intent: str | None
+    confidence: float
+    escalate: bool = False
+    ranking: tuple[tuple[str, float], ...] = ()
+    entities: tuple[tuple[str, str], ...] = ()  # (type, value)
+    payload: dict[str, Any] = field(default_factory=dict, hash=False)
+    reason: str | None = None
+    model_version: str = "unknown"
+    classified: bool = True  # False for a button's payload
+
+
+def understand(text: str, channel: str, classifier: Classifier) -> Understood:
+    """A payload's intent and JSON, or the classifier's reading of the text."""
+    match = _PAYLOAD.match(text.strip())
+    if match:
+        try:
+            payload = json.loads(match["json"]) if match["json"] else {}
+        except ValueError:
+            payload = {}
+        if isinstance(payload, dict):
+            intent = match["intent"]
+            return Understood(
+                intent, 1.0, ranking=((intent, 1.0),), payload=payload, classified=False
+            )
+    parse = classifier.parse(text, channel)
+    return Understood(
+        intent=parse.intent,
+        confidence=float(parse.confidence),
+        escalate=bool(parse.escalate),
+        ranking=tuple((str(i), float(c)) for i, c in parse.ranking),
+        entities=tuple((e.type, e.value) for e in parse.entities),
+        reason=parse.reason,
+        model_version=str(parse.model_version or classifier.version or "unknown"),
+    )

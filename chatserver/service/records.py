@@ -1,0 +1,126 @@
+"""What the service takes from a channel and what it hands back for the channel to deliver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from chatserver.storage import Session, StoredMessage
+
+__all__ = [
+    "AgentChange",
+    "ConversationSummary",
+    "InboundMessage",
+    "TurnResult",
+    "iso",
+    "summarise",
+]
+
+
+def iso(moment: datetime) -> str:
+    """The wire form of a time (docs/protocol.md): ISO 8601 in UTC, to the second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One customer message, as any channel normalises it.
+
+    ``identity_email`` must come from a verified source (the Zendesk requester); a chat
+    passes the host page's ``customData.identity`` as ``identity`` and the service checks it.
+    """
+
+    session_id: str
+    text: str
+    channel: str = "chat"  # chat | email
+    received_at: datetime | None = None  # default: the service's clock
+    identity_email: str | None = None
+    identity: dict[str, Any] | None = None  # {email, expires, signature}
+    customer_name: str | None = None  # the email requester's name, for "Hi Maria,"
+    client_message_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What one customer message produced: everything a channel delivers for it.
+
+    ``replies`` are stored and in order (a chat hand-off's ticket lines included);
+    ``session`` is the session as the turn left it.
+    """
+
+    customer_message: StoredMessage
+    replies: list[StoredMessage]
+    escalated: bool = False
+    escalation_reason: str | None = None
+    summary: str = ""  # for the agent / the Zendesk internal note
+    tags: tuple[str, ...] = ()
+    intent: str | None = None
+    confidence: float = 0.0
+    session: Session | None = None
+
+
+@dataclass(frozen=True)
+class AgentChange:
+    """What an agent's action changed, for the channels to deliver.
+
+    ``owner`` is set when the customer must be told who owns the chat now
+    (``session_status``); ``line`` is the system line shown to the customer and agents.
+    """
+
+    session: Session
+    line: StoredMessage | None = None
+    owner: str | None = None  # bot | human, when it changed
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    """One row of the agents' conversation list (``Summary`` in docs/protocol.md)."""
+
+    session_id: str
+    channel: str
+    status: str
+    agent: str | None
+    escalation_reason: str | None
+    intents: tuple[tuple[str, float], ...]  # best first
+    order: str | None
+    customer_email: str | None
+    summary: str
+    updated_at: datetime
+    last_message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "channel": self.channel,
+            "status": self.status,
+            "agent": self.agent,
+            "escalation_reason": self.escalation_reason,
+            "intents": [list(pair) for pair in self.intents],
+            "order": self.order,
+            "customer_email": self.customer_email,
+            "summary": self.summary,
+            "updated_at": iso(self.updated_at),
+            "last_message": self.last_message,
+        }
+
+
+def summarise(session: Session, last: StoredMessage | None = None) -> ConversationSummary:
+    """The session's row of the conversation list; ``last`` is its newest message."""
+    best: dict[str, float] = {}
+    for intent, confidence in session.state.intents:
+        best[intent] = max(confidence, best.get(intent, 0.0))
+    return ConversationSummary(
+        session_id=session.id,
+        channel=session.channel,
+        status=session.status,
+        agent=session.agent,
+        escalation_reason=session.escalation_reason,
+        intents=tuple(sorted(best.items(), key=lambda p: -p[1])),
+        order=session.order,
+        customer_email=session.customer_email,
+        summary=session.summary,
+        updated_at=session.updated_at,
+        last_message=last.text if last else "",
+    )
