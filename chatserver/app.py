@@ -42,7 +42,6 @@ from chatserver.runner import Runner
 from chatserver.service import Classifier, ConversationService
 from chatserver.settings import Settings
 from chatserver.storage import SqlStorage
-from chatserver.storage.predictions import PredictionStore
 from chatserver.web.dashboard import setup_dashboard
 from chatserver.web.pages import setup_pages
 
@@ -110,7 +109,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
             Renderer(policy, settings.templates_dir),
             identity_secret=settings.identity_secret,
             locks=locks,
-            collector=Collector(PredictionStore(storage.engine)),
+            collector=Collector(storage.predictions),
         )
         try:
             yield

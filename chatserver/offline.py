@@ -27,7 +27,6 @@ from chatserver.replies import Renderer
 from chatserver.runner import Runner
 from chatserver.service import Classifier, ConversationService
 from chatserver.storage import SqlStorage
-from chatserver.storage.predictions import PredictionStore
 from integrations.carriers import CarrierRegistry
 from integrations.carriers.dhl import DhlClient
 from integrations.carriers.fedex import FedexClient
@@ -56,7 +55,9 @@ class OfflineWorld:
         now: the clock's time; change ``world.now`` to move it.
         policy: the shop's policy (default: the shipped ``policy.yml``).
         database_url: the store (default: a fresh in-memory SQLite database).
-        collect: keep the prediction log (``chatserver.learning.collector``).
+        collect: log every prediction and mark sessions resolved when they close
+            (``chatserver.learning.collector``); every turn's prediction row is stored
+            either way.
     """
 
     def __init__(
@@ -101,7 +102,7 @@ class OfflineWorld:
     async def start(self) -> OfflineWorld:
         await self.storage.start()
         if self.collect:
-            self.service.collector = Collector(PredictionStore(self.storage.engine))
+            self.service.collector = Collector(self.storage.predictions)
         return self
 
     async def aclose(self) -> None:

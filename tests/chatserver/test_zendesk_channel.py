@@ -14,9 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from chatserver.app import create_app
+from chatserver.keys import STORAGE
 from chatserver.settings import load_settings
 from chatserver.storage import SqlStorage
-from chatserver.storage.zendesk_queue import ZendeskQueue, events
+from chatserver.storage.tables import events
 from integrations.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, format_timestamp, sign
 from tests.chatserver.harness import KeywordClassifier
 from tests.chatserver.zendesk_rig import AGENT_ID, ZendeskRig, free_port
@@ -68,8 +69,8 @@ async def post_event(rig: ZendeskRig, payload: dict | bytes, **kw) -> httpx.Resp
 
 
 async def stored_events(rig: ZendeskRig) -> int:
-    async with rig.queue.engine.connect() as conn:
-        return int(await conn.scalar(sa.select(sa.func.count()).select_from(events)) or 0)
+    count = sa.select(sa.func.count()).select_from(events)
+    return int(await rig.app[STORAGE].database.read(lambda conn: conn.scalar(count)) or 0)
 
 
 # --- the case study and conversations ---------------------------------------------------
@@ -366,19 +367,21 @@ async def test_an_empty_comment_is_escalated(rig):
 
 
 async def test_workers_in_several_processes_never_take_the_same_row(database_url):
-    url = database_url
-    stores = [SqlStorage(url) for _ in range(4)]  # one engine each: separate "processes"
+    stores = [SqlStorage(database_url) for _ in range(4)]  # one engine each: "processes"
     for store in stores:
         await store.start()
     try:
-        queues = [ZendeskQueue(s.engine) for s in stores]
+        queues = [s.zendesk for s in stores]
+        now = datetime.now(UTC)
         for ticket in range(1, 21):
-            assert await queues[0].record_event(ticket, ticket * 10, "ticket_created", None, "{}")
-        assert not await queues[1].record_event(3, 30, "ticket_created", None, "{}")
+            assert await queues[0].record_event(
+                ticket, ticket * 10, "ticket_created", None, "{}", now=now
+            )
+        assert not await queues[1].record_event(3, 30, "ticket_created", None, "{}", now=now)
 
         async def take(i: int) -> list[int]:
             got = []
-            while (job := await queues[i].claim_ticket(f"w{i}", 60)) is not None:
+            while (job := await queues[i].claim_ticket(f"w{i}", 60, now=now)) is not None:
                 got.append(job.ticket_id)
             return got
 
@@ -387,9 +390,7 @@ async def test_workers_in_several_processes_never_take_the_same_row(database_url
         assert sorted(flat) == list(range(1, 21))  # each ticket once, none twice
 
         # A lease that expired (its worker died) is taken over.
-        clock = [1e12]
-        late = ZendeskQueue(stores[0].engine, clock=lambda: clock[0])
-        job = await late.claim_ticket("survivor", 60)
+        job = await queues[0].claim_ticket("survivor", 60, now=now + timedelta(seconds=61))
         assert job is not None and job.attempts == 2
     finally:
         for store in stores:

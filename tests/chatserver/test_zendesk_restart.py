@@ -25,7 +25,6 @@ from aiohttp import web
 
 from chatserver.settings import PROJECT_ROOT
 from chatserver.storage import SqlStorage
-from chatserver.storage.zendesk_queue import ZendeskQueue
 from integrations.sandbox.app import build_sandboxes, mount_sandboxes
 from tests.chatserver.zendesk_rig import AGENT_ID, free_port
 
@@ -141,7 +140,7 @@ async def world(aiohttp_server, tmp_path, model_dir):
         await boxes.aclose()
 
 
-async def settle(boxes, queue: ZendeskQueue, timeout: float = 40.0) -> None:
+async def settle(boxes, queue, timeout: float = 40.0) -> None:
     deadline = time.monotonic() + timeout
     quiet = 0
     while time.monotonic() < deadline:
@@ -176,10 +175,10 @@ async def test_a_killed_server_replies_exactly_once_after_restart(world, matches
 
     await server.start()
     await storage.start()
-    await settle(boxes, ZendeskQueue(storage.engine))
+    await settle(boxes, storage.zendesk)
     comments = boxes.zendesk.tickets[ticket].comments
     replies = [c.body for c in comments if c.author_id == AGENT_ID and c.public]
     assert len(replies) == 1, replies
     assert TRACKING in replies[0]
-    [row] = await ZendeskQueue(storage.engine).outbox_rows(ticket)
+    [row] = await storage.zendesk.outbox_rows(ticket)
     assert row.status == "sent"
