@@ -10,11 +10,14 @@ from __future__ import annotations
 
 __all__ = [
     "CUSTOMER_SUBSCRIPTIONS",
+    "ORDER",
     "ORDERS",
     "ORDER_CANCEL",
     "ORDER_CANCEL_LEGACY",
+    "ORDER_RETURNS",
     "RETURNABLE_FULFILLMENTS",
     "RETURN_REQUEST",
+    "SUBSCRIPTION",
     "SUBSCRIPTION_CANCEL",
 ]
 
@@ -36,6 +39,12 @@ query Orders($q: String!, $n: Int!) {{
   orders(first: $n, query: $q, sortKey: PROCESSED_AT, reverse: true) {{
     nodes {{ {_ORDER} }}
   }}
+}}
+"""
+
+ORDER = f"""
+query Order($id: ID!) {{
+  order(id: $id) {{ {_ORDER} }}
 }}
 """
 
@@ -67,6 +76,15 @@ query Returnable($orderId: ID!) {
 }
 """
 
+ORDER_RETURNS = """
+query OrderReturns($id: ID!) {
+  order(id: $id) {
+    id
+    returns(first: 10) { nodes { id name status } }
+  }
+}
+"""
+
 RETURN_REQUEST = """
 mutation ReturnRequest($input: ReturnRequestInput!) {
   returnRequest(input: $input) {
@@ -87,6 +105,12 @@ query CustomerSubscriptions($q: String!) {{
   customers(first: 3, query: $q) {{
     nodes {{ email subscriptionContracts(first: 10) {{ nodes {{ {_CONTRACT} }} }} }}
   }}
+}}
+"""
+
+SUBSCRIPTION = f"""
+query Subscription($id: ID!) {{
+  subscriptionContract(id: $id) {{ {_CONTRACT} }}
 }}
 """
 

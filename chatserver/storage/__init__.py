@@ -7,6 +7,7 @@ the tables and the migrations; its repositories are the only code that writes SQ
     conversations   sessions, messages, a turn's transactions (the ``Storage`` protocol)
     predictions     the prediction log: what the bot understood, agents' labels
     zendesk_queue   the e-mail channel's events, tickets, outcomes and outbox
+    zendesk_records its records, and what a ticket turn writes (also in finish_turn)
     statistics      the dashboard's figures and start-up recovery's query
     locks           per-session turn locks (PostgreSQL advisory locks across processes)
 """
@@ -25,7 +26,7 @@ from chatserver.storage.records import (
     StoredMessage,
 )
 from chatserver.storage.sql import SqlStorage
-from chatserver.storage.zendesk_queue import OutboxItem, OutboxRow, TicketJob, TicketTurn
+from chatserver.storage.zendesk_records import OutboxItem, OutboxRow, TicketJob, TicketTurn
 
 __all__ = [
     "OWNERS",

@@ -9,7 +9,8 @@ from typing import Protocol
 from chatserver.storage.predictions import Prediction, PredictionLog
 from chatserver.storage.records import QuickReply, Session, StoredMessage
 from chatserver.storage.statistics import Statistics
-from chatserver.storage.zendesk_queue import TicketTurn, ZendeskQueue
+from chatserver.storage.zendesk_queue import ZendeskQueue
+from chatserver.storage.zendesk_records import TicketTurn
 
 __all__ = ["Storage"]
 

@@ -14,6 +14,7 @@ confidence and label of its prediction row.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -28,9 +29,11 @@ from chatserver.storage.errors import TurnTaken
 from chatserver.storage.predictions import Prediction, label_prediction, write_prediction
 from chatserver.storage.records import QuickReply, Session, StoredMessage
 from chatserver.storage.tables import messages, predictions, sessions
-from chatserver.storage.zendesk_queue import TicketTurn, write_ticket_turn
+from chatserver.storage.zendesk_records import TicketTurn, write_ticket_turn
 
 __all__ = ["Conversations"]
+
+log = logging.getLogger(__name__)
 
 # The statements of a turn, built once: values come as execute() parameters, so
 # SQLAlchemy compiles each once and a turn does not pay for building and cache-keying.
@@ -230,7 +233,7 @@ class Conversations:
             session_id, "customer", text, at=at, client_message_id=client_message_id
         )
 
-        def work(conn: sa.Connection) -> tuple[sa.Row[Any], int, datetime] | None:
+        def work(conn: sa.Connection) -> tuple[sa.Row[Any], int, datetime, bool] | None:
             row = conn.execute(_SESSION, {"b_id": session_id}).first()
             if row is None:
                 return None
@@ -243,13 +246,15 @@ class Conversations:
                         conn.execute(
                             messages.update().where(messages.c.id == again.id).values(text=text)
                         )
-                    return row, again.id, utc(again.created_at)
-            return row, conn.execute(_INSERT_MESSAGE, values).inserted_primary_key[0], at
+                    return row, again.id, utc(again.created_at), True
+            return row, conn.execute(_INSERT_MESSAGE, values).inserted_primary_key[0], at, False
 
         done = await self._db.write(work)
         if done is None:
             return None
-        row, message_id, when = done
+        row, message_id, when, again = done
+        if again:
+            log.info("message %s: its turn did not finish; running it again", message_id)
         stored = _stored(message_id, {**values, "created_at": utc(when)}, intent=intent,
                          confidence=confidence)  # fmt: skip
         return _session(row), stored

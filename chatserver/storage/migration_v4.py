@@ -21,9 +21,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+import chatserver.storage.schema_v3 as v3
+import chatserver.storage.tables as tables
 from chatserver.learning.privacy import mask
-from chatserver.storage import schema_v3 as v3
-from chatserver.storage import tables
 
 __all__ = ["ZENDESK_TIMES", "upgrade_to_v4"]
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chatserver.storage import schema_v3
+import chatserver.storage.schema_v3 as schema_v3
 from chatserver.storage.migration_v4 import upgrade_to_v4
 from chatserver.storage.tables import metadata, schema_version
 

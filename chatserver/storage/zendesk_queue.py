@@ -21,7 +21,6 @@ the caller passes (``now``): the channel's clock, which tests replace.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +29,18 @@ from sqlalchemy.exc import IntegrityError
 
 from chatserver.storage.database import Database, utc
 from chatserver.storage.tables import TIME, answered, events, outbox, tickets
+from chatserver.storage.zendesk_records import (
+    OutboxItem,
+    OutboxRow,
+    TicketJob,
+    TicketTurn,
+    claimable,
+    mark_processed,
+    outbox_row,
+    outbox_values,
+    touch_ticket,
+    write_ticket_turn,
+)
 
 __all__ = [
     "OutboxItem",
@@ -39,119 +50,6 @@ __all__ = [
     "ZendeskQueue",
     "write_ticket_turn",
 ]
-
-
-@dataclass(frozen=True)
-class TicketJob:
-    """A claimed ticket: process it, then :meth:`ZendeskQueue.release_ticket`."""
-
-    ticket_id: int
-    owner: str
-    attempts: int
-    max_event_id: int
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """Something to write to a ticket, before it is stored."""
-
-    kind: str  # reply | escalate | tag
-    body: str
-    answers_comment_id: int
-    author_id: int | None = None
-    group_id: int | None = None
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class TicketTurn:
-    """What one turn on a ticket writes: the comments' outcome and what to post."""
-
-    job: TicketJob
-    comment_ids: tuple[int, ...]
-    outcome: str  # replied | escalated | ignored | skipped
-    items: tuple[OutboxItem, ...] = ()
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    id: int
-    ticket_id: int
-    kind: str
-    body: str
-    answers_comment_id: int
-    author_id: int | None
-    group_id: int | None
-    tags: tuple[str, ...]
-    status: str
-    attempts: int
-    owner: str | None
-    created_at: datetime
-    last_error: str | None = field(default=None, compare=False)
-
-
-def _outbox_row(row: Any) -> OutboxRow:
-    return OutboxRow(
-        id=row.id, ticket_id=row.ticket_id, kind=row.kind, body=row.body,
-        answers_comment_id=row.answers_comment_id, author_id=row.author_id,
-        group_id=row.group_id, tags=tuple(row.tags or ()), status=row.status,
-        attempts=row.attempts, owner=row.lease_owner, created_at=utc(row.created_at),
-        last_error=row.last_error,
-    )  # fmt: skip
-
-
-def _outbox_values(ticket_id: int, item: OutboxItem, now: datetime) -> dict[str, Any]:
-    return {
-        "ticket_id": ticket_id, "kind": item.kind, "body": item.body,
-        "answers_comment_id": item.answers_comment_id, "author_id": item.author_id,
-        "group_id": item.group_id, "tags": list(item.tags), "status": "pending",
-        "attempts": 0, "available_at": now, "created_at": now,
-    }  # fmt: skip
-
-
-def _mark_processed(conn: sa.Connection, job: TicketJob, now: datetime) -> None:
-    conn.execute(
-        events.update()
-        .where(
-            events.c.ticket_id == job.ticket_id,
-            events.c.id <= job.max_event_id,
-            events.c.processed_at.is_(None),
-        )
-        .values(processed_at=now)
-    )
-
-
-def write_ticket_turn(conn: sa.Connection, turn: TicketTurn, now: datetime) -> None:
-    """Queue the turn's items, record its comments' outcome and mark the job's events
-    processed, in ``conn``'s transaction.
-
-    Raises:
-        IntegrityError: a comment already had an outcome (the transaction must not commit).
-    """
-    now = utc(now)
-    first_id: int | None = None
-    for item in turn.items:
-        result = conn.execute(outbox.insert(), _outbox_values(turn.job.ticket_id, item, now))
-        first_id = first_id or int(result.inserted_primary_key[0])
-    if turn.comment_ids:
-        reason = (turn.reason or "")[:64] or None
-        conn.execute(
-            answered.insert(),
-            [
-                {"ticket_id": turn.job.ticket_id, "comment_id": c, "outcome": turn.outcome,
-                 "reason": reason, "outbox_id": first_id, "created_at": now}
-                for c in turn.comment_ids
-            ],
-        )  # fmt: skip
-    _mark_processed(conn, turn.job, now)
-
-
-def _claimable(table: sa.Table, now: datetime, ready: str) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        sa.and_(table.c.status == ready, table.c.available_at <= now),
-        sa.and_(table.c.status.in_(("working", "sending")), table.c.lease_until < now),
-    )
 
 
 class ZendeskQueue:
@@ -186,7 +84,7 @@ class ZendeskQueue:
 
         def store(conn: sa.Connection) -> None:
             conn.execute(events.insert(), values)
-            _touch_ticket(conn, ticket_id, now)
+            touch_ticket(conn, ticket_id, now)
 
         seen = sa.select(events.c.id).where(events.c.dedupe_key == key)
         for _ in range(3):
@@ -206,7 +104,7 @@ class ZendeskQueue:
         now = utc(now)
         due = (
             sa.select(tickets.c.ticket_id)
-            .where(_claimable(tickets, now, "pending"))
+            .where(claimable(tickets, now, "pending"))
             .order_by(tickets.c.available_at)
             .limit(8)
         )
@@ -217,7 +115,7 @@ class ZendeskQueue:
                 # Compare-and-set: of several workers or processes, one updates the row.
                 result = conn.execute(
                     tickets.update()
-                    .where(tickets.c.ticket_id == ticket_id, _claimable(tickets, now, "pending"))
+                    .where(tickets.c.ticket_id == ticket_id, claimable(tickets, now, "pending"))
                     .values(
                         status="working", lease_owner=owner,
                         lease_until=now + timedelta(seconds=lease_seconds),
@@ -262,7 +160,7 @@ class ZendeskQueue:
                         lease_until=None, available_at=now, attempts=0, last_error=None,
                     )
                 )  # fmt: skip
-                _mark_processed(conn, job, now)
+                mark_processed(conn, job, now)
             else:
                 conn.execute(
                     tickets.update()
@@ -328,7 +226,7 @@ class ZendeskQueue:
         heads = sa.select(sa.func.min(outbox.c.id)).where(unsent).group_by(outbox.c.ticket_id)
         due = (
             sa.select(outbox.c.id)
-            .where(outbox.c.id.in_(heads), _claimable(outbox, now, "pending"))
+            .where(outbox.c.id.in_(heads), claimable(outbox, now, "pending"))
             .order_by(outbox.c.id)
             .limit(8)
         )
@@ -338,14 +236,14 @@ class ZendeskQueue:
             def claim(conn: sa.Connection, row_id: int = row_id) -> OutboxRow | None:
                 result = conn.execute(
                     outbox.update()
-                    .where(outbox.c.id == row_id, _claimable(outbox, now, "pending"))
+                    .where(outbox.c.id == row_id, claimable(outbox, now, "pending"))
                     .values(status="sending", lease_owner=owner,
                             lease_until=now + timedelta(seconds=lease_seconds),
                             attempts=outbox.c.attempts + 1)
                 )  # fmt: skip
                 if result.rowcount != 1:
                     return None
-                return _outbox_row(conn.execute(outbox.select().where(outbox.c.id == row_id)).one())
+                return outbox_row(conn.execute(outbox.select().where(outbox.c.id == row_id)).one())
 
             row = await self._db.write(claim)
             if row is not None:
@@ -361,7 +259,7 @@ class ZendeskQueue:
             )
             .order_by(outbox.c.id)
         )
-        return [_outbox_row(r) for r in await self._db.read(lambda conn: conn.execute(query).all())]
+        return [outbox_row(r) for r in await self._db.read(lambda conn: conn.execute(query).all())]
 
     async def finish_outbox(
         self, row: OutboxRow, status: str, *, now: datetime, error: str | None = None,
@@ -388,7 +286,7 @@ class ZendeskQueue:
             if result.rowcount != 1:
                 return False
             if then is not None:
-                conn.execute(outbox.insert(), _outbox_values(row.ticket_id, then, now))
+                conn.execute(outbox.insert(), outbox_values(row.ticket_id, then, now))
             return True
 
         return await self._db.write(finish)
@@ -398,7 +296,7 @@ class ZendeskQueue:
         query = outbox.select().order_by(outbox.c.id)
         if ticket_id is not None:
             query = query.where(outbox.c.ticket_id == ticket_id)
-        return [_outbox_row(r) for r in await self._db.read(lambda conn: conn.execute(query).all())]
+        return [outbox_row(r) for r in await self._db.read(lambda conn: conn.execute(query).all())]
 
     async def pending_work(self) -> int:
         """Tickets and outbox rows not finished yet (0 when the channel is idle)."""
@@ -427,23 +325,3 @@ class ZendeskQueue:
         found = await self._db.read(lambda conn: [conn.scalar(q) for q in queries])
         times = [utc(t) for t in found if t is not None]
         return min(times) if times else None
-
-
-def _touch_ticket(conn: sa.Connection, ticket_id: int, now: datetime) -> None:
-    idle = tickets.c.status == "idle"
-    result = conn.execute(
-        tickets.update()
-        .where(tickets.c.ticket_id == ticket_id)
-        .values(
-            generation=tickets.c.generation + 1,
-            status=sa.case((idle, "pending"), else_=tickets.c.status),
-            available_at=sa.case((idle, sa.literal(now, TIME)), else_=tickets.c.available_at),
-        )
-    )
-    if result.rowcount == 0:
-        conn.execute(
-            tickets.insert().values(
-                ticket_id=ticket_id, status="pending", generation=1, claimed_generation=0,
-                available_at=now, attempts=0,
-            )
-        )  # fmt: skip

@@ -2,8 +2,8 @@
 
 Serves ``POST /admin/api/{YYYY-MM|unstable}/graphql.json`` with the
 ``X-Shopify-Access-Token`` header. Answers the subset of the schema our client
-uses (orders, order, customers, returnableFulfillments; orderCancel, returnRequest,
-subscriptionContractCancel) by really parsing the document: an unknown field or
+uses (orders, order with its returns, customers, subscriptionContract,
+returnableFulfillments; orderCancel, returnRequest, subscriptionContractCancel) by really parsing the document: an unknown field or
 argument is a GraphQL error as on Shopify, never a silent null. Every answer
 carries ``extensions.cost``; a leaky bucket (size and restore rate configurable,
 Standard-plan figures by default) answers HTTP 200 + ``THROTTLED`` when empty.

@@ -61,6 +61,19 @@ def build_schema(sim: ShopifySimulator) -> dict[str, dict[str, FieldDef]]:
         c = sim.cancelled.get(o.id)
         return (iso(c[0]) if i == 0 else c[1]) if c else None
 
+    def order_returns(o: DemoOrder, a: dict[str, Any], _: Any) -> Any:
+        ids = list(dict.fromkeys(r["id"] for r in sim.returns if r["order"] == o.id))
+        nodes = [
+            {"id": rid, "name": f"{o.name}-R{n}", "status": "REQUESTED", "order": o,
+             "totalQuantity": sum(r["quantity"] for r in sim.returns if r["id"] == rid)}
+            for n, rid in enumerate(ids, 1)
+        ]  # fmt: skip
+        return paginate(nodes, a)
+
+    def contract(_: Any, a: dict[str, Any], __: Any) -> Any:
+        wanted = gid_number(a.get("id"), "SubscriptionContract")
+        return next((c for c in sim.shop.subscriptions if c.id == wanted), None)
+
     def contracts(c: Any, a: dict[str, Any], _: Any) -> Any:
         return paginate([x for x in sim.shop.subscriptions if x.customer_email == c.email], a)
 
@@ -77,6 +90,7 @@ def build_schema(sim: ShopifySimulator) -> dict[str, dict[str, FieldDef]]:
                 "Order", lambda _, a, __: sim._order(gid_number(a.get("id"), "Order")), ("id",)
             ),
             "customers": F("CustomerConnection", sim._customers, ("first", "after", "query")),
+            "subscriptionContract": F("SubscriptionContract", contract, ("id",)),
             "returnableFulfillments": F(
                 "ReturnableFulfillmentConnection",
                 sim._returnable,
@@ -127,6 +141,7 @@ def build_schema(sim: ShopifySimulator) -> dict[str, dict[str, FieldDef]]:
                 lambda o, a, _: sim._fulfillments(o)[: a.get("first") or None],
                 ("first",),
             ),
+            "returns": F("ReturnConnection", order_returns, ("first", "after", "query")),
         },
         "MoneyBag": {"shopMoney": F("MoneyV2"), "presentmentMoney": F("MoneyV2")},
         "MoneyV2": {"amount": F("Decimal"), "currencyCode": F("CurrencyCode")},
@@ -244,6 +259,7 @@ def build_schema(sim: ShopifySimulator) -> dict[str, dict[str, FieldDef]]:
         "ReturnableFulfillmentLineItem",
         "SubscriptionContract",
         "SubscriptionLine",
+        "Return",
     ):
         add_connection(schema, node)
     return schema
