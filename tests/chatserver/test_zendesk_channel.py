@@ -233,46 +233,8 @@ async def test_chat_hand_off_tickets_are_left_to_people(rig):
     assert rig.bot_replies(resp.json()["ticket"]["id"]) == []
 
 
-# --- the Zendesk API failing under the outbox ----------------------------------------------
-
-
-class PutFaults:
-    """Wraps the sandbox's ``handle``: the bot's public replies get the given answers
-    first ("applied-500": posted, but the answer says 500)."""
-
-    def __init__(self, sim, answers):
-        self.sim, self.answers, self.inner = sim, list(answers), sim.handle
-        sim.handle = self
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        comment = {}
-        if request.method == "PUT":
-            comment = (json.loads(request.content or b"{}").get("ticket") or {}).get("comment")
-        is_reply = isinstance(comment, dict) and comment.get("author_id") == AGENT_ID
-        if not (is_reply and self.answers):
-            return await self.inner(request)
-        answer = self.answers.pop(0)
-        if answer == "applied-500":
-            await self.inner(request)
-            return httpx.Response(500, text="upstream timeout")
-        headers = {"Retry-After": "0.1"} if answer == 429 else {}
-        return httpx.Response(answer, headers=headers, json={"error": "Failure"})
-
-
-@pytest.mark.parametrize(
-    "answers",
-    [[429, 429, 429], [503], ["applied-500"], [429, 429, 429, "applied-500"]],
-    ids=["rate-limited", "5xx", "applied-but-500", "both"],
-)
-async def test_failed_reply_is_retried_and_posted_exactly_once(rig, answers):
-    faults = PutFaults(rig.sim, answers)
-    ticket = await rig.open_ticket(MARIA)
-    await rig.settle(timeout=30)
-    assert faults.answers == []
-    replies = rig.bot_replies(ticket)
-    assert len(replies) == 1 and TRACKING in replies[0]
-    [row] = await rig.queue.outbox_rows(ticket)
-    assert row.status == "sent" and row.attempts >= 2
+# --- the Zendesk API failing under the outbox: tests/chatserver/test_zendesk_retries.py,
+# on the worker's clock
 
 
 # --- the webhook endpoint -------------------------------------------------------------------
