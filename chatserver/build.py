@@ -30,7 +30,6 @@ from chatserver.service import Classifier, ConversationService, ModelHolder
 from chatserver.settings import Settings
 from chatserver.storage import SqlStorage
 from chatserver.storage.locks import SessionLocks
-from chatserver.storage.predictions import PredictionStore
 from integrations.carriers import (
     CARRIERS,
     CarrierAccount,
@@ -172,6 +171,6 @@ def build_service(
         identity_secret=settings.identity_secret,
         clock=clock,
         locks=locks,
-        collector=Collector(PredictionStore(storage.engine)) if collect else None,
+        collector=Collector(storage.predictions) if collect else None,
         metrics=metrics,
     )

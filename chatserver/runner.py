@@ -5,6 +5,13 @@ Every outside failure (``IntegrationError``, or no answer within ``timeout`` sec
 becomes an ``ActionFailed`` event, so a script never sees an exception: the engine turns
 it into an honest holding answer and a hand-off. Besides Shopify and the carriers, the
 runner asks who is online (``Staff``) and opens a chat's Zendesk ticket (``Tickets``).
+
+A turn may run twice: a process that dies before the turn's answer is stored leaves
+the customer's message to answer again (``chatserver.ops.recovery``, the Zendesk
+worker). Lookups are safe to repeat; an action is checked against Shopify before it is
+done: an order already cancelled, or a subscription already cancelled, is reported as
+done; a return whose items are no longer returnable because a return for the order is
+already in progress reuses that return.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from chatserver.dialogue.state import DialogueState
 from chatserver.policy import Policy
 from integrations.errors import IntegrationError, NotFound
 from integrations.models import Order, ReturnRequest, Subscription, Tracking, TrackingStatus
+from integrations.shopify import ShopifyUserError
 
 __all__ = ["AlwaysStaffed", "Runner", "Shop", "Staff", "Tickets", "Tracker", "run_turn"]
 
@@ -57,13 +65,19 @@ class Shop(Protocol):
 
     async def order_by_name(self, name: str, email: str | None = None) -> Order | None: ...
 
+    async def order(self, order_id: str) -> Order | None: ...
+
     async def cancel_order(self, order_id: str) -> Any: ...
 
     async def request_return(
         self, order_id: str, items: Any, reason: str, note: str
     ) -> ReturnRequest: ...
 
+    async def open_returns(self, order_id: str) -> list[ReturnRequest]: ...
+
     async def subscriptions(self, email: str) -> list[Subscription]: ...
+
+    async def subscription(self, contract_id: str) -> Subscription | None: ...
 
     async def cancel_subscription(self, contract_id: str) -> Subscription: ...
 
@@ -135,6 +149,22 @@ class Runner:
         except NotFound as exc:
             return Tracking(carrier=exc.vendor, number=number, status=TrackingStatus.NOT_FOUND)
 
+    async def _request_return(
+        self, order_id: str, items: Any, reason: str, note: str
+    ) -> ReturnRequest:
+        # Shopify reads what is still returnable before it creates a return; items no
+        # longer returnable while a return of the order is in progress were requested
+        # already (by an earlier run of this turn): that return is the answer.
+        try:
+            return await self.shop.request_return(order_id, list(items), reason, note)
+        except ShopifyUserError as exc:
+            if not any(e.code == "NOT_RETURNABLE" for e in exc.errors):
+                raise
+            in_progress = await self.shop.open_returns(order_id)
+            if not in_progress:
+                raise
+            return in_progress[0]
+
     async def _execute(self, effect: Effect, session_id: str) -> Event:
         match effect:
             case LookupOrder(name=name, email=email):
@@ -148,14 +178,19 @@ class Runner:
                 found = await asyncio.gather(*(self._track(n, c) for n, c in parcels))
                 return Tracked(tuple(found))
             case CancelOrder(order_id=order_id):
+                current = await self.shop.order(order_id)  # cancelled by an earlier run?
+                if current is not None and current.is_cancelled:
+                    return OrderCancelled(current)
                 result = await self.shop.cancel_order(order_id)
                 return OrderCancelled(result if isinstance(result, Order) else None)
             case RequestReturn(order_id=order_id, items=items, reason=reason, note=note):
-                request = await self.shop.request_return(order_id, list(items), reason, note)
-                return ReturnRequested(request)
+                return ReturnRequested(await self._request_return(order_id, items, reason, note))
             case LookupSubscriptions(email=email):
                 return SubscriptionsFound(tuple(await self.shop.subscriptions(email)))
             case CancelSubscription(contract_id=contract_id):
+                current = await self.shop.subscription(contract_id)  # an earlier run's?
+                if current is not None and current.status == "CANCELLED":
+                    return SubscriptionCancelled(current)
                 return SubscriptionCancelled(await self.shop.cancel_subscription(contract_id))
             case CheckAvailability():
                 return AgentsAvailable(await self.staff.agents_online())

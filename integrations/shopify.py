@@ -175,6 +175,12 @@ class ShopifyClient:
             return found
         return found if (found.email or "").lower() == email.strip().lower() else None
 
+    async def order(self, order_id: str) -> Order | None:
+        """The order with this id (``Order.id``) as it stands now, or None."""
+        data = await self._query(q.ORDER, {"id": _gid("Order", order_id)})
+        node = data.get("order")
+        return _shape(lambda: _order(node)) if isinstance(node, dict) else None
+
     async def cancel_order(
         self,
         order_id: str,
@@ -263,6 +269,15 @@ class ShopifyClient:
         order_of = (ret.get("order") or {}).get("id", order_gid)
         return _shape(lambda: ReturnRequest(id=ret["id"], status=ret["status"], order_id=order_of))
 
+    async def open_returns(self, order_id: str) -> list[ReturnRequest]:
+        """The order's returns still in progress (REQUESTED or OPEN), newest first."""
+        data = await self._query(q.ORDER_RETURNS, {"id": _gid("Order", order_id)})
+        node = data.get("order")
+        if not isinstance(node, dict):
+            return []
+        returns = _nodes(node, "returns", lambda r: ReturnRequest(r["id"], r["status"], node["id"]))
+        return [r for r in reversed(returns) if r.status in ("REQUESTED", "OPEN")]
+
     # --- subscriptions ---------------------------------------------------------
 
     async def subscriptions(self, email: str) -> list[Subscription]:
@@ -278,6 +293,12 @@ class ShopifyClient:
             contracts = _get(_get(customer, "subscriptionContracts", dict), "nodes", list)
             out.extend(_shape(lambda c=c: records.subscription(c)) for c in contracts)
         return out
+
+    async def subscription(self, contract_id: str) -> Subscription | None:
+        """The subscription contract with this id as it stands now, or None."""
+        data = await self._query(q.SUBSCRIPTION, {"id": _gid("SubscriptionContract", contract_id)})
+        node = data.get("subscriptionContract")
+        return _subscription(node) if isinstance(node, dict) else None
 
     async def cancel_subscription(self, contract_id: str) -> Subscription:
         """Cancel a subscription contract and return it as it now stands.

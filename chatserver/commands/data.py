@@ -67,13 +67,12 @@ def _config(p: argparse.ArgumentParser) -> None:
 async def _with_store(args: argparse.Namespace, work: Any) -> Any:
     from chatserver.settings import load_settings
     from chatserver.storage import SqlStorage
-    from chatserver.storage.predictions import PredictionStore
 
     settings = load_settings(args.config, database_url=args.database_url)
     storage = SqlStorage(settings.database_url)
     await storage.start()
     try:
-        return await work(storage, PredictionStore(storage.engine))
+        return await work(storage, storage.predictions)
     finally:
         await storage.aclose()
 

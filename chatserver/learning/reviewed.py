@@ -22,12 +22,11 @@ __all__ = ["accepted_examples", "add_reviewed", "load_accepted"]
 async def accepted_examples(database_url: str) -> list[Example]:
     """The accepted labels of the prediction log in ``database_url``, as examples."""
     from chatserver.storage import SqlStorage
-    from chatserver.storage.predictions import PredictionStore
 
     storage = SqlStorage(database_url)
     await storage.start()
     try:
-        return examples_of(await PredictionStore(storage.engine).labelled(["accepted"]))
+        return examples_of(await storage.predictions.labelled(["accepted"]))
     finally:
         await storage.aclose()
 

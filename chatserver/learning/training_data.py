@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from chatserver.storage.predictions import Prediction
+from chatserver.storage import Prediction
 from nlu.dataset import Example, load_examples, load_yaml_dir
 
 __all__ = [

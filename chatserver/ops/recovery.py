@@ -1,15 +1,19 @@
 """Answer the chat turns a dead process left unanswered.
 
-A turn stores the customer's message first and its answer (replies and session state)
-in one transaction at the end (``Storage.finish_turn``). A process killed in between
-leaves a chat session whose newest message is the customer's: at startup every process
-looks for those, recent ones only, and answers each through
+A turn stores the customer's message first and its whole answer (replies, session
+state, prediction) in one transaction at the end (``Storage.finish_turn``). A process
+killed in between leaves a chat session whose newest message is the customer's, and its
+state as it was before the turn: at startup every process looks for those, recent ones
+only (``storage.stats.unanswered_chats``), and runs the turn again through
 ``ConversationService.answer_pending``, which holds the session's lock and checks again,
-so a turn is never answered twice, whichever process gets there first. The customer
-sees the answer live if connected to any process (the chat channel publishes it) or on
-resume (missed messages are replayed).
+so a turn is never answered twice, whichever process gets there first. Lookups are
+safe to repeat; an action the first run may have done (an order cancelled, a return
+requested, a subscription cancelled) is checked against Shopify before it is done
+again (``chatserver.runner``). The customer sees the answer live if connected to any
+process (the chat channel publishes it) or on resume (missed messages are replayed).
 
-Zendesk sessions are not touched: the Zendesk queue retakes their tickets after a lease.
+Zendesk sessions are not touched: the Zendesk queue retakes their tickets after a lease,
+and the worker runs the unfinished turn again on the same stored message.
 """
 
 from __future__ import annotations
@@ -17,56 +21,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import sqlalchemy as sa
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.service import ConversationService, TurnResult
-from chatserver.storage.schema import messages, sessions
 
-__all__ = ["MAX_AGE", "answer_unanswered", "recover_on_startup", "unanswered_sessions"]
+__all__ = ["MAX_AGE", "answer_unanswered", "recover_on_startup"]
 
 log = logging.getLogger(__name__)
 
 MAX_AGE = timedelta(minutes=30)  # older questions: the customer has gone, do not answer
 
 
-async def unanswered_sessions(engine: AsyncEngine, since: datetime) -> list[str]:
-    """Bot-owned chat sessions whose newest message is a customer's sent after ``since``."""
-    newest = (
-        sa.select(messages.c.session_id, sa.func.max(messages.c.id).label("id"))
-        .group_by(messages.c.session_id)
-        .subquery()
-    )
-    query = (
-        sa.select(sessions.c.id)
-        .join(newest, newest.c.session_id == sessions.c.id)
-        .join(messages, messages.c.id == newest.c.id)
-        .where(
-            sessions.c.channel == "chat",
-            sessions.c.owner == "bot",
-            sessions.c.status != "closed",
-            messages.c.sender == "customer",
-            messages.c.created_at >= since,
-        )
-        .order_by(messages.c.id)
-    )
-    async with engine.connect() as conn:
-        return list((await conn.scalars(query)).all())
-
-
 async def answer_unanswered(
     service: ConversationService,
-    engine: AsyncEngine,
     *,
     publish: Callable[[TurnResult], Awaitable[None]] | None = None,
     max_age: timedelta = MAX_AGE,
 ) -> int:
     """Answer every recent unanswered chat turn; returns how many were answered."""
     answered = 0
-    for session_id in await unanswered_sessions(engine, service.clock() - max_age):
+    since = service.clock() - max_age
+    for session_id in await service.storage.stats.unanswered_chats(since):
         try:
             result = await service.answer_pending(session_id)
         except Exception:
@@ -88,9 +65,9 @@ async def recover_on_startup(app: web.Application) -> AsyncIterator[None]:
     Append after the core and the chat channel: it needs the service and publishes the
     answers to the customer's room.
     """
-    from chatserver.keys import NOTIFIER, SERVICE, STORAGE
+    from chatserver.keys import NOTIFIER, SERVICE
 
-    service, storage = app[SERVICE], app[STORAGE]
+    service = app[SERVICE]
     notifier = app.get(NOTIFIER)
 
     async def publish(result: TurnResult) -> None:
@@ -99,8 +76,7 @@ async def recover_on_startup(app: web.Application) -> AsyncIterator[None]:
 
     async def run() -> None:
         try:
-            engine = storage.engine  # type: ignore[attr-defined]
-            await answer_unanswered(service, engine, publish=publish)
+            await answer_unanswered(service, publish=publish)
         except Exception:
             log.exception("recovery of unanswered turns failed; they stay unanswered")
 

@@ -43,6 +43,10 @@ def cancel_order(state: DialogueState, policy: Policy) -> Out:
     if state.facts.cancelled:
         return finish(state.noting(f"cancelled {order.name}"), say("cancel_order/done", **context))
     if order.is_cancelled:
+        if state.slots.confirmed:  # cancelled by a run of this turn cut short (a crash)
+            return finish(
+                state.noting(f"cancelled {order.name}"), say("cancel_order/done", **context)
+            )
         return finish(state, say("cancel_order/already_cancelled", **context))
     if order.is_fulfilled:
         return finish(
@@ -83,6 +87,12 @@ def cancel_subscription(state: DialogueState, policy: Policy) -> Out:
         )
     if facts.subscriptions is None:
         return state.noting("looked up subscriptions"), [LookupSubscriptions(email)]
+    done = [s for s in facts.subscriptions if s.id == state.slots.item and s.status == "CANCELLED"]
+    if done and state.slots.confirmed:  # cancelled by a run of this turn cut short (a crash)
+        return finish(
+            state.noting(f"cancelled subscription {done[0].title}"),
+            say("cancel_subscription/done", title=done[0].title),
+        )
     live = [s for s in facts.subscriptions if s.status.upper() in _LIVE]
     if not live:
         return finish(state, say("cancel_subscription/none", HUMAN, email=email))

@@ -20,6 +20,7 @@ from chatserver.dialogue.events import UserMessage
 from chatserver.dialogue.state import DialogueState
 from chatserver.errors import SessionNotFound
 from chatserver.identity import verify_identity
+from chatserver.learning.collector import predicted
 from chatserver.policy import Policy
 from chatserver.replies import Renderer, first_name
 from chatserver.runner import Runner, run_turn
@@ -28,6 +29,7 @@ from chatserver.service.classifier import Classifier, ModelHolder, Understood, u
 from chatserver.service.records import (
     ConversationSummary,
     InboundMessage,
+    TurnOutcome,
     TurnResult,
     summarise,
 )
@@ -167,7 +169,11 @@ class ConversationService:
         if session.owner == "human":
             session = replace(session, updated_at=now)
             prediction = self._prediction(stored, session.channel, parse, "human")
-            await self.storage.finish_turn(session, [], at=now, prediction=prediction)
+            silent = TurnOutcome((), intent=parse.intent, confidence=parse.confidence)
+            ticket = message.with_answer(silent) if message.with_answer else None
+            await self.storage.finish_turn(
+                session, [], at=now, prediction=prediction, ticket=ticket
+            )
             return TurnResult(
                 stored, [], intent=parse.intent, confidence=parse.confidence, session=session
             )
@@ -265,9 +271,19 @@ class ConversationService:
         outcome = "escalated" if handoffs else "answered"
         reason = handoffs[-1].reason if handoffs else None
         prediction = self._prediction(stored, session.channel, parse, outcome, reason)
-        # The replies, the state they leave and the prediction: all stored, or none.
+        decided = TurnOutcome(
+            tuple(r.text for r in rendered), bool(handoffs), reason, summary, tags,
+            intent if intent else parse.intent, parse.confidence,
+        )  # fmt: skip
+        ticket = message.with_answer(decided) if message.with_answer else None
+        # The replies, the state they leave, the prediction and what the channel writes
+        # with them (an e-mail's outbox row): all stored, or none.
         out = await self.storage.finish_turn(
-            session, [(r.text, r.quick_replies) for r in rendered], at=now, prediction=prediction
+            session,
+            [(r.text, r.quick_replies) for r in rendered],
+            at=now,
+            prediction=prediction,
+            ticket=ticket,
         )
         return TurnResult(
             customer_message=stored,
@@ -288,14 +304,15 @@ class ConversationService:
         parse: Understood,
         outcome: str,
         escalation_reason: str | None = None,
-    ) -> Prediction | None:
-        if self.collector is None or not parse.classified:
-            return None
-        return self.collector.prediction(
+    ) -> Prediction:
+        # Every turn leaves its prediction row (the record that it finished); the
+        # collector adds the log line.
+        build = self.collector.prediction if self.collector is not None else predicted
+        return build(
             stored, channel=channel, intent=parse.intent, confidence=parse.confidence,
             ranking=parse.ranking, escalate=parse.escalate, reason=parse.reason,
-            model_version=parse.model_version, outcome=outcome,
-            escalation_reason=escalation_reason,
+            model_version=parse.model_version if parse.classified else "payload",
+            outcome=outcome, escalation_reason=escalation_reason, classified=parse.classified,
         )  # fmt: skip
 
     def _count(self, result: TurnResult) -> None:
@@ -327,13 +344,6 @@ class ConversationService:
     async def label(
         self, message_id: int, intent: str, agent: str | None = None
     ) -> StoredMessage | None:
-        """An agent confirms or corrects the intent of a customer message.
-
-        With a collector the label also lands on the message's prediction, pending review.
-        """
-        stored = await self.storage.label_message(message_id, intent)
-        if stored is not None and self.collector is not None and stored.sender == "customer":
-            session = await self.storage.get_session(stored.session_id)
-            channel = session.channel if session else "chat"
-            await self.collector.label(stored, intent, channel=channel, by=agent, at=self.clock())
-        return stored
+        """An agent confirms or corrects the intent of a customer message: the label lands
+        on the message's prediction, pending review, in one transaction."""
+        return await self.storage.label_message(message_id, intent, by=agent, at=self.clock())

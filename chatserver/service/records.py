@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chatserver.storage import Session, StoredMessage
+from chatserver.storage import Session, StoredMessage, TicketTurn
 
 __all__ = [
     "AgentChange",
     "ConversationSummary",
     "InboundMessage",
+    "TurnOutcome",
     "TurnResult",
     "iso",
     "summarise",
@@ -40,6 +42,22 @@ class InboundMessage:
     customer_name: str | None = None  # the email requester's name, for "Hi Maria,"
     client_message_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # What the channel writes with the answer, in the turn's transaction (an e-mail
+    # turn's outbox row and "comments handled" marks), from what the turn decided.
+    with_answer: Callable[[TurnOutcome], TicketTurn | None] | None = None
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    """What a turn decided, before it is stored (see ``InboundMessage.with_answer``)."""
+
+    replies: tuple[str, ...]
+    escalated: bool = False
+    escalation_reason: str | None = None
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    intent: str | None = None
+    confidence: float = 0.0
 
 
 @dataclass(frozen=True)

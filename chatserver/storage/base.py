@@ -6,13 +6,22 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from chatserver.storage.predictions import Prediction
+from chatserver.storage.predictions import Prediction, PredictionLog
 from chatserver.storage.records import QuickReply, Session, StoredMessage
+from chatserver.storage.statistics import Statistics
+from chatserver.storage.zendesk_queue import ZendeskQueue
+from chatserver.storage.zendesk_records import TicketTurn
 
 __all__ = ["Storage"]
 
 
 class Storage(Protocol):
+    """Conversations (sessions, messages, turns), and the store's other repositories."""
+
+    predictions: PredictionLog
+    zendesk: ZendeskQueue
+    stats: Statistics
+
     async def start(self) -> None:
         """Connect and migrate the schema to the newest version."""
 
@@ -38,8 +47,6 @@ class Storage(Protocol):
         *,
         at: datetime,
         quick_replies: Sequence[QuickReply] = (),
-        intent: str | None = None,
-        confidence: float | None = None,
         client_message_id: str | None = None,
         agent_name: str | None = None,
     ) -> StoredMessage: ...
@@ -55,7 +62,8 @@ class Storage(Protocol):
         client_message_id: str | None = None,
     ) -> tuple[Session, StoredMessage] | None:
         """Read the session and store a customer's message in it, atomically; None (and
-        nothing stored) when there is no such session."""
+        nothing stored) when there is no such session. A message with the same
+        ``client_message_id`` whose turn never finished is reused."""
 
     async def finish_turn(
         self,
@@ -64,8 +72,10 @@ class Storage(Protocol):
         *,
         at: datetime,
         prediction: Prediction | None = None,
+        ticket: TicketTurn | None = None,
     ) -> list[StoredMessage]:
-        """Store a turn's bot replies, save ``session`` and log ``prediction``, atomically."""
+        """Store a turn's bot replies, save ``session``, log ``prediction`` and write
+        ``ticket``'s outcome and outbox rows, atomically."""
 
     async def messages_since(
         self, session_id: str, after_id: int | None = None
@@ -77,5 +87,13 @@ class Storage(Protocol):
 
     async def get_message(self, message_id: int) -> StoredMessage | None: ...
 
-    async def label_message(self, message_id: int, intent: str) -> StoredMessage | None:
-        """Record the intent an agent confirmed; None when there is no such message."""
+    async def label_message(
+        self,
+        message_id: int,
+        intent: str,
+        *,
+        by: str | None = None,
+        at: datetime | None = None,
+    ) -> StoredMessage | None:
+        """Record the intent an agent confirmed on a customer message, in one
+        transaction; None when there is no such customer message."""

@@ -1,12 +1,14 @@
-"""The prediction log: every classified customer message, what the model said, and what
-became of it; the training data of the next model.
+"""The prediction log: for every customer message a turn handled, what the bot understood
+and what became of it; the training data of the next model.
 
-One row per customer message (``message_id`` is unique): the masked text, the intent,
-its confidence, the top of the ranking, whether the model escalated and why, the model
-version, the turn's ``outcome`` (answered | escalated | human: a person owned the
-session and the bot stayed silent), later an agent's ``label`` with its ``reviewed``
-state (pending | accepted | rejected), and at session close ``resolved``: true when the
-conversation ended without a person.
+One row per customer message (``message_id`` is unique), written in the transaction
+that stores the turn's answer (:meth:`~chatserver.storage.conversations.Conversations.
+finish_turn`): the masked text, the intent, its confidence, the top of the ranking,
+whether the model escalated and why, the model version (``classified`` false when a
+button's payload named the intent), the turn's ``outcome`` (answered | escalated |
+human: a person owned the session and the bot stayed silent), later an agent's
+``label`` with its ``reviewed`` state (pending | accepted | rejected), and at session
+close ``resolved``: true when the conversation ended without a person.
 """
 
 from __future__ import annotations
@@ -14,74 +16,37 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chatserver.storage.reconnect import reconnecting
-from chatserver.storage.schema import messages, metadata
+from chatserver.learning.privacy import mask
+from chatserver.storage.database import Database, utc
+from chatserver.storage.tables import messages, predictions, sessions
 
 __all__ = [
     "OUTCOMES",
     "REVIEW_STATES",
     "Prediction",
-    "PredictionStore",
-    "create_tables",
-    "prediction_upsert",
-    "predictions",
+    "PredictionLog",
+    "label_prediction",
+    "write_prediction",
 ]
 
 OUTCOMES = ("answered", "escalated", "human")
 REVIEW_STATES = ("pending", "accepted", "rejected")
 
-predictions = sa.Table(
-    "predictions",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), nullable=False, unique=True),
-    sa.Column("session_id", sa.String(64), nullable=False, index=True),
-    sa.Column("channel", sa.String(16), nullable=False),
-    sa.Column("text", sa.Text, nullable=False),  # masked (chatserver.learning.privacy)
-    sa.Column("intent", sa.String(64)),
-    sa.Column("confidence", sa.Float, nullable=False),
-    sa.Column("ranking", sa.JSON, nullable=False),  # [[intent, p], ...] top 3
-    sa.Column("escalate", sa.Boolean, nullable=False),
-    sa.Column("reason", sa.String(32)),  # the model's reason to escalate
-    sa.Column("model_version", sa.String(128), nullable=False),
-    sa.Column("outcome", sa.String(12), nullable=False),
-    sa.Column("escalation_reason", sa.String(64)),  # the hand-off's reason
-    sa.Column("label", sa.String(64)),
-    sa.Column("labelled_by", sa.String(128)),
-    sa.Column("labelled_at", sa.DateTime(timezone=True)),
-    sa.Column("reviewed", sa.String(12)),  # pending | accepted | rejected, once labelled
-    sa.Column("resolved", sa.Boolean),  # set at session close
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Index("ix_predictions_created", "created_at"),
-    sa.Index("ix_predictions_reviewed", "reviewed"),
-    sqlite_autoincrement=True,
-)
-
-
-def create_tables(conn: sa.Connection) -> None:
-    """Migration 3 (see :mod:`chatserver.storage.schema`)."""
-    metadata.create_all(conn, tables=[predictions])
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 # The columns ``Prediction.values()`` sets: what a turn writes, before any label.
 _VALUES = ("message_id", "session_id", "channel", "text", "intent", "confidence", "ranking",
-           "escalate", "reason", "model_version", "outcome", "escalation_reason", "created_at")  # fmt: skip
+           "escalate", "reason", "model_version", "outcome", "escalation_reason", "created_at",
+           "classified")  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """One row of the prediction log."""
+    """One row of the prediction log; ``text`` is always masked."""
 
     message_id: int
     session_id: str
@@ -101,6 +66,7 @@ class Prediction:
     labelled_at: datetime | None = None
     reviewed: str | None = None
     resolved: bool | None = None
+    classified: bool = True
     id: int | None = None
 
     def values(self) -> dict[str, Any]:
@@ -117,7 +83,8 @@ class Prediction:
             "model_version": self.model_version,
             "outcome": self.outcome,
             "escalation_reason": self.escalation_reason,
-            "created_at": _utc(self.created_at),
+            "created_at": utc(self.created_at),
+            "classified": self.classified,
         }
 
     @classmethod
@@ -138,21 +105,17 @@ class Prediction:
             escalation_reason=row.escalation_reason,
             label=row.label,
             labelled_by=row.labelled_by,
-            labelled_at=_utc(row.labelled_at) if row.labelled_at else None,
+            labelled_at=utc(row.labelled_at) if row.labelled_at else None,
             reviewed=row.reviewed,
             resolved=row.resolved,
-            created_at=_utc(row.created_at),
+            classified=bool(row.classified),
+            created_at=utc(row.created_at),
         )
 
 
 @functools.cache
-def prediction_upsert(dialect: str) -> sa.Insert:
-    """The statement that stores a prediction (its ``values()`` as parameters); a message
-    classified again (a recovered turn) gets its row updated, label and review kept.
-
-    Built once per dialect (postgresql or sqlite): building a statement per turn cost
-    more than running it.
-    """
+def _upsert(dialect: str) -> sa.Insert:
+    # Built once per dialect: building a statement per turn cost more than running it.
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(predictions)
     updated = [c for c in _VALUES if c != "message_id"]
     return insert.on_conflict_do_update(
@@ -161,37 +124,74 @@ def prediction_upsert(dialect: str) -> sa.Insert:
     )
 
 
-class PredictionStore:
-    """Reads and writes the ``predictions`` table of a started store's engine."""
+def write_prediction(conn: sa.Connection, prediction: Prediction) -> None:
+    """Store a prediction in ``conn``'s transaction; a message handled again (a turn
+    re-run after a crash) gets its row updated, label and review kept."""
+    conn.execute(_upsert(conn.dialect.name), prediction.values())
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
 
-    @reconnecting
+def label_prediction(
+    conn: sa.Connection, message_id: int, intent: str, *, by: str | None, at: datetime
+) -> bool:
+    """An agent's intent for a customer message, pending review, in ``conn``'s
+    transaction; False when there is no such customer message.
+
+    A message no turn logged (stored before the log existed, or by a turn that never
+    finished) gets its row first, masked like every other, so every label is kept.
+    """
+    found = conn.execute(
+        sa.select(
+            messages.c.session_id,
+            messages.c.text,
+            messages.c.created_at,
+            sessions.c.channel,
+            predictions.c.id.label("prediction_id"),
+        )
+        .join(sessions, sessions.c.id == messages.c.session_id)
+        .outerjoin(predictions, predictions.c.message_id == messages.c.id)
+        .where(messages.c.id == message_id, messages.c.sender == "customer")
+    ).first()
+    if found is None:
+        return False
+    label = {"label": intent, "labelled_by": by, "labelled_at": utc(at), "reviewed": "pending"}
+    if found.prediction_id is None:
+        row = Prediction(
+            message_id=message_id,
+            session_id=found.session_id,
+            channel=found.channel,
+            text=mask(found.text),
+            intent=None,
+            confidence=0.0,
+            ranking=(),
+            escalate=False,
+            reason=None,
+            model_version="unknown",
+            outcome="human",
+            created_at=found.created_at,
+        )
+        conn.execute(predictions.insert().values(**row.values(), **label))
+    else:
+        conn.execute(
+            predictions.update().where(predictions.c.message_id == message_id).values(**label)
+        )
+    return True
+
+
+class PredictionLog:
+    """Reads and reviews the prediction log (the turn writes it, see the module doc)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
     async def record(self, prediction: Prediction) -> None:
-        """Store a prediction; a message classified again (a recovered turn) is updated."""
-        async with self.engine.begin() as conn:
-            await conn.execute(prediction_upsert(self.engine.dialect.name), prediction.values())
+        """Store one prediction on its own (a turn stores its own with its answer)."""
+        await self._db.write(lambda conn: write_prediction(conn, prediction))
 
-    @reconnecting
     async def get(self, message_id: int) -> Prediction | None:
         query = predictions.select().where(predictions.c.message_id == message_id)
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(query)).first()
+        row = await self._db.read(lambda conn: conn.execute(query).first())
         return Prediction.from_row(row) if row else None
 
-    @reconnecting
-    async def label(self, message_id: int, intent: str, *, by: str | None, at: datetime) -> bool:
-        """An agent's intent for the message, queued for review; False when not logged."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                predictions.update()
-                .where(predictions.c.message_id == message_id)
-                .values(label=intent, labelled_by=by, labelled_at=_utc(at), reviewed="pending")
-            )
-        return bool(result.rowcount)
-
-    @reconnecting
     async def review(self, message_ids: Iterable[int], state: str) -> int:
         """Accept or reject labelled predictions; the number changed."""
         if state not in REVIEW_STATES:
@@ -199,15 +199,13 @@ class PredictionStore:
         ids = list(message_ids)
         if not ids:
             return 0
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                predictions.update()
-                .where(predictions.c.message_id.in_(ids), predictions.c.label.is_not(None))
-                .values(reviewed=state)
-            )
-        return int(result.rowcount)
+        update = (
+            predictions.update()
+            .where(predictions.c.message_id.in_(ids), predictions.c.label.is_not(None))
+            .values(reviewed=state)
+        )
+        return int(await self._db.write(lambda conn: conn.execute(update).rowcount))
 
-    @reconnecting
     async def close_session(self, session_id: str) -> bool:
         """Mark the session's predictions resolved (True) unless a person was involved."""
         involved = sa.or_(
@@ -217,16 +215,18 @@ class PredictionStore:
             ),
             sa.exists().where(messages.c.session_id == session_id, messages.c.sender == "agent"),
         )
-        async with self.engine.begin() as conn:
-            human = bool((await conn.execute(sa.select(involved))).scalar())
-            await conn.execute(
+
+        def work(conn: sa.Connection) -> bool:
+            human = bool(conn.execute(sa.select(involved)).scalar())
+            conn.execute(
                 predictions.update()
                 .where(predictions.c.session_id == session_id)
                 .values(resolved=not human)
             )
-        return not human
+            return not human
 
-    @reconnecting
+        return await self._db.write(work)
+
     async def labelled(self, states: Sequence[str] = REVIEW_STATES) -> list[Prediction]:
         """Labelled predictions in these review states, oldest first."""
         query = (
@@ -234,6 +234,5 @@ class PredictionStore:
             .where(predictions.c.label.is_not(None), predictions.c.reviewed.in_(list(states)))
             .order_by(predictions.c.id)
         )
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._db.read(lambda conn: conn.execute(query).all())
         return [Prediction.from_row(r) for r in rows]

@@ -3,9 +3,10 @@
 ``pool_pre_ping`` tests every pooled connection before use (``BEGIN; SELECT; ROLLBACK``
 on asyncpg): three round trips on every checkout, a sixth of a chat turn's server time.
 Instead, :func:`watch` makes the pool drop connections the driver already knows are
-closed (no round trip), and store operations decorated with :func:`reconnecting` run
-again, once, on a new connection when the database turned out to be gone before any of
-their statements ran. A failure after one ran is raised as before: the database
+closed (no round trip), and every store operation (``Database.read`` and
+``Database.write``, which all repositories go through, are decorated with
+:func:`reconnecting`) runs again, once, on a new connection when the database turned out
+to be gone before any of its statements ran. A failure after one ran is raised as before: the database
 rolled the transaction back, and the caller decides.
 
 One failed attempt invalidates the whole pool (SQLAlchemy recycles every connection

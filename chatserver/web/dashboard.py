@@ -123,7 +123,7 @@ def _outside_errors(request: web.Request) -> dict[str, int]:
 async def _stats(request: web.Request) -> Stats:
     service = request.app[SERVICE]
     return await compute_stats(
-        service.storage.engine,  # type: ignore[attr-defined]
+        service.storage.stats,
         now=service.clock(),
         days=_days(request),
         outside_errors=_outside_errors(request),

@@ -21,11 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from chatserver.storage.predictions import Prediction, predictions
-from chatserver.storage.schema import messages, sessions
+from chatserver.storage import Prediction
+from chatserver.storage.statistics import Statistics
 
 __all__ = ["BINS", "INTEGRATION_FAILURE", "Stats", "compute_stats"]
 
@@ -96,7 +93,7 @@ def _sorted(counter: Counter[str]) -> dict[str, int]:
 
 
 async def compute_stats(
-    engine: AsyncEngine,
+    stats: Statistics,
     *,
     now: datetime,
     days: int = 14,
@@ -110,66 +107,28 @@ async def compute_stats(
     since = datetime(first.year, first.month, first.day, tzinfo=UTC)
     day_names = tuple((first + timedelta(days=i)).isoformat() for i in range(days))
     index = {d: i for i, d in enumerate(day_names)}
-
-    customer = (
-        sa.select(messages.c.session_id, messages.c.created_at, sessions.c.channel)
-        .join(sessions, sessions.c.id == messages.c.session_id)
-        .where(messages.c.sender == "customer", messages.c.created_at >= since)
-    )
-    active = sa.select(messages.c.session_id).where(
-        messages.c.sender == "customer", messages.c.created_at >= since
-    )
-    agent_sessions = sa.select(messages.c.session_id).where(
-        messages.c.sender == "agent", messages.c.created_at >= since
-    )
-    async with engine.connect() as conn:
-        rows = (await conn.execute(customer)).all()
-        with_agent = {r.session_id for r in (await conn.execute(agent_sessions)).all()}
-        session_rows = (
-            await conn.execute(
-                sa.select(
-                    sessions.c.id, sessions.c.owner, sessions.c.escalation_reason, sessions.c.tags
-                ).where(sessions.c.id.in_(active))
-            )
-        ).all()
-        logged = (
-            await conn.execute(predictions.select().where(predictions.c.created_at >= since))
-        ).all()
-        queue = (
-            await conn.execute(
-                predictions.select()
-                .where(
-                    predictions.c.label.is_(None),
-                    sa.or_(
-                        predictions.c.confidence < low_confidence,
-                        predictions.c.escalate.is_(True),
-                    ),
-                )
-                .order_by(predictions.c.created_at.desc(), predictions.c.id.desc())
-                .limit(newest)
-            )
-        ).all()
+    activity = await stats.activity(since, low_confidence=low_confidence, newest=newest)
 
     per_day: dict[str, list[int]] = {}
-    for r in rows:
-        day = _utc(r.created_at).date().isoformat()
+    for m in activity.customer_messages:
+        day = m.at.date().isoformat()
         if day in index:
-            per_day.setdefault(r.channel, [0] * days)[index[day]] += 1
+            per_day.setdefault(m.channel, [0] * days)[index[day]] += 1
 
     automated = escalated = 0
     reasons: Counter[str] = Counter()
-    for s in session_rows:
-        handed_off = s.escalation_reason is not None or "bot_escalated" in (s.tags or ())
+    for s in activity.sessions:
+        handed_off = s.escalation_reason is not None or "bot_escalated" in s.tags
         if handed_off:
             escalated += 1
             reasons[s.escalation_reason or "unknown"] += 1
-        if not handed_off and s.id not in with_agent and s.owner != "human":
+        if not handed_off and s.id not in activity.with_agent and s.owner != "human":
             automated += 1
 
     intents: Counter[str] = Counter()
     histogram = [0] * BINS
     failures = 0
-    for p in logged:
+    for p in activity.predictions:
         intents[p.intent or "none"] += 1
         histogram[min(int(p.confidence * BINS), BINS - 1)] += 1
         failures += p.escalation_reason == INTEGRATION_FAILURE
@@ -177,7 +136,7 @@ async def compute_stats(
     return Stats(
         days=day_names,
         messages_per_day={k: tuple(v) for k, v in sorted(per_day.items())},
-        conversations=len(session_rows),
+        conversations=len(activity.sessions),
         automated=automated,
         escalated=escalated,
         escalation_reasons=_sorted(reasons),
@@ -185,5 +144,5 @@ async def compute_stats(
         confidence_histogram=tuple(histogram),
         integration_failures=failures,
         outside_errors=dict(sorted((outside_errors or {}).items())),
-        to_label=tuple(Prediction.from_row(r) for r in queue),
+        to_label=activity.to_label,
     )

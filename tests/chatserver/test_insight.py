@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from chatserver.storage import Session, SqlStorage
-from chatserver.storage.predictions import Prediction, PredictionStore
+from chatserver.storage import Prediction, Session, SqlStorage
 from chatserver.web.charts import bar_chart, line_chart
 from chatserver.web.insight import compute_stats
 from tests.chatserver.live import start_server
@@ -32,7 +31,7 @@ async def store(database_url):
 
 async def seed(storage: SqlStorage) -> dict[str, int]:
     """Five sessions; four with customer messages in the last three days (23..25 Nov)."""
-    log = PredictionStore(storage.engine)
+    log = storage.predictions
     ids: dict[str, int] = {}
 
     async def session(name, channel, day, *, reason=None, agent=False, owner="bot"):
@@ -74,13 +73,13 @@ async def seed(storage: SqlStorage) -> dict[str, int]:
     await customer("d1", d, at(23, 11), "return_item", 0.45, "answered")
     e = await session("e", "chat", 20)  # before the window
     await customer("e1", e, at(20, 11), "greeting", 0.3, "answered")
-    await log.label(ids["e1"], "greeting", by="alex", at=at(20, 12))
+    await storage.label_message(ids["e1"], "greeting", by="alex", at=at(20, 12))
     return ids
 
 
 async def test_figures_of_a_seeded_history(store):
     ids = await seed(store)
-    s = await compute_stats(store.engine, now=NOW, days=3, outside_errors={"shopify: timeout": 2})
+    s = await compute_stats(store.stats, now=NOW, days=3, outside_errors={"shopify: timeout": 2})
     assert s.days == ("2026-11-23", "2026-11-24", "2026-11-25")
     assert s.messages_per_day == {"chat": (0, 2, 1), "email": (1, 0, 1)}
     assert (s.conversations, s.automated, s.escalated) == (4, 1, 2)
@@ -98,7 +97,7 @@ async def test_figures_of_a_seeded_history(store):
 
 
 async def test_an_empty_store_gives_zeros(store):
-    s = await compute_stats(store.engine, now=NOW, days=2)
+    s = await compute_stats(store.stats, now=NOW, days=2)
     assert (s.conversations, s.automation_rate, s.escalation_rate) == (0, 0.0, 0.0)
     assert s.messages_per_day == {} and s.to_label == ()
 
@@ -173,7 +172,7 @@ async def test_dashboard_shows_charts_and_labels_in_one_click(server, http):
     form["csrf_token"] = token
     async with http.post(url, data=form, allow_redirects=False) as resp:
         assert resp.status == 303 and resp.headers["Location"] == "/agent/dashboard?done=labelled"
-    prediction = await PredictionStore(service.storage.engine).get(int(message_id))
+    prediction = await service.storage.predictions.get(int(message_id))
     assert (prediction.label, prediction.reviewed, prediction.labelled_by) == (
         "greeting", "pending", "agent",
     )  # fmt: skip

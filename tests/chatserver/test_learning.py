@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from chatserver.learning.training_data import merge
-from chatserver.storage.predictions import PredictionStore
+from chatserver.storage.predictions import PredictionLog
 from nlu.dataset import load_yaml_dir
 from tests.chatserver.harness import KeywordClassifier, World
 
@@ -25,8 +25,8 @@ async def world():
     await w.aclose()
 
 
-def log_of(world: World) -> PredictionStore:
-    return PredictionStore(world.storage.engine)
+def log_of(world: World) -> PredictionLog:
+    return world.storage.predictions
 
 
 async def test_every_classified_message_is_logged_masked_with_its_model(world, caplog):
@@ -68,10 +68,23 @@ async def test_email_turns_are_logged_with_their_channel(world):
     assert "#1001" not in prediction.text
 
 
-async def test_button_payloads_are_not_training_data(world):
+async def test_button_payloads_are_logged_as_not_classified(world):
     chat = await world.chat()
     await chat.send("/greeting")
-    assert await log_of(world).get(chat.last.customer_message.id) is None
+    prediction = await log_of(world).get(chat.last.customer_message.id)
+    assert (prediction.intent, prediction.confidence) == ("greeting", 1.0)
+    assert not prediction.classified and prediction.model_version == "payload"
+    assert prediction.label is None  # not training data until an agent labels it
+
+
+async def test_every_turn_is_logged_even_without_a_collector(world):
+    world.service.collector, collector = None, world.service.collector
+    chat = await world.chat()
+    await chat.send("hello, order 1001 here")
+    world.service.collector = collector
+    prediction = await log_of(world).get(chat.last.customer_message.id)
+    assert prediction.text == "hello, order <order_number> here"
+    assert prediction.intent == "greeting" and prediction.outcome == "answered"
 
 
 async def test_an_agents_label_lands_on_the_prediction_pending_review(world):
@@ -90,22 +103,27 @@ async def test_an_agents_label_lands_on_the_prediction_pending_review(world):
     assert [p.label for p in await log_of(world).labelled(["accepted"])] == ["track_order"]
 
 
-async def test_a_label_on_a_message_never_logged_creates_its_prediction(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/chat.db"
-    unlogged = await World(database_url=url, collect=False).start()
-    try:
-        chat = await unlogged.chat()
-        await chat.send("hello, order 1001 here")
-    finally:
-        await unlogged.aclose()
-    world = await World(database_url=url).start()  # the same store, logging again
-    message = chat.last.customer_message
+async def test_a_label_on_a_message_never_logged_creates_its_prediction(world):
+    chat = await world.chat()
+    # stored outside a turn (as before the log existed): no prediction row
+    message = await world.storage.add_message(
+        chat.session_id, "customer", "hello, order 1001 here", at=world.now
+    )
     assert await log_of(world).get(message.id) is None
-    await world.service.label(message.id, "greeting", "alex")
+    labelled = await world.service.label(message.id, "greeting", "alex")
+    assert labelled.label == "greeting"
     prediction = await log_of(world).get(message.id)
-    await world.aclose()
     assert prediction.text == "hello, order <order_number> here"
     assert (prediction.label, prediction.reviewed) == ("greeting", "pending")
+
+
+async def test_only_customer_messages_take_a_label(world):
+    chat = await world.chat()
+    await chat.send("hello")
+    [reply] = chat.last.replies
+    assert await world.service.label(reply.id, "greeting", "alex") is None
+    assert await world.service.label(reply.id + 1000, "greeting", "alex") is None
+    assert await log_of(world).get(reply.id) is None
 
 
 async def test_closing_marks_resolved_without_a_human(world):

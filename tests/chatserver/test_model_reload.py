@@ -212,16 +212,13 @@ async def test_a_broken_model_is_not_loaded_and_the_old_one_keeps_answering(
 
 async def _logged_versions(server: Any) -> list[tuple[str, str]]:
     """(session, model version) of the prediction log, in message order."""
-    import sqlalchemy as sa
-
     from chatserver.keys import STORAGE
-    from chatserver.storage.predictions import predictions
 
-    engine = server.app[STORAGE].engine
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            sa.select(predictions.c.session_id, predictions.c.model_version).order_by(
-                predictions.c.message_id
-            )
-        )
-        return [(row[0], row[1]) for row in rows]
+    storage = server.app[STORAGE]
+    logged = []
+    for session in await storage.list_sessions():
+        for message in await storage.messages_since(session.id):
+            prediction = await storage.predictions.get(message.id)
+            if prediction is not None and prediction.classified:
+                logged.append((message.id, prediction.session_id, prediction.model_version))
+    return [(session_id, version) for _, session_id, version in sorted(logged)]

@@ -95,11 +95,11 @@ async def test_a_turn_left_unanswered_is_answered_once(database_url):
         an_hour_ago = world.now - timedelta(hours=1)
         await world.storage.add_message(old.session_id, "customer", "hi", at=an_hour_ago)
 
-        assert await answer_unanswered(world.service, world.storage.engine) == 1
+        assert await answer_unanswered(world.service) == 1
         transcript = await world.storage.messages_since(session_id)
         assert [m.sender for m in transcript] == ["customer", "bot"]
         assert "email" in transcript[-1].text
-        assert await answer_unanswered(world.service, world.storage.engine) == 0
+        assert await answer_unanswered(world.service) == 0
     finally:
         await world.aclose()
 
@@ -109,9 +109,7 @@ async def test_two_processes_recovering_at_once_answer_each_turn_once(pg_url):
     worlds = [await World(database_url=pg_url, locks=lock).start() for lock in locks]
     try:
         sessions = [await crashed_turn(worlds[0]) for _ in range(5)]
-        counts = await asyncio.gather(
-            *(answer_unanswered(w.service, w.storage.engine) for w in worlds)
-        )
+        counts = await asyncio.gather(*(answer_unanswered(w.service) for w in worlds))
         assert sum(counts) == 5
         for session_id in sessions:
             transcript = await worlds[1].storage.messages_since(session_id)

@@ -14,9 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from chatserver.app import create_app
+from chatserver.keys import STORAGE
 from chatserver.settings import load_settings
 from chatserver.storage import SqlStorage
-from chatserver.storage.zendesk_queue import ZendeskQueue, events
+from chatserver.storage.tables import events
 from integrations.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, format_timestamp, sign
 from tests.chatserver.harness import KeywordClassifier
 from tests.chatserver.zendesk_rig import AGENT_ID, ZendeskRig, free_port
@@ -68,8 +69,8 @@ async def post_event(rig: ZendeskRig, payload: dict | bytes, **kw) -> httpx.Resp
 
 
 async def stored_events(rig: ZendeskRig) -> int:
-    async with rig.queue.engine.connect() as conn:
-        return int(await conn.scalar(sa.select(sa.func.count()).select_from(events)) or 0)
+    count = sa.select(sa.func.count()).select_from(events)
+    return int(await rig.app[STORAGE].database.read(lambda conn: conn.scalar(count)) or 0)
 
 
 # --- the case study and conversations ---------------------------------------------------
@@ -232,46 +233,8 @@ async def test_chat_hand_off_tickets_are_left_to_people(rig):
     assert rig.bot_replies(resp.json()["ticket"]["id"]) == []
 
 
-# --- the Zendesk API failing under the outbox ----------------------------------------------
-
-
-class PutFaults:
-    """Wraps the sandbox's ``handle``: the bot's public replies get the given answers
-    first ("applied-500": posted, but the answer says 500)."""
-
-    def __init__(self, sim, answers):
-        self.sim, self.answers, self.inner = sim, list(answers), sim.handle
-        sim.handle = self
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        comment = {}
-        if request.method == "PUT":
-            comment = (json.loads(request.content or b"{}").get("ticket") or {}).get("comment")
-        is_reply = isinstance(comment, dict) and comment.get("author_id") == AGENT_ID
-        if not (is_reply and self.answers):
-            return await self.inner(request)
-        answer = self.answers.pop(0)
-        if answer == "applied-500":
-            await self.inner(request)
-            return httpx.Response(500, text="upstream timeout")
-        headers = {"Retry-After": "0.1"} if answer == 429 else {}
-        return httpx.Response(answer, headers=headers, json={"error": "Failure"})
-
-
-@pytest.mark.parametrize(
-    "answers",
-    [[429, 429, 429], [503], ["applied-500"], [429, 429, 429, "applied-500"]],
-    ids=["rate-limited", "5xx", "applied-but-500", "both"],
-)
-async def test_failed_reply_is_retried_and_posted_exactly_once(rig, answers):
-    faults = PutFaults(rig.sim, answers)
-    ticket = await rig.open_ticket(MARIA)
-    await rig.settle(timeout=30)
-    assert faults.answers == []
-    replies = rig.bot_replies(ticket)
-    assert len(replies) == 1 and TRACKING in replies[0]
-    [row] = await rig.queue.outbox_rows(ticket)
-    assert row.status == "sent" and row.attempts >= 2
+# --- the Zendesk API failing under the outbox: tests/chatserver/test_zendesk_retries.py,
+# on the worker's clock
 
 
 # --- the webhook endpoint -------------------------------------------------------------------
@@ -366,19 +329,21 @@ async def test_an_empty_comment_is_escalated(rig):
 
 
 async def test_workers_in_several_processes_never_take_the_same_row(database_url):
-    url = database_url
-    stores = [SqlStorage(url) for _ in range(4)]  # one engine each: separate "processes"
+    stores = [SqlStorage(database_url) for _ in range(4)]  # one engine each: "processes"
     for store in stores:
         await store.start()
     try:
-        queues = [ZendeskQueue(s.engine) for s in stores]
+        queues = [s.zendesk for s in stores]
+        now = datetime.now(UTC)
         for ticket in range(1, 21):
-            assert await queues[0].record_event(ticket, ticket * 10, "ticket_created", None, "{}")
-        assert not await queues[1].record_event(3, 30, "ticket_created", None, "{}")
+            assert await queues[0].record_event(
+                ticket, ticket * 10, "ticket_created", None, "{}", now=now
+            )
+        assert not await queues[1].record_event(3, 30, "ticket_created", None, "{}", now=now)
 
         async def take(i: int) -> list[int]:
             got = []
-            while (job := await queues[i].claim_ticket(f"w{i}", 60)) is not None:
+            while (job := await queues[i].claim_ticket(f"w{i}", 60, now=now)) is not None:
                 got.append(job.ticket_id)
             return got
 
@@ -387,9 +352,7 @@ async def test_workers_in_several_processes_never_take_the_same_row(database_url
         assert sorted(flat) == list(range(1, 21))  # each ticket once, none twice
 
         # A lease that expired (its worker died) is taken over.
-        clock = [1e12]
-        late = ZendeskQueue(stores[0].engine, clock=lambda: clock[0])
-        job = await late.claim_ticket("survivor", 60)
+        job = await queues[0].claim_ticket("survivor", 60, now=now + timedelta(seconds=61))
         assert job is not None and job.attempts == 2
     finally:
         for store in stores:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -25,7 +26,6 @@ from aiohttp import web
 
 from chatserver.settings import PROJECT_ROOT
 from chatserver.storage import SqlStorage
-from chatserver.storage.zendesk_queue import ZendeskQueue
 from integrations.sandbox.app import build_sandboxes, mount_sandboxes
 from tests.chatserver.zendesk_rig import AGENT_ID, free_port
 
@@ -111,20 +111,22 @@ class Server:
                 self.proc.wait()
 
 
-@pytest.fixture
-async def world(aiohttp_server, tmp_path, model_dir):
+async def start_world(aiohttp_server, tmp_path, model_dir, database_url: str, **zendesk):
+    """The sandboxes served in this process, and a server (not started) configured to
+    use them and the database."""
     port = free_port()
     boxes = build_sandboxes(webhook_url=f"http://127.0.0.1:{port}/webhooks/zendesk")
-    boxes.zendesk.webhooks.retry_delays = (0.5, 1.0, 1.0, 2.0, 2.0, 4.0)
+    # Zendesk retries a failed delivery for longer; this covers a restart or three.
+    boxes.zendesk.webhooks.retry_delays = (0.5, 1.0, 1.0, 2.0, 2.0, 4.0, 4.0, 8.0)
     sandbox_app = web.Application(client_max_size=4 * 1024 * 1024)
     mount_sandboxes(sandbox_app, boxes)
     sandbox = await aiohttp_server(sandbox_app)
     base = str(sandbox.make_url("/sandbox")).rstrip("/")
     config = {
-        "database_url": f"sqlite+aiosqlite:///{tmp_path}/server.db",
+        "database_url": database_url,
         "data_dir": str(tmp_path),
         "model_dir": str(model_dir),
-        "zendesk": {"base_url": f"{base}/zendesk", "lease_seconds": 2, "workers": 1},
+        "zendesk": {"base_url": f"{base}/zendesk", "lease_seconds": 2, **zendesk},
         **{
             api: {"base_url": f"{base}/{api}"} for api in ("shopify", "usps", "fedex", "ups", "dhl")
         },
@@ -132,7 +134,15 @@ async def world(aiohttp_server, tmp_path, model_dir):
     path = tmp_path / "config.yml"
     path.write_text(yaml.safe_dump(config))
     server = Server(port, path, tmp_path / "server.log")
-    storage = SqlStorage(config["database_url"])
+    return boxes, server, SqlStorage(database_url), sandbox
+
+
+@pytest.fixture
+async def world(aiohttp_server, tmp_path, model_dir):
+    url = f"sqlite+aiosqlite:///{tmp_path}/server.db"
+    boxes, server, storage, sandbox = await start_world(
+        aiohttp_server, tmp_path, model_dir, url, workers=1
+    )
     try:
         yield boxes, server, storage, sandbox
     finally:
@@ -141,7 +151,7 @@ async def world(aiohttp_server, tmp_path, model_dir):
         await boxes.aclose()
 
 
-async def settle(boxes, queue: ZendeskQueue, timeout: float = 40.0) -> None:
+async def settle(boxes, queue, timeout: float = 40.0) -> None:
     deadline = time.monotonic() + timeout
     quiet = 0
     while time.monotonic() < deadline:
@@ -176,10 +186,110 @@ async def test_a_killed_server_replies_exactly_once_after_restart(world, matches
 
     await server.start()
     await storage.start()
-    await settle(boxes, ZendeskQueue(storage.engine))
+    await settle(boxes, storage.zendesk)
     comments = boxes.zendesk.tickets[ticket].comments
     replies = [c.body for c in comments if c.author_id == AGENT_ID and c.public]
     assert len(replies) == 1, replies
     assert TRACKING in replies[0]
-    [row] = await ZendeskQueue(storage.engine).outbox_rows(ticket)
+    [row] = await storage.zendesk.outbox_rows(ticket)
     assert row.status == "sent"
+
+
+# --- a burst of e-mails, and the server killed three times in the middle of it -----------
+
+ORDERS = {  # order -> the customer's address; each a question the bot answers in public
+    "1001": "maria", "1003": "priya", "1004": "lukas", "1005": "sam", "1006": "olivia",
+    "1008": "ava",
+}  # fmt: skip
+
+
+class Slow:
+    """Wraps a sandbox: every answer takes 60 to 240 ms, like the real APIs. Counts the
+    requests that arrive and the bot's public replies, and wakes whoever waits for a
+    number of either."""
+
+    def __init__(self, sim, rng: random.Random) -> None:
+        self.inner, self.rng = sim.handle, rng
+        self.calls = self.replies = 0
+        self._waiting: list[tuple[str, int, asyncio.Event]] = []
+        sim.handle = self
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        self._wake()
+        await asyncio.sleep(self.rng.uniform(0.06, 0.24))  # the API's latency, not a wait
+        answer = await self.inner(request)
+        if is_bot_reply(request) and answer.is_success:
+            self.replies += 1
+            self._wake()
+        return answer
+
+    def _wake(self) -> None:
+        for counter, count, event in self._waiting:
+            if getattr(self, counter) >= count:
+                event.set()
+
+    async def until(self, counter: str, count: int) -> None:
+        event = asyncio.Event()
+        self._waiting.append((counter, count, event))
+        self._wake()
+        await asyncio.wait_for(event.wait(), 120)
+
+
+@pytest.fixture
+async def burst_world(aiohttp_server, tmp_path, model_dir, database_url):
+    boxes, server, storage, sandbox = await start_world(
+        aiohttp_server, tmp_path, model_dir, database_url
+    )
+    try:
+        yield boxes, server, storage, sandbox
+    finally:
+        server.stop()
+        await storage.aclose()
+        await boxes.aclose()
+
+
+@pytest.mark.slow
+async def test_killed_three_times_in_a_burst_every_ticket_gets_one_reply(burst_world):
+    boxes, server, storage, sandbox = burst_world
+    rng = random.Random(11)
+    zendesk = Slow(boxes.zendesk, rng)
+    Slow(boxes.shopify, rng)
+    usps = Slow(boxes.usps, rng)  # #1001, #1006 and #1008 ship with USPS
+    for sim in (boxes.fedex, boxes.ups, boxes.dhl):
+        Slow(sim, rng)
+    await server.start()
+    url = str(sandbox.make_url("/sandbox/zendesk/api/v2/tickets.json"))
+    customers = list(ORDERS.items()) * 5
+    bodies = [
+        {
+            "ticket": {
+                "requester": {"email": f"{name}@example.com"},
+                "comment": {"body": f"Hello, where is my order #{order}? Has it shipped?"},
+            }
+        }
+        for order, name in customers
+    ]
+    async with httpx.AsyncClient(timeout=30) as http:
+        opened = await asyncio.gather(*(http.post(url, json=body) for body in bodies))
+    tickets = {
+        r.json()["ticket"]["id"]: order for r, (order, _) in zip(opened, customers, strict=True)
+    }
+    assert len(tickets) == 30
+    for calls in (2, 6, 10):
+        # Killed while a turn waits for USPS: its customer message is stored, its answer
+        # is not; other turns and replies are in flight too.
+        await usps.until("calls", calls)
+        server.kill()
+        await server.start()
+
+    await storage.start()
+    await settle(boxes, storage.zendesk, timeout=120)
+    for ticket, order in tickets.items():
+        comments = boxes.zendesk.tickets[ticket].comments
+        replies = [c.body for c in comments if c.author_id == AGENT_ID and c.public]
+        assert len(replies) == 1, (ticket, replies)
+        assert f"#{order}" in replies[0]
+        assert [c for c in comments if not c.public] == []  # nobody was asked to step in
+    assert zendesk.replies == 30
+    assert server.log.read_text().count("its turn did not finish; running it again") >= 3

@@ -45,7 +45,7 @@ class ZendeskRig:
 
     @property
     def queue(self) -> ZendeskQueue:
-        return ZendeskQueue(self.app[STORAGE].engine)
+        return self.app[STORAGE].zendesk
 
     @property
     def url(self) -> str:

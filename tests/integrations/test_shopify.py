@@ -170,6 +170,14 @@ async def test_cancel_an_unfulfilled_order_then_it_reads_cancelled(client):
         await client.cancel_order(order.id)
 
 
+async def test_an_order_is_read_by_id_as_it_stands_now(client):
+    order = await client.order_by_name("#1005", email="sam@example.com")
+    assert await client.order(order.id) == order
+    await client.cancel_order(order.id)
+    assert (await client.order(order.id)).is_cancelled
+    assert await client.order("gid://shopify/Order/999999") is None
+
+
 async def test_cancelling_a_fulfilled_order_is_refused_with_a_clear_user_error(client):
     order = await client.order_by_name("#1001")
 
@@ -254,6 +262,16 @@ async def test_request_a_return_for_a_delivered_order(client, sim):
         await client.request_return(order.id, [(mugs.id, 1)])
 
 
+async def test_the_returns_in_progress_of_an_order(client):
+    order = await client.order_by_name("#1003", email="priya@example.com")
+    assert await client.open_returns(order.id) == []
+    set_, mugs = order.line_items
+    first = await client.request_return(order.id, [(mugs.id, 2)])
+    second = await client.request_return(order.id, [(set_.id, 1)])
+    assert await client.open_returns(order.id) == [second, first]  # newest first
+    assert await client.open_returns("gid://shopify/Order/999999") == []
+
+
 async def test_an_order_still_in_transit_cannot_be_returned(client):
     order = await client.order_by_name("#1001")
     with pytest.raises(ShopifyUserError) as caught:
@@ -281,6 +299,14 @@ async def test_noah_cancels_his_coffee_subscription(client):
     assert [s.status for s in await client.subscriptions("noah@example.com")] == ["CANCELLED"]
     with pytest.raises(ShopifyUserError, match="cancelled"):
         await client.cancel_subscription(sub.id)
+
+
+async def test_a_subscription_is_read_by_id_as_it_stands_now(client):
+    (sub,) = await client.subscriptions("noah@example.com")
+    assert await client.subscription(sub.id) == sub
+    await client.cancel_subscription(sub.id)
+    assert (await client.subscription(sub.id)).status == "CANCELLED"
+    assert await client.subscription("gid://shopify/SubscriptionContract/999999") is None
 
 
 async def test_customers_without_subscriptions_have_none(client):

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from chatserver.channels.zendesk.rules import Written, find_sent
-from chatserver.storage.zendesk_queue import OutboxItem, OutboxRow, ZendeskQueue
+from chatserver.storage import OutboxItem, OutboxRow
+from chatserver.storage.zendesk_queue import ZendeskQueue
 from integrations.errors import (
     APIStatusError,
     AuthFailed,
@@ -48,8 +50,10 @@ class OutboxSender:
         *,
         retry_base: float = 2.0,
         max_attempts: int = 8,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.queue = queue
+        self.clock = clock
         self.zendesk = zendesk
         self.bot_ids = bot_ids
         self.group_id = group_id
@@ -60,7 +64,7 @@ class OutboxSender:
         try:
             if row.attempts > 1 and row.kind != "tag" and await self._already_posted(row):
                 log.info("zendesk outbox %s: an earlier attempt was applied", row.id)
-                await self.queue.finish_outbox(row, "sent")
+                await self.queue.finish_outbox(row, "sent", now=self.clock())
                 return
             await self._write(row)
         except RateLimited as exc:
@@ -73,11 +77,11 @@ class OutboxSender:
                 await self._retry(row, exc, self._delay(row))
             else:  # 404 ticket gone, 422 closed ticket: writing again cannot help
                 log.error("zendesk outbox %s (ticket %s): %s", row.id, row.ticket_id, exc)
-                await self.queue.finish_outbox(row, "failed", error=str(exc))
+                await self.queue.finish_outbox(row, "failed", now=self.clock(), error=str(exc))
         except IntegrationError as exc:  # unavailable, timeout, bad answer: maybe applied
             await self._retry(row, exc, self._delay(row))
         else:
-            await self.queue.finish_outbox(row, "sent")
+            await self.queue.finish_outbox(row, "sent", now=self.clock())
 
     def _delay(self, row: OutboxRow) -> float:
         return backoff(row.attempts, self.retry_base)
@@ -88,7 +92,9 @@ class OutboxSender:
                 "zendesk outbox %s (ticket %s): %s; again in %.1fs",
                 row.id, row.ticket_id, exc, wait,
             )  # fmt: skip
-            await self.queue.finish_outbox(row, "pending", error=str(exc), retry_in=wait)
+            await self.queue.finish_outbox(
+                row, "pending", now=self.clock(), error=str(exc), retry_in=wait
+            )
             return
         log.error("zendesk outbox %s (ticket %s): giving up: %s", row.id, row.ticket_id, exc)
         then = None
@@ -102,7 +108,7 @@ class OutboxSender:
                 "escalate", note, row.answers_comment_id, group_id=group,
                 tags=("bot_escalated", "reason_reply_failed"),
             )  # fmt: skip
-        await self.queue.finish_outbox(row, "failed", error=str(exc), then=then)
+        await self.queue.finish_outbox(row, "failed", now=self.clock(), error=str(exc), then=then)
 
     async def _group_or_none(self) -> int | None:
         try:

@@ -19,7 +19,6 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from chatserver.channels.zendesk.worker import ZendeskWorker
-from chatserver.errors import ConfigError
 from chatserver.keys import SERVICE, SETTINGS, STORAGE, ZENDESK
 from chatserver.storage.zendesk_queue import ZendeskQueue
 from integrations.webhooks import (
@@ -56,14 +55,10 @@ class ZendeskChannel:
 
     async def lifetime(self, app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
-        storage = app[STORAGE]
-        engine = getattr(storage, "engine", None)
-        if engine is None:
-            raise ConfigError("the Zendesk channel needs the SQL storage")
         zd = settings.zendesk
         self.secret = zd.webhook_secret
         self.tolerance = float(zd.webhook_tolerance_seconds)
-        self.queue = ZendeskQueue(engine)
+        self.queue = app[STORAGE].zendesk
         service = app[SERVICE]
         options: dict[str, Any] = {
             "bot_user_id": zd.bot_user_id,
@@ -127,6 +122,7 @@ class ZendeskChannel:
                 event.event or "unknown",
                 request.headers.get(INVOCATION_ID_HEADER),
                 raw.decode("utf-8", "replace"),
+                now=self.worker.clock(),
             )
         except SQLAlchemyError:
             log.exception("zendesk webhook for ticket %s not stored", event.ticket_id)

@@ -4,9 +4,13 @@ hand what to write to the outbox sender.
 One unit of work is a ticket (``zendesk_tickets`` row, claimed with a lease). For it the
 worker reads the ticket and its comments from the API (the webhook was only a hint),
 picks the requester's public comments not answered yet (several sent in quick
-succession are answered together, in one turn, with one reply), runs one service turn
-for them and, in one transaction, records their outcome and queues the reply or the
-escalation in the outbox. See docs/zendesk.md for the whole flow.
+succession are answered together, in one turn, with one reply) and runs one service
+turn for them. The turn's answer, its session state, its prediction, the comments'
+outcome and the reply or escalation queued in the outbox are ONE transaction
+(``InboundMessage.with_answer``): a crash leaves all of it or none. A turn cut short is
+simply run again when the ticket is retaken: the customer message it stored is reused
+(same ``client_message_id``), lookups are repeated and actions are checked against
+Shopify before they are repeated (``chatserver.runner``). See docs/zendesk.md.
 """
 
 from __future__ import annotations
@@ -14,29 +18,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from chatserver.channels.zendesk.outbox import OutboxSender, backoff
 from chatserver.channels.zendesk.rules import (
     AUTO_REPLY_TAG,
     ESCALATED_TAG,
-    Candidate,
     escalation_note,
     stay_out,
     unanswered,
 )
-from chatserver.service import ConversationService, InboundMessage, TurnResult
-from chatserver.storage import Session, StoredMessage
-from chatserver.storage.zendesk_queue import OutboxItem, TicketJob, ZendeskQueue
+from chatserver.service import ConversationService, InboundMessage, TurnOutcome
+from chatserver.storage import OutboxItem, TicketJob, TicketTurn, TurnTaken
+from chatserver.storage.zendesk_queue import ZendeskQueue
 from integrations.errors import BadResponse, IntegrationError, NotFound, RateLimited
-from integrations.models import Ticket
 from integrations.zendesk import ZendeskClient
 
 __all__ = ["Turn", "ZendeskWorker"]
 
 log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class ZendeskWorker:
         poll_interval: seconds between looks at the queue when nothing wakes us.
         retry_base: first backoff delay in seconds; doubles per attempt, at most 5 min.
         max_attempts: tries of one outbox row before it is given up (and escalated).
+        clock: the current time (aware); every lease, backoff and cap is measured on it,
+            so tests move it instead of waiting.
     """
 
     def __init__(
@@ -80,7 +88,7 @@ class ZendeskWorker:
         poll_interval: float = 1.0,
         retry_base: float = 2.0,
         max_attempts: int = 8,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], datetime] = _now,
     ) -> None:
         self.queue = queue
         self.service = service
@@ -93,7 +101,7 @@ class ZendeskWorker:
         self.clock = clock
         self.sender = OutboxSender(
             queue, zendesk, self.bot_ids, self.escalation_group_id,
-            retry_base=retry_base, max_attempts=max_attempts,
+            retry_base=retry_base, max_attempts=max_attempts, clock=clock,
         )  # fmt: skip
         self._bot_user_id = bot_user_id
         self._me_id: int | None = None
@@ -143,37 +151,38 @@ class ZendeskWorker:
     async def run_once(self, owner: str = "") -> bool:
         """Send one outbox row or work on one ticket; False when there was nothing due."""
         owner = owner or f"{self._name}-x"
-        row = await self.queue.claim_outbox(owner, self.lease_seconds)
+        row = await self.queue.claim_outbox(owner, self.lease_seconds, now=self.clock())
         if row is not None:
             await self.sender.send(row)
             return True
-        job = await self.queue.claim_ticket(owner, self.lease_seconds)
+        job = await self.queue.claim_ticket(owner, self.lease_seconds, now=self.clock())
         if job is None:
             return False
+        release = self.queue.release_ticket
         try:
             await self.process(job)
         except RateLimited as exc:
             delay = exc.retry_after if exc.retry_after is not None else backoff(1, self.retry_base)
-            await self.queue.release_ticket(job, retry_in=delay, error=str(exc))
+            await release(job, now=self.clock(), retry_in=delay, error=str(exc))
         except NotFound as exc:  # the ticket was deleted: nothing left to do
             log.warning("zendesk ticket %s: %s", job.ticket_id, exc)
-            await self.queue.release_ticket(job)
+            await release(job, now=self.clock())
         except BadResponse as exc:  # e.g. comments too large to read: a person reads them
             if job.attempts < 2:
-                await self.queue.release_ticket(job, retry_in=self.retry_base, error=str(exc))
+                await release(job, now=self.clock(), retry_in=self.retry_base, error=str(exc))
             else:
                 await self._unreadable(job, exc)
-                await self.queue.release_ticket(job)
+                await release(job, now=self.clock())
         except IntegrationError as exc:
             delay = backoff(job.attempts, self.retry_base)
             log.warning("zendesk ticket %s: %s; again in %.1fs", job.ticket_id, exc, delay)
-            await self.queue.release_ticket(job, retry_in=delay, error=str(exc))
+            await release(job, now=self.clock(), retry_in=delay, error=str(exc))
         except Exception as exc:
             delay = backoff(job.attempts, self.retry_base)
             log.exception("zendesk ticket %s failed; again in %.1fs", job.ticket_id, delay)
-            await self.queue.release_ticket(job, retry_in=delay, error=repr(exc))
+            await release(job, now=self.clock(), retry_in=delay, error=repr(exc))
         else:
-            await self.queue.release_ticket(job)
+            await release(job, now=self.clock())
         self.wake()  # the outbox may have a row now
         return True
 
@@ -216,23 +225,28 @@ class ZendeskWorker:
         bot_ids = await self.bot_ids()
         # Look before opening: tickets the bot stays out of get no session in the console.
         existing = await self.service.storage.find_session("email", str(ticket.id))
-        ids = [c.comment.id for c in candidates]
+        ids = tuple(c.comment.id for c in candidates)
         newest = ids[-1]
+
+        def record(
+            outcome: str, items: tuple[OutboxItem, ...] = (), reason: str | None = None
+        ) -> TicketTurn:
+            return TicketTurn(job, ids, outcome, items, reason)
 
         reason = stay_out(ticket, bot_ids, existing.owner if existing else None)
         if reason is not None:
-            await self.queue.commit_turn(job, ids, "skipped", reason=reason)
+            await self.queue.commit_turn(record("skipped", reason=reason), now=self.clock())
             return Turn("skipped", reason)
 
         real = [c for c in candidates if not c.auto_reply]
         if not real:
             # An out-of-office or a bounce: never answered, so never a loop.
             tag = OutboxItem("tag", "", newest, tags=(AUTO_REPLY_TAG,))
-            await self.queue.commit_turn(job, ids, "ignored", [tag], reason="auto_reply")
+            await self.queue.commit_turn(record("ignored", (tag,), "auto_reply"), now=self.clock())
             return Turn("ignored", "auto_reply")
 
         text = "\n\n".join(c.text for c in real).strip()
-        hour_ago = self.clock() - 3600
+        hour_ago = self.clock() - timedelta(hours=1)
         if await self.queue.replies_since(ticket.id, hour_ago) >= self.max_replies_per_hour:
             note = escalation_note(
                 reason="reply_limit", intent=None, confidence=0.0,
@@ -241,40 +255,40 @@ class ZendeskWorker:
                 text=text,
             )  # fmt: skip
             item = await self._escalation(note, newest, ("bot_escalated", "reason_reply_limit"))
-            await self.queue.commit_turn(job, ids, "escalated", [item], reason="reply_limit")
+            done = record("escalated", (item,), "reply_limit")
+            await self.queue.commit_turn(done, now=self.clock())
             return Turn("escalated", "reply_limit")
 
         session = existing or await self.service.open_session("email", external_ref=str(ticket.id))
-        result = await self._turn(ticket, session, real, text)
-        if result is None:  # a turn that was interrupted by a crash: a person decides
-            note = escalation_note(
-                reason="interrupted", intent=None, confidence=0.0,
-                summary="The bot's turn on this message was interrupted (server restart); "
-                "it did not answer, to avoid answering twice.",
-                text=text,
-            )  # fmt: skip
-            item = await self._escalation(note, newest, ("bot_escalated", "reason_interrupted"))
-            await self.queue.commit_turn(job, ids, "escalated", [item], reason="interrupted")
-            return Turn("escalated", "interrupted")
-        if result.escalated:
-            reason = result.escalation_reason or "unknown"
-            note = escalation_note(
-                reason=reason, intent=result.intent, confidence=result.confidence,
-                summary=result.summary, text=text,
-                draft="\n\n".join(r.text for r in result.replies),
-            )  # fmt: skip
-            tags = tuple(dict.fromkeys((ESCALATED_TAG, *result.tags)))
-            item = await self._escalation(note, newest, tags)
-            await self.queue.commit_turn(job, ids, "escalated", [item], reason=reason)
-            return Turn("escalated", reason)
-        if not result.replies:  # e.g. a person owns the session: the bot stays silent
-            await self.queue.commit_turn(job, ids, "skipped", reason="no_reply")
-            return Turn("skipped", "no_reply")
-        body = "\n\n".join(r.text for r in result.replies)
-        tags = tuple(dict.fromkeys(("bot_answered", *result.tags)))
-        item = OutboxItem("reply", body, newest, author_id=await self.author_id(), tags=tags)
-        await self.queue.commit_turn(job, ids, "replied", [item], reason=result.intent)
-        return Turn("replied", result.intent)
+        # Read before the turn, so what it writes with its answer needs no outside call.
+        author, group = await self.author_id(), await self.escalation_group_id()
+        decided: list[Turn] = []
+
+        def with_answer(outcome: TurnOutcome) -> TicketTurn:
+            turn, items = _decide(outcome, text, newest, author, group)
+            decided.append(turn)
+            return record(turn.outcome, items, turn.reason)
+
+        requester = ticket.requester
+        try:
+            await self.service.handle(
+                InboundMessage(
+                    session_id=session.id,
+                    text=text,
+                    channel="email",
+                    received_at=real[-1].comment.created_at,
+                    identity_email=requester.email if requester and requester.email else None,
+                    customer_name=requester.name if requester else None,
+                    # The turn's key: its first comment, so a turn cut short and run again
+                    # (perhaps with a comment that arrived meanwhile) reuses its message.
+                    client_message_id=f"zendesk:{ticket.id}:{real[0].comment.id}",
+                    metadata={"zendesk_ticket_id": ticket.id},
+                    with_answer=with_answer,
+                )
+            )
+        except TurnTaken:  # another worker answered these comments first
+            return None
+        return decided[-1]
 
     async def _unreadable(self, job: TicketJob, exc: BadResponse) -> None:
         ids = await self.queue.event_comment_ids(job)
@@ -286,57 +300,30 @@ class ZendeskWorker:
             summary=f"The bot could not read this ticket through the API: {exc}.", text="",
         )  # fmt: skip
         item = await self._escalation(note, max(ids), (ESCALATED_TAG, "reason_unreadable"))
-        await self.queue.commit_turn(job, ids, "escalated", [item], reason="unreadable")
+        turn = TicketTurn(job, tuple(ids), "escalated", (item,), "unreadable")
+        await self.queue.commit_turn(turn, now=self.clock())
 
     async def _escalation(self, note: str, newest: int, tags: tuple[str, ...]) -> OutboxItem:
         group = await self.escalation_group_id()
         return OutboxItem("escalate", note, newest, group_id=group, tags=tags)
 
-    async def _turn(
-        self, ticket: Ticket, session: Session, real: list[Candidate], text: str
-    ) -> TurnResult | None:
-        """Run the service turn, or rebuild it if it already ran before a crash.
 
-        The turn is keyed by the newest comment (``client_message_id``): if the transcript
-        already has it, the replies stored after it are the turn's replies.
-        """
-        key = f"zendesk:{ticket.id}:{real[-1].comment.id}"
-        transcript = await self.service.messages_since(session.id)
-        for i, message in enumerate(transcript):
-            if message.sender == "customer" and message.client_message_id == key:
-                return _rebuild(transcript[i:], session)
-        requester = ticket.requester
-        return await self.service.handle(
-            InboundMessage(
-                session_id=session.id,
-                text=text,
-                channel="email",
-                received_at=real[-1].comment.created_at,
-                identity_email=requester.email if requester and requester.email else None,
-                customer_name=requester.name if requester else None,
-                client_message_id=key,
-                metadata={"zendesk_ticket_id": ticket.id},
-            )
-        )
-
-
-def _rebuild(messages: list[StoredMessage], session: Session) -> TurnResult | None:
-    customer, rest = messages[0], messages[1:]
-    replies = []
-    for m in rest:
-        if m.sender == "customer":
-            break
-        if m.sender == "bot":
-            replies.append(m)
-    if session.status == "waiting" and session.escalation_reason:
-        return TurnResult(
-            customer, [], escalated=True, escalation_reason=session.escalation_reason,
-            summary=session.summary, tags=(f"reason_{session.escalation_reason}",),
-            intent=customer.intent, confidence=customer.confidence or 0.0, session=session,
+def _decide(
+    outcome: TurnOutcome, text: str, newest: int, author: int, group: int | None
+) -> tuple[Turn, tuple[OutboxItem, ...]]:
+    """What the turn's outcome writes to the ticket: a reply, an escalation, or nothing."""
+    if outcome.escalated:
+        reason = outcome.escalation_reason or "unknown"
+        note = escalation_note(
+            reason=reason, intent=outcome.intent, confidence=outcome.confidence,
+            summary=outcome.summary, text=text, draft="\n\n".join(outcome.replies),
         )  # fmt: skip
-    if not replies:
-        return None
-    return TurnResult(
-        customer, replies, tags=(f"intent_{customer.intent or 'unknown'}",),
-        intent=customer.intent, confidence=customer.confidence or 0.0, session=session,
-    )  # fmt: skip
+        tags = tuple(dict.fromkeys((ESCALATED_TAG, *outcome.tags)))
+        item = OutboxItem("escalate", note, newest, group_id=group, tags=tags)
+        return Turn("escalated", reason), (item,)
+    if not outcome.replies:  # e.g. a person owns the session: the bot stays silent
+        return Turn("skipped", "no_reply"), ()
+    body = "\n\n".join(outcome.replies)
+    tags = tuple(dict.fromkeys(("bot_answered", *outcome.tags)))
+    item = OutboxItem("reply", body, newest, author_id=author, tags=tags)
+    return Turn("replied", outcome.intent), (item,)
