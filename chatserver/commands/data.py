@@ -5,7 +5,7 @@
     chatbot data import FILE_OR_DIR [--into nlu/data/train] [--heldout nlu/data/heldout]
     chatbot data sessions --out FILE                           past conversations (replay)
 
-Exported text is masked (``chatserver.learning.privacy``); ``reviewed`` means accepted in review.
+Exported text is masked (``chatserver.privacy``); ``reviewed`` means accepted in review.
 """
 
 from __future__ import annotations

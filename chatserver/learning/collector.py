@@ -1,8 +1,8 @@
 """Collect what the model predicted for every customer message, for insight and training.
 
 Every turn stores the prediction row of its customer message in the transaction that
-stores its answer (``Storage.finish_turn``): :func:`predicted` builds that row (the
-text masked by :func:`chatserver.learning.privacy.mask`). A :class:`Collector` also logs
+stores its answer (``Storage.finish_turn``): :func:`chatserver.storage.predictions.predicted` builds that row (the
+text masked by :func:`chatserver.privacy.mask`). A :class:`Collector` also logs
 one line per classified message with the model version, and marks a session's rows
 resolved (or not) when it closes; failing to mark a close is only logged. Agents'
 labels go straight to the row (``Storage.label_message``, one transaction).
@@ -13,50 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from chatserver.learning.privacy import mask
 from chatserver.storage import Prediction, StoredMessage
-from chatserver.storage.predictions import PredictionLog
+from chatserver.storage.errors import DatabaseError
+from chatserver.storage.predictions import PredictionLog, predicted
 
-__all__ = ["RANKING_KEPT", "Collector", "predicted"]
+__all__ = ["Collector"]
 
 log = logging.getLogger(__name__)
-
-RANKING_KEPT = 3
-
-
-def predicted(
-    message: StoredMessage,
-    *,
-    channel: str,
-    intent: str | None,
-    confidence: float,
-    ranking: Sequence[tuple[str, float]],
-    escalate: bool,
-    reason: str | None,
-    model_version: str,
-    outcome: str,
-    escalation_reason: str | None = None,
-    classified: bool = True,
-) -> Prediction:
-    """The prediction row of one customer message and its turn (text masked)."""
-    return Prediction(
-        message_id=message.id,
-        session_id=message.session_id,
-        channel=channel,
-        text=mask(message.text),
-        intent=intent,
-        confidence=confidence,
-        ranking=tuple(ranking)[:RANKING_KEPT],
-        escalate=escalate,
-        reason=reason,
-        model_version=model_version,
-        outcome=outcome,
-        escalation_reason=escalation_reason,
-        created_at=message.ts,
-        classified=classified,
-    )
 
 
 class Collector:
@@ -102,7 +65,7 @@ class Collector:
         """The session ended: were its messages resolved without a person?"""
         try:
             resolved = await self.predictions.close_session(session_id)
-        except SQLAlchemyError:
+        except DatabaseError:
             log.exception("could not mark the predictions of session %s", session_id[:8])
             return
         log.info("session=%s closed resolved_without_human=%s", session_id[:8], resolved)

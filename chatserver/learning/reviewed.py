@@ -2,7 +2,7 @@
 
 ``chatbot train --include-reviewed`` uses this instead of the two-step
 ``chatbot data export`` + ``chatbot data import``: the accepted labels of the
-prediction log (masked text, see :mod:`chatserver.learning.privacy`) are added to the
+prediction log (masked text, see :mod:`chatserver.privacy`) are added to the
 training examples in memory, skipping any whose normalised text is already in
 the training or held-out set, so the held-out set stays unseen. Nothing is
 written to ``nlu/data``.

@@ -20,7 +20,6 @@ from chatserver.dialogue.events import UserMessage
 from chatserver.dialogue.state import DialogueState
 from chatserver.errors import SessionNotFound
 from chatserver.identity import verify_identity
-from chatserver.learning.collector import predicted
 from chatserver.policy import Policy
 from chatserver.replies import Renderer, first_name
 from chatserver.runner import Runner, run_turn
@@ -35,6 +34,7 @@ from chatserver.service.records import (
 )
 from chatserver.storage import Session, Storage, StoredMessage
 from chatserver.storage.locks import LocalLocks, SessionLocks
+from chatserver.storage.predictions import predicted
 
 if TYPE_CHECKING:
     from chatserver.learning.collector import Collector

@@ -1,4 +1,5 @@
-"""Errors of the storage. Database failures stay SQLAlchemy's (``SQLAlchemyError``).
+"""Errors of the storage. Database failures stay SQLAlchemy's: ``DatabaseError`` is
+``sqlalchemy.exc.SQLAlchemyError``, named here so nothing outside storage imports SQLAlchemy.
 
 ChatServerError
  └── StorageError
@@ -7,9 +8,11 @@ ChatServerError
 
 from __future__ import annotations
 
+from sqlalchemy.exc import SQLAlchemyError as DatabaseError
+
 from chatserver.errors import ChatServerError
 
-__all__ = ["StorageError", "TurnTaken"]
+__all__ = ["DatabaseError", "StorageError", "TurnTaken"]
 
 
 class StorageError(ChatServerError):

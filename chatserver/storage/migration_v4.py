@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 import chatserver.storage.schema_v3 as v3
 import chatserver.storage.tables as tables
-from chatserver.learning.privacy import mask
+from chatserver.privacy import mask
 
 __all__ = ["ZENDESK_TIMES", "upgrade_to_v4"]
 

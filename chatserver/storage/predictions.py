@@ -22,16 +22,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from chatserver.learning.privacy import mask
+from chatserver.privacy import mask
 from chatserver.storage.database import Database, utc
+from chatserver.storage.records import StoredMessage
 from chatserver.storage.tables import messages, predictions, sessions
 
 __all__ = [
     "OUTCOMES",
+    "RANKING_KEPT",
     "REVIEW_STATES",
     "Prediction",
     "PredictionLog",
     "label_prediction",
+    "predicted",
     "write_prediction",
 ]
 
@@ -236,3 +239,39 @@ class PredictionLog:
         )
         rows = await self._db.read(lambda conn: conn.execute(query).all())
         return [Prediction.from_row(r) for r in rows]
+
+
+RANKING_KEPT = 3
+
+
+def predicted(
+    message: StoredMessage,
+    *,
+    channel: str,
+    intent: str | None,
+    confidence: float,
+    ranking: Sequence[tuple[str, float]],
+    escalate: bool,
+    reason: str | None,
+    model_version: str,
+    outcome: str,
+    escalation_reason: str | None = None,
+    classified: bool = True,
+) -> Prediction:
+    """The prediction row of one customer message and its turn (text masked)."""
+    return Prediction(
+        message_id=message.id,
+        session_id=message.session_id,
+        channel=channel,
+        text=mask(message.text),
+        intent=intent,
+        confidence=confidence,
+        ranking=tuple(ranking)[:RANKING_KEPT],
+        escalate=escalate,
+        reason=reason,
+        model_version=model_version,
+        outcome=outcome,
+        escalation_reason=escalation_reason,
+        created_at=message.ts,
+        classified=classified,
+    )

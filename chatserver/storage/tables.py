@@ -96,7 +96,7 @@ predictions = sa.Table(
     sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), nullable=False, unique=True),
     sa.Column("session_id", sa.String(64), nullable=False, index=True),
     sa.Column("channel", sa.String(16), nullable=False),
-    sa.Column("text", sa.Text, nullable=False),  # masked (chatserver.learning.privacy)
+    sa.Column("text", sa.Text, nullable=False),  # masked (chatserver.privacy)
     sa.Column("intent", sa.String(64)),
     sa.Column("confidence", sa.Float, nullable=False),
     sa.Column("ranking", sa.JSON, nullable=False),  # [[intent, p], ...] top 3

@@ -1,10 +1,10 @@
-"""Masking personal data in what is kept for training (chatserver.learning.privacy)."""
+"""Masking personal data in what is kept for training (chatserver.privacy)."""
 
 from __future__ import annotations
 
 import pytest
 
-from chatserver.learning.privacy import PLACEHOLDERS, mask
+from chatserver.privacy import PLACEHOLDERS, mask
 
 
 @pytest.mark.parametrize(

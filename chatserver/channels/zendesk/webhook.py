@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 
 from chatserver.channels.zendesk.worker import ZendeskWorker
 from chatserver.keys import SERVICE, SETTINGS, STORAGE, ZENDESK
+from chatserver.storage.errors import DatabaseError
 from chatserver.storage.zendesk_queue import ZendeskQueue
 from integrations.webhooks import (
     INVOCATION_ID_HEADER,
@@ -124,7 +124,7 @@ class ZendeskChannel:
                 raw.decode("utf-8", "replace"),
                 now=self.worker.clock(),
             )
-        except SQLAlchemyError:
+        except DatabaseError:
             log.exception("zendesk webhook for ticket %s not stored", event.ticket_id)
             return _answer(503, "try again")
         if not fresh:
