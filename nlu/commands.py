@@ -50,6 +50,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--model", type=Path, help="model or version directory (default: installed)")
     p.add_argument("--report", type=Path, metavar="DIR", help="write an HTML report there")
     p.add_argument("--clinc150", type=Path, metavar="PATH", help="run the CLINC150 benchmark")
+    p.add_argument(
+        "--asks",
+        type=Path,
+        metavar="DIR",
+        help="score asks and acts on DIR (default with no --data: nlu/data/heldout_asks)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--config", help="YAML settings file")
     p.set_defaults(func=evaluate_command)
@@ -81,7 +87,6 @@ def train_command(args: argparse.Namespace) -> int:
         load_examples,
         stratified_split,
     )
-    from nlu.engine import NLU
     from nlu.errors import NLUError
     from nlu.evaluation import evaluate, format_text
     from nlu.promotion import format_table, gate
@@ -117,7 +122,7 @@ def train_command(args: argparse.Namespace) -> int:
             _progress(f"reviewed production messages: {merged.to_json()}")
         trained = fit(examples, grid=None if args.no_tune else DEFAULT_GRID, progress=_progress)
         _progress(f"trained in {trained.train_seconds:.1f} s; scoring {len(heldout)} held-out")
-        nlu = NLU(trained.model, version="new", threshold=trained.threshold, margin=trained.margin)
+        nlu = trained.to_nlu("new")
         ev = evaluate(nlu, heldout)
         metrics = {
             "heldout_accuracy": ev.accuracy,
@@ -268,13 +273,37 @@ def evaluate_command(args: argparse.Namespace) -> int:
     except (NLUError, OSError) as exc:
         return _fail(str(exc))
     ev = evaluate(nlu, examples)
+    asks = _ask_figures(nlu, args)
+    if isinstance(asks, int):
+        return asks
     if args.json:
-        print(json.dumps(ev.to_dict(), default=str))
+        print(json.dumps({**ev.to_dict(), "asks": asks and asks.to_dict()}, default=str))
     else:
         print(format_text(ev))
+        if asks is not None:
+            from nlu.ask_evaluation import format_asks
+
+            print("\n" + format_asks(asks, misses=3))
     if args.report:
         from nlu.report import write_report
 
         path = write_report(ev, args.report, data=str(data))
         _progress(f"report written to {path}")
     return 0
+
+
+def _ask_figures(nlu: Any, args: argparse.Namespace) -> Any:
+    """The asks/acts evaluation (nlu.ask_evaluation), None when not asked for, or an exit code."""
+    from nlu.ask_evaluation import evaluate_asks, load_ask_data
+    from nlu.dataset import DEFAULT_HELDOUT_ASKS_DIR
+    from nlu.errors import NLUError
+
+    directory = args.asks
+    if directory is None and args.data is None and DEFAULT_HELDOUT_ASKS_DIR.is_dir():
+        directory = DEFAULT_HELDOUT_ASKS_DIR
+    if directory is None:
+        return None
+    try:
+        return evaluate_asks(nlu, load_ask_data(directory))
+    except (NLUError, OSError) as exc:
+        return _fail(str(exc))

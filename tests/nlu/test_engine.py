@@ -98,3 +98,39 @@ def test_parse_is_frozen(nlu: NLU) -> None:
     p = nlu.parse("hi")
     with pytest.raises(AttributeError):
         p.intent = "thanks"  # type: ignore[misc]
+
+
+def test_an_answer_is_read_as_a_dialogue_act_when_the_bot_expects_one(nlu: NLU) -> None:
+    p = nlu.parse("yes please go ahead", expecting="yes_no")
+    assert p.act is not None and p.act.act == "affirm"
+    assert p.act.confidence == p.act.ranking[0][1]
+    assert nlu.parse("yes please go ahead").act is None
+    with pytest.raises(ValueError, match="expecting"):
+        nlu.parse("yes", expecting="maybe")
+    batch = nlu.parse_many(["its 1001", "hi"], expecting=["order_number", None])
+    assert batch[0].act is not None and batch[0].act.act == "give_details"
+    assert batch[1].act is None
+
+
+def test_a_model_without_an_act_model_gives_no_act(model_dir: Path) -> None:
+    from nlu import registry
+
+    model, _ = registry.load(model_dir)
+    p = NLU(model).parse("yes", expecting="yes_no")
+    assert p.act is None and p.intent
+
+
+def test_asks_signals_and_act_are_in_the_json_shape(nlu: NLU) -> None:
+    d = nlu.parse("where is my order? :(", expecting="yes_no").to_dict()
+    assert d["asks"][0]["intent"] == "track_order"
+    assert d["asks"][0]["text"] == "where is my order? :("
+    assert d["act"]["act"] in {"new_request", "affirm", "deny", "checking_in"}
+    assert d["signals"] == ["upset"]
+
+
+def test_a_one_sentence_message_is_one_ask_spanning_it(nlu: NLU) -> None:
+    p = nlu.parse("  cancel my order please  ")
+    assert [(a.intent, a.start, a.end, a.text) for a in p.asks] == [
+        ("cancel_order", 0, len(p.cleaned), p.cleaned)
+    ]
+    assert nlu.parse("what is the capital of france").asks == ()
