@@ -11,8 +11,9 @@ model gives the main ask (``Parse.intent``); this module finds the others:
    margin) is an ask. Backstory and statements are not asks, unless nothing
    in the message asks explicitly; then the message is one ask;
 3. units with the same intent merge (the first one's span is kept); the main
-   intent is always among the asks: if no unit gave it, it goes where the
-   unit that scores it highest stands;
+   intent is always among the asks: if no ask gave it, it goes where the ask
+   unit that scores it best stands if that one is above the threshold, else
+   where the story starts (the first statement);
 4. a conditional request ("cancel it if you can't ship") comes after the
    ask it depends on: the answer to the other one decides it;
 5. at most :data:`MAX_ASKS`.
@@ -73,7 +74,8 @@ def find_asks(
     """The asks of one message (see the module docstring), in the order written.
 
     ``primary`` is the message-level intent; pass "" when the message escalates
-    (then only confident units are returned, for an agent to see).
+    (then only confident units are returned, for an agent to see). Units with
+    empty ``proba`` were not scored (statements, by :class:`nlu.reader.Reader`).
     """
     whole = Ask(primary, primary_confidence, 0, len(cleaned), cleaned)
     topical = [s for s in units if not s.unit.social]
@@ -85,6 +87,8 @@ def find_asks(
         return (_replace_conditional(whole, conditional),)
     found: list[tuple[Ask, float]] = []  # (ask, position)
     for scores in explicit:
+        if not scores.proba.size:
+            continue
         intent, p = _best(scores.proba, classes, threshold, margin)
         if not intent or intent in SOCIAL:
             continue
@@ -102,8 +106,14 @@ def find_asks(
                 position,
             )
     if primary and all(a.intent != primary for a, _ in found):
+        # Where the unit that scores it best stands (statements are not scored:
+        # then the first of them, where a story starts).
         column = list(classes).index(primary) if primary in classes else None
-        host = max(topical or units, key=lambda s: s.proba[column] if column is not None else 0)
+        scored = [s for s in topical if s.proba.size and column is not None]
+        statements = [s for s in topical if not s.unit.ask] or topical or list(units)
+        host = max(scored, key=lambda s: s.proba[column]) if scored else statements[0]
+        if scored and host.proba[column] < threshold and statements:
+            host = statements[0]
         unit = host.unit
         found.append(
             (

@@ -26,7 +26,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from nlu.tokens import SpacyLemmatizer
 
-__all__ = ["IntentClassifier"]
+__all__ = ["IntentClassifier", "Part"]
+
+# A part of a message already read: (raw text, its lemmas, the lemmas of its ask units).
+Part = tuple[str, Sequence[str], Sequence[str]]
 
 _MODELS = ("lr", "svc")
 
@@ -152,17 +155,46 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, one row per text, columns in ``classes_`` order."""
         check_is_fitted(self, "pipeline_")
         texts = _texts(X)
-        fast = self._fast() if len(texts) <= _FAST_MAX_BATCH else None
+        return self.read_proba(texts)[0]
+
+    def read_proba(self, X: Sequence[str]) -> tuple[np.ndarray, list[Any] | None]:
+        """Probabilities, and each text's units (:mod:`nlu.reading`) when they came for free.
+
+        The numpy path segments the texts for the ask view anyway; the engine
+        reuses those units instead of reading the texts a second time. None
+        when this model has no ask view or no numpy path.
+        """
+        check_is_fitted(self, "pipeline_")
+        texts = _texts(X)
+        fast = self._fast()
         if fast is not None:
-            return fast.predict_proba(texts)
+            return fast.read_proba(texts)
         proba: np.ndarray = self.pipeline_.predict_proba(texts)
-        return proba
+        return proba, None
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         """The most probable class of each text."""
         proba = self.predict_proba(X)
         labels: np.ndarray = self.classes_[np.argmax(proba, axis=1)]
         return labels
+
+    def predict_parts(self, parts: Sequence[Part]) -> np.ndarray:
+        """Probabilities of parts of texts already read (:meth:`read_proba` units).
+
+        A part is (raw text, its lemmas, the lemmas of its ask units): the
+        engine scores each sentence of a message from the message's own
+        reading, without tokenising it again. Same features as reading the
+        part's text afresh, up to how spaCy tokenises a text's edges.
+        """
+        check_is_fitted(self, "pipeline_")
+        fast = self._fast()
+        if fast is None:
+            return self.predict_proba([raw for raw, _, _ in parts])
+        views = [
+            (raw, fast.lemmas.render(lemmas), fast.lemmas.render(asks))
+            for raw, lemmas, asks in parts
+        ]
+        return fast.score(views)
 
     def _fast(self) -> _FastLogistic | None:
         cache = self.__dict__.get("_fast_cache")
@@ -242,17 +274,13 @@ def _fold_naive_bayes(
     clf.intercept_ = (clf.intercept_ + weight * intercept) / temperature
 
 
-# Up to this many texts, skip sklearn's per-call validation (most of a single
-# message's cost); beyond it the vectorised sklearn path is as fast.
-_FAST_MAX_BATCH = 32
-
-
 class _FastLogistic:
     """The fitted TF-IDF blocks + logistic regression, as plain numpy.
 
     Same analyzers, vocabularies, idf and coefficients as the pipeline, so the
     same probabilities; without the input checks that cost ~1 ms a call, and
-    with one spaCy pass per text for all word blocks.
+    with one spaCy pass per text for all word blocks (which makes it faster
+    than the pipeline for large batches too, so it serves every call).
     """
 
     def __init__(
@@ -295,11 +323,21 @@ class _FastLogistic:
         coef_t = np.ascontiguousarray(clf.coef_.T, dtype=np.float64)
         return cls(lemmatizers[0], parts, coef_t, np.asarray(clf.intercept_, dtype=np.float64))
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
+    def read_proba(self, texts: list[str]) -> tuple[np.ndarray, list[Any] | None]:
         readings = self.lemmas.read(texts, units=self.units)
-        scores = np.tile(self.intercept, (len(texts), 1))
-        for row, (text, reading) in enumerate(zip(texts, readings, strict=True)):
-            sources = {"raw": text, "all": reading.lemmas, "asks": reading.asks}
+        views = [(t, r.lemmas, r.asks) for t, r in zip(texts, readings, strict=True)]
+        return self.score(views), [r.units for r in readings] if self.units else None
+
+    def score(self, views: list[tuple[str, str, str]]) -> np.ndarray:
+        """Probabilities of texts given as (raw text, lemma view, ask view)."""
+        from scipy.sparse import csr_matrix
+
+        data: list[np.ndarray] = []
+        columns: list[np.ndarray] = []
+        indptr = [0]
+        for raw, lemmas, asks in views:
+            sources = {"raw": raw, "all": lemmas, "asks": asks}
+            size = 0
             for source, analyzer, vocabulary, idf, offset in self.parts:
                 counts: dict[int, int] = {}
                 for gram in analyzer(sources[source]):
@@ -312,8 +350,21 @@ class _FastLogistic:
                 tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
                 values = (1.0 + np.log(tf)) * idf[index]
                 values /= np.sqrt(values @ values)
-                # Elementwise, not BLAS: a threaded gemv on a busy machine is what makes p99.
-                scores[row] += (self.coef_t[index + offset] * values[:, None]).sum(axis=0)
+                data.append(values)
+                columns.append(index + offset)
+                size += len(index)
+            indptr.append(indptr[-1] + size)
+        features = csr_matrix(
+            (
+                np.concatenate(data) if data else np.zeros(0),
+                np.concatenate(columns) if columns else np.zeros(0, dtype=np.intp),
+                np.asarray(indptr),
+            ),
+            shape=(len(views), self.coef_t.shape[0]),
+        )
+        # A sparse product is scipy's own single-threaded loop, not a threaded BLAS
+        # gemv (on a busy machine, thread wake-ups are what makes p99).
+        scores = np.asarray(features @ self.coef_t) + self.intercept
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=1, keepdims=True)

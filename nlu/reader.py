@@ -40,6 +40,7 @@ import numpy as np
 
 from nlu.asks import UnitScores
 from nlu.catalogue import OUT_OF_SCOPE
+from nlu.classifier import Part
 from nlu.reading import Unit, segment
 from nlu.tokens import load_spacy
 
@@ -77,33 +78,49 @@ class Reader:
     def read(self, cleaned: Sequence[str]) -> list[MessageScores]:
         """Message and unit probabilities for each cleaned text, batched."""
         cleaned = list(cleaned)
-        if self._nlp is None:
-            self._nlp = load_spacy()
-        proba = _predict(self.model, cleaned)
-        per_message = [segment(doc) for doc in self._nlp.pipe(cleaned)]
-        spans: list[tuple[int, int, str]] = []  # (message, unit, text)
-        contexts: list[tuple[int, int, str]] = []  # an ask with the statements before it
+        proba, units = _predict(self.model, cleaned)
+        per_message = units
+        if per_message is None:
+            if self._nlp is None:
+                self._nlp = load_spacy()
+            per_message = [segment(doc) for doc in self._nlp.pipe(cleaned)]
+        # Only what the blend and the asks use is scored: questions, requests and
+        # greetings, and statements when the only requests are conditional.
+        spans: list[tuple[int, int, Part]] = []  # (message, unit, part)
         for m, (text, units) in enumerate(zip(cleaned, per_message, strict=True)):
             if len(units) < 2:
                 continue
+            topical = [x for x in units if not x.social]
+            statements = not any(x.ask and not x.conditional for x in topical) and any(
+                x.conditional for x in topical
+            )
             for u, unit in enumerate(units):
-                spans.append((m, u, text[unit.start : unit.end]))
-                start = _context_start(units, u)
-                if start is not None:
-                    contexts.append((m, u, text[start : unit.end]))
-        unit_proba = _predict(self.model, [t for *_, t in spans])
-        context_proba = _predict(self.model, [t for *_, t in contexts])
+                if unit.ask or unit.social or statements:
+                    spans.append((m, u, _part(text, units, u, u)))
+        unit_proba = _predict_parts(self.model, [p for *_, p in spans])
         rows: dict[tuple[int, int], np.ndarray] = {
             (m, u): row for (m, u, _), row in zip(spans, unit_proba, strict=True)
         }
+        # An ask that names no topic, or that the model is unsure of alone, is
+        # read with the statements just before it.
+        contexts: list[tuple[int, int, Part]] = []
+        for m, u, _ in spans:
+            units = per_message[m]
+            start = _context_start(units, u)
+            if start is not None and (units[u].anaphoric or rows[m, u].max() < UNSURE):
+                contexts.append((m, u, _part(cleaned[m], units, start, u)))
+        context_proba = _predict_parts(self.model, [p for *_, p in contexts])
         for (m, u, _), row in zip(contexts, context_proba, strict=True):
-            if per_message[m][u].anaphoric or rows[m, u].max() < UNSURE:
-                rows[m, u] = row
+            rows[m, u] = row
         result = []
+        unscored = np.zeros(0)
         for m, units in enumerate(per_message):
-            scored = tuple(
-                UnitScores(unit, rows.get((m, u), proba[m])) for u, unit in enumerate(units)
-            )  # a single unit's probabilities are the message's
+            if len(units) < 2:  # a single unit's probabilities are the message's
+                scored = tuple(UnitScores(unit, proba[m]) for unit in units)
+            else:
+                scored = tuple(
+                    UnitScores(unit, rows.get((m, u), unscored)) for u, unit in enumerate(units)
+                )
             result.append(MessageScores(proba[m], scored, self._oos))
         return result
 
@@ -136,21 +153,51 @@ def blend(
 
 
 def _context_start(units: Sequence[Unit], u: int) -> int | None:
-    """Where the statements just before ask ``u`` start (at most two, back to the last ask)."""
+    """The first of the statements just before ask ``u`` (at most two, back to the last ask)."""
     unit = units[u]
     if not unit.ask or unit.social:
         return None
     start = None
-    for before in reversed(units[max(0, u - 2) : u]):
-        if before.ask or before.social:
+    for k in range(u - 1, max(-1, u - 3), -1):
+        if units[k].ask or units[k].social:
             break
-        start = before.start
+        start = k
     return start
 
 
-def _predict(model: Any, texts: list[str]) -> np.ndarray:
-    n_classes = len(model.classes_)
+def _part(text: str, units: Sequence[Unit], first: int, last: int) -> Part:
+    """Units ``first``..``last`` of a message as a part to score: text, lemmas, ask lemmas."""
+    chosen = units[first : last + 1]
+    lemmas = [lemma for unit in chosen for lemma in unit.lemmas]
+    asks = [lemma for unit in chosen if unit.ask for lemma in unit.lemmas]
+    return text[chosen[0].start : chosen[-1].end], lemmas, asks
+
+
+def _predict_parts(model: Any, parts: list[Part]) -> np.ndarray:
+    if not parts:
+        return np.zeros((0, len(model.classes_)))
+    if hasattr(model, "predict_parts"):
+        return np.vstack(
+            [model.predict_parts(parts[i : i + _BATCH]) for i in range(0, len(parts), _BATCH)]
+        )
+    return _predict(model, [raw for raw, _, _ in parts])[0]
+
+
+def _predict(model: Any, texts: list[str]) -> tuple[np.ndarray, list[list[Unit]] | None]:
+    """Probabilities (and units, when the model read them anyway), batched."""
     if not texts:
-        return np.zeros((0, n_classes))
-    parts = [model.predict_proba(texts[i : i + _BATCH]) for i in range(0, len(texts), _BATCH)]
-    return np.vstack(parts)
+        return np.zeros((0, len(model.classes_))), []
+    probas: list[np.ndarray] = []
+    units: list[list[Unit]] | None = []
+    for i in range(0, len(texts), _BATCH):
+        chunk = texts[i : i + _BATCH]
+        if hasattr(model, "read_proba"):
+            proba, read = model.read_proba(chunk)
+        else:
+            proba, read = model.predict_proba(chunk), None
+        probas.append(proba)
+        if read is None or units is None:
+            units = None
+        else:
+            units.extend(list(u) for u in read)
+    return np.vstack(probas), units

@@ -111,6 +111,9 @@ _WANT_PHRASES = (
     ("want", "to", "know"),
     ("looking", "for"),
 )
+_WANT_PHRASES_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in _WANT_PHRASES:
+    _WANT_PHRASES_BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
 # A statement that adds a point is a second ask: "Also, one plate is missing."
 _ADDITIVE = _words("also plus additionally btw ps p.s. furthermore moreover another")
 _ABBREVIATIONS = _words("no nr num ref nos tel ph ord inv")
@@ -251,6 +254,8 @@ def _anaphoric(words: Sequence[str], lemmas: Sequence[str]) -> bool:
 
 
 def _all_social(words: Sequence[str]) -> bool:
+    if len(words) > 12 or not any(w in _SOCIAL_HEADS for w in words):
+        return False  # greetings and thanks are short
     alpha = [w for w in words if any(c.isalpha() for c in w)]
     return (
         bool(alpha)
@@ -284,7 +289,7 @@ def _cues(
         imperative = False
     window = head if not start_only else head[:5]
     please = any(w in _PLEASE for w in window)
-    want = _wants(window) or any(_has(window, p) for p in _WANT_PHRASES)
+    want = _wants(window) or _has_any(window, _WANT_PHRASES_BY_FIRST)
     ask = question or imperative or please or want or additive
     conditional = (
         not start_only
@@ -310,6 +315,14 @@ def _wants(words: Sequence[str]) -> bool:
             if rest[0] in {"like", "love"} and not polite:
                 continue
             return True
+    return False
+
+
+def _has_any(words: Sequence[str], by_first: dict[str, list[tuple[str, ...]]]) -> bool:
+    for i, word in enumerate(words):
+        for phrase in by_first.get(word, ()):
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                return True
     return False
 
 

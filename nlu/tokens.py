@@ -133,6 +133,12 @@ class SpacyLemmatizer(TransformerMixin, BaseEstimator):
             readings.append(Reading(all_view, " ".join(ask_lemmas), parts))
         return readings
 
+    def render(self, lemmas: Iterable[str]) -> str:
+        """A view string from lemmas already read (concepts applied), as :meth:`read` makes."""
+        concepts = self._concepts()
+        lemmas = list(lemmas)
+        return " ".join(concepts.apply(lemmas) if concepts else lemmas)
+
     def _nlp(self) -> Any:
         nlp = self.__dict__.get("_nlp_cache")
         if nlp is None:
