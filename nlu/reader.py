@@ -84,19 +84,12 @@ class Reader:
             if self._nlp is None:
                 self._nlp = load_spacy()
             per_message = [segment(doc) for doc in self._nlp.pipe(cleaned)]
-        # Only what the blend and the asks use is scored: questions, requests and
-        # greetings, and statements when the only requests are conditional.
         spans: list[tuple[int, int, Part]] = []  # (message, unit, part)
         for m, (text, units) in enumerate(zip(cleaned, per_message, strict=True)):
             if len(units) < 2:
                 continue
-            topical = [x for x in units if not x.social]
-            statements = not any(x.ask and not x.conditional for x in topical) and any(
-                x.conditional for x in topical
-            )
-            for u, unit in enumerate(units):
-                if unit.ask or unit.social or statements:
-                    spans.append((m, u, _part(text, units, u, u)))
+            for u in range(len(units)):
+                spans.append((m, u, _part(text, units, u, u)))
         unit_proba = _predict_parts(self.model, [p for *_, p in spans])
         rows: dict[tuple[int, int], np.ndarray] = {
             (m, u): row for (m, u, _), row in zip(spans, unit_proba, strict=True)
@@ -113,14 +106,11 @@ class Reader:
         for (m, u, _), row in zip(contexts, context_proba, strict=True):
             rows[m, u] = row
         result = []
-        unscored = np.zeros(0)
         for m, units in enumerate(per_message):
             if len(units) < 2:  # a single unit's probabilities are the message's
                 scored = tuple(UnitScores(unit, proba[m]) for unit in units)
             else:
-                scored = tuple(
-                    UnitScores(unit, rows.get((m, u), unscored)) for u, unit in enumerate(units)
-                )
+                scored = tuple(UnitScores(unit, rows[m, u]) for u, unit in enumerate(units))
             result.append(MessageScores(proba[m], scored, self._oos))
         return result
 
