@@ -6,7 +6,8 @@ development). Each ``*.yml`` holds ``examples:``; an item's keys say what it
 tests:
 
 * ``{text, intent, channel?}``: the main intent (``Parse.intent``), escalation
-  counted as out of scope, as in :func:`nlu.evaluation.evaluate`;
+  counted as out of scope, as in :func:`nlu.evaluation.evaluate`, and how many
+  of these one-intent messages came out with more than one ask;
 * ``{text, asks: [intent, ...], channel?}``: the asks in order. Greetings,
   thanks and goodbyes are ``Parse.signals`` here, not asks: they are compared
   with the signals and left out of the order;
@@ -154,10 +155,13 @@ def _score_intents(pairs: list[tuple[Item, Any]], misses: list[dict[str, Any]]) 
     for (item, parse), got in zip(pairs, outcome, strict=True):
         if got != item.intent:
             misses.append(_miss(item, parse, expected=item.intent, got=str(got)))
+    several = np.asarray([len(p.asks) > 1 for _, p in pairs])
     figures = {
         "accuracy": _mean(outcome == truth),
         "intent_accuracy": _mean(best[~oos] == truth[~oos]),
         "in_scope_escalated": _mean(outcome[~oos] == OUT_OF_SCOPE),
+        # One-intent messages read as asking more than one thing.
+        "more_than_one_ask": _mean(several[~oos]),
     }
     if oos.any():
         figures["oos_recall"] = _mean(outcome[oos] == OUT_OF_SCOPE)
