@@ -42,6 +42,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--channel", choices=("chat", "email"), default="chat", help="for TEXT")
     p.add_argument("--threshold", type=float, help="override the model's threshold")
     p.add_argument("--top", type=int, default=0, help="ranking entries to print (0: all)")
+    p.add_argument(
+        "--expecting",
+        choices=("yes_no", "choice", "email", "order_number", "address", "agent"),
+        help="what the bot asked for: also print the dialogue act (for TEXT)",
+    )
     p.add_argument("--config", help="YAML settings file")
     p.set_defaults(func=classify_command)
 
@@ -168,6 +173,7 @@ def _output(parse: Any, top: int) -> dict[str, Any]:
         "reason": parse.reason,
         "ranking": [[c, p] for c, p in ranking],
         "entities": [{"type": e.type, "value": e.value} for e in parse.entities],
+        **{k: v for k, v in parse.to_dict().items() if k in ("asks", "act", "signals")},
     }
 
 
@@ -180,7 +186,7 @@ def classify_command(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     out = sys.stdout
     if args.texts:
-        for parse in nlu.parse_many(args.texts, args.channel):
+        for parse in nlu.parse_many(args.texts, args.channel, args.expecting):
             _write(out, _output(parse, args.top))
         return 0
     failed = _classify_stream(nlu, sys.stdin, out, args.top, interactive=sys.stdin.isatty())
