@@ -21,7 +21,8 @@ Stable API (other packages depend on it)::
     p.model_version
     p.asks                     # (Ask(intent, confidence, start, end, text, conditional), ...):
                                # what the message asks, in the order written, at most 3;
-                               # p.intent is one of them; () when escalated
+                               # p.intent is one of them unless it is a greeting, thanks
+                               # or goodbye beside real asks; () when escalated
     p.act                      # Act(act, confidence, ranking) when ``expecting`` was given
                                # (and the model has an act model), else None
     p.signals                  # sorted names: "upset", "greeting", "thanks", "goodbye", "closing"
@@ -248,6 +249,8 @@ class NLU:
             if act is not None:  # a reply to the bot: its act says whether it closes
                 signals -= {"thanks", "goodbye", "closing"}
                 signals |= _ACT_SIGNALS.get(act.act, set())
+            if any(a.intent not in _SOCIAL_INTENTS for a in asks):
+                signals.discard("closing")  # "bye, and cancel my order" is not a goodbye
             if tidy and self._upset(tidy):
                 signals.add("upset")
             parses.append(
