@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nlu.catalogue import INTENTS, OUT_OF_SCOPE
 from nlu.engine import NLU, Parse
@@ -134,3 +136,46 @@ def test_a_one_sentence_message_is_one_ask_spanning_it(nlu: NLU) -> None:
         ("cancel_order", 0, len(p.cleaned), p.cleaned)
     ]
     assert nlu.parse("what is the capital of france").asks == ()
+
+
+_WORDS = [
+    "yes",
+    "no",
+    "cancel",
+    "it",
+    "if",
+    "where",
+    "is",
+    "my",
+    "order",
+    "?",
+    ".",
+    ",",
+    "and",
+    "also",
+    "please",
+    "thanks",
+    "bye",
+    "hi",
+    ":(",
+    "1001",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(_WORDS), max_size=30),
+    channel=st.sampled_from(["chat", "email"]),
+    expecting=st.sampled_from([None, "yes_no", "agent"]),
+)
+def test_asks_point_into_the_cleaned_text_and_a_closing_asks_nothing_else(
+    nlu: NLU, words: list[str], channel: str, expecting: str | None
+) -> None:
+    p = nlu.parse(" ".join(words), channel, expecting)
+    assert len(p.asks) <= 3
+    for ask in p.asks:
+        assert p.cleaned[ask.start : ask.end] == ask.text
+    if "closing" in p.signals:
+        assert all(a.intent in {"greeting", "thanks", "goodbye"} for a in p.asks)
+    if p.escalate:
+        assert p.asks == ()
