@@ -42,6 +42,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--channel", choices=("chat", "email"), default="chat", help="for TEXT")
     p.add_argument("--threshold", type=float, help="override the model's threshold")
     p.add_argument("--top", type=int, default=0, help="ranking entries to print (0: all)")
+    p.add_argument(
+        "--expecting",
+        choices=("yes_no", "choice", "email", "order_number", "address", "agent"),
+        help="what the bot asked for: also print the dialogue act (for TEXT)",
+    )
     p.add_argument("--config", help="YAML settings file")
     p.set_defaults(func=classify_command)
 
@@ -65,6 +70,12 @@ def register(subparsers: Any) -> None:
         help="the Markdown articles the questions refer to (default: the demo shop's)",
     )
     p.add_argument("--list", action="store_true", help="with --articles: list the articles")
+    p.add_argument(
+        "--asks",
+        type=Path,
+        metavar="DIR",
+        help="score asks and acts on DIR (default with no --data: nlu/data/heldout_asks)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--config", help="YAML settings file")
     p.set_defaults(func=evaluate_command)
@@ -96,7 +107,6 @@ def train_command(args: argparse.Namespace) -> int:
         load_examples,
         stratified_split,
     )
-    from nlu.engine import NLU
     from nlu.errors import NLUError
     from nlu.evaluation import evaluate, format_text
     from nlu.promotion import format_table, gate
@@ -132,7 +142,7 @@ def train_command(args: argparse.Namespace) -> int:
             _progress(f"reviewed production messages: {merged.to_json()}")
         trained = fit(examples, grid=None if args.no_tune else DEFAULT_GRID, progress=_progress)
         _progress(f"trained in {trained.train_seconds:.1f} s; scoring {len(heldout)} held-out")
-        nlu = NLU(trained.model, version="new", threshold=trained.threshold, margin=trained.margin)
+        nlu = trained.to_nlu("new")
         ev = evaluate(nlu, heldout)
         metrics = {
             "heldout_accuracy": ev.accuracy,
@@ -178,6 +188,7 @@ def _output(parse: Any, top: int) -> dict[str, Any]:
         "reason": parse.reason,
         "ranking": [[c, p] for c, p in ranking],
         "entities": [{"type": e.type, "value": e.value} for e in parse.entities],
+        **{k: v for k, v in parse.to_dict().items() if k in ("asks", "act", "signals")},
     }
 
 
@@ -190,7 +201,7 @@ def classify_command(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     out = sys.stdout
     if args.texts:
-        for parse in nlu.parse_many(args.texts, args.channel):
+        for parse in nlu.parse_many(args.texts, args.channel, args.expecting):
             _write(out, _output(parse, args.top))
         return 0
     failed = _classify_stream(nlu, sys.stdin, out, args.top, interactive=sys.stdin.isatty())
@@ -286,10 +297,17 @@ def evaluate_command(args: argparse.Namespace) -> int:
     except (NLUError, OSError) as exc:
         return _fail(str(exc))
     ev = evaluate(nlu, examples)
+    asks = _ask_figures(nlu, args)
+    if isinstance(asks, int):
+        return asks
     if args.json:
-        print(json.dumps(ev.to_dict(), default=str))
+        print(json.dumps({**ev.to_dict(), "asks": asks and asks.to_dict()}, default=str))
     else:
         print(format_text(ev))
+        if asks is not None:
+            from nlu.ask_evaluation import format_asks
+
+            print("\n" + format_asks(asks, misses=3))
     if args.report:
         from nlu.report import write_report
 
@@ -338,3 +356,20 @@ def _evaluate_articles(args: argparse.Namespace) -> int:
         report = write_articles_report(main, args.report, others, data=data)
         _progress(f"report written to {report}")
     return 0
+
+
+def _ask_figures(nlu: Any, args: argparse.Namespace) -> Any:
+    """The asks/acts evaluation (nlu.ask_evaluation), None when not asked for, or an exit code."""
+    from nlu.ask_evaluation import evaluate_asks, load_ask_data
+    from nlu.dataset import DEFAULT_HELDOUT_ASKS_DIR
+    from nlu.errors import NLUError
+
+    directory = args.asks
+    if directory is None and args.data is None and DEFAULT_HELDOUT_ASKS_DIR.is_dir():
+        directory = DEFAULT_HELDOUT_ASKS_DIR
+    if directory is None:
+        return None
+    try:
+        return evaluate_asks(nlu, load_ask_data(directory))
+    except (NLUError, OSError) as exc:
+        return _fail(str(exc))

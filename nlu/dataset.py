@@ -28,6 +28,7 @@ import yaml
 from nlu.errors import DataError
 
 __all__ = [
+    "DEFAULT_HELDOUT_ASKS_DIR",
     "DEFAULT_HELDOUT_DIR",
     "DEFAULT_TRAIN_DIR",
     "Example",
@@ -40,6 +41,8 @@ __all__ = [
 
 DEFAULT_TRAIN_DIR = Path(__file__).resolve().parent / "data" / "train"
 DEFAULT_HELDOUT_DIR = Path(__file__).resolve().parent / "data" / "heldout"
+# Asks, paraphrases and replies by another hand (nlu.ask_evaluation); scored, never tuned on.
+DEFAULT_HELDOUT_ASKS_DIR = Path(__file__).resolve().parent / "data" / "heldout_asks"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ Stable API (other packages depend on it)::
 
     nlu = NLU.load(model_dir=None, threshold=None)   # None: var/models, model's own threshold
     p = nlu.parse("Where is order #1001?", channel="chat")   # channel: "chat" | "email"
+    p = nlu.parse("yeah go ahead", expecting="yes_no")       # also classify the dialogue act
     ps = nlu.parse_many(texts, channel="email")       # batched; channel may be one per text
     nlu.version                                        # the model version id
     nlu.intents                                        # the classes it predicts, sorted
@@ -19,6 +20,13 @@ Stable API (other packages depend on it)::
                                # NLU.ranking_size (10) classes; may include "out_of_scope"
     p.entities                 # (Entity(type, value), ...): email, order_number, tracking_number
     p.model_version
+    p.asks                     # (Ask(intent, confidence, start, end, text, conditional), ...):
+                               # what the message asks, in the order written, at most 3;
+                               # p.intent is one of them unless it is a greeting, thanks
+                               # or goodbye beside real asks; () when escalated
+    p.act                      # Act(act, confidence, ranking) when ``expecting`` was given
+                               # (and the model has an act model), else None
+    p.signals                  # sorted names: "upset", "greeting", "thanks", "goodbye", "closing"
 
 ``NLU.load`` raises :class:`~nlu.errors.ModelNotFound`, :class:`~nlu.errors.BadModelFile`
 or :class:`~nlu.errors.IncompatibleModel`; a server that wants to start anyway can use
@@ -38,11 +46,15 @@ from typing import Any
 
 import numpy as np
 
+from nlu.acts import EXPECTING, Act, mask
+from nlu.asks import Ask, find_asks, social_signals
 from nlu.cleaning import clean
 from nlu.decision import DEFAULT_MARGIN, DEFAULT_THRESHOLD, decide
 from nlu.entities import Entity, extract
+from nlu.lexicon import load_lexicon, upset_matcher
+from nlu.reader import MessageScores, Reader
 
-__all__ = ["CHANNELS", "DEFAULT_MODEL_DIR", "NLU", "Parse"]
+__all__ = ["CHANNELS", "DEFAULT_MODEL_DIR", "EXPECTING", "NLU", "Act", "Ask", "Parse"]
 
 CHANNELS = ("chat", "email")
 # Mirrors chatserver.settings.Settings.model_dir; the server passes its own.
@@ -63,6 +75,9 @@ class Parse:
     entities: tuple[Entity, ...]
     model_version: str
     reason: str | None
+    asks: tuple[Ask, ...] = ()
+    act: Act | None = None
+    signals: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `chatbot classify` (plus reason, cleaned and model_version)."""
@@ -76,6 +91,9 @@ class Parse:
             "entities": [{"type": e.type, "value": e.value} for e in self.entities],
             "cleaned": self.cleaned,
             "model_version": self.model_version,
+            "asks": [_ask_dict(a) for a in self.asks],
+            "act": None if self.act is None else _act_dict(self.act),
+            "signals": list(self.signals),
         }
 
 
@@ -87,6 +105,11 @@ class NLU:
         version: the model's version id.
         threshold: escalate when the top probability is below it.
         margin: escalate when the top two probabilities are closer than it.
+        acts: the dialogue-act model (an IntentClassifier over :data:`nlu.acts.ACTS`),
+            or None: ``Parse.act`` is then always None.
+        upset: the upset cues (default: ``nlu/data/lexicon.yml``).
+        ask_weight: how much the ask units outweigh the whole message
+            (:mod:`nlu.reader`); 0 for the message alone.
     """
 
     def __init__(
@@ -98,17 +121,26 @@ class NLU:
         margin: float = DEFAULT_MARGIN,
         meta: Any | None = None,
         ranking_size: int = 10,
+        acts: Any | None = None,
+        upset: Sequence[str] | None = None,
+        ask_weight: float = 0.0,
     ) -> None:
         if not 0.0 <= threshold <= 1.0 or not 0.0 <= margin <= 1.0:
             raise ValueError("threshold and margin must lie in [0, 1]")
         if ranking_size < 2:
             raise ValueError("ranking_size must be at least 2")
+        if not 0.0 <= ask_weight <= 10.0:
+            raise ValueError("ask_weight must lie in [0, 10]")
         self.model = model
         self.version = version
         self.threshold = threshold
         self.margin = margin
         self.meta = meta
         self.ranking_size = ranking_size
+        self.acts = acts
+        self.ask_weight = ask_weight
+        self._upset = upset_matcher(load_lexicon().upset if upset is None else upset)
+        self._reader = Reader(model) if model is not None else None
 
     @classmethod
     def load(
@@ -126,15 +158,19 @@ class NLU:
         """
         from nlu import registry
 
-        model, meta = registry.load(Path(model_dir) if model_dir else DEFAULT_MODEL_DIR)
+        path = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+        model, meta = registry.load(path)
         nlu = cls(
             model,
             version=meta.version,
             threshold=meta.threshold if threshold is None else threshold,
             margin=meta.margin if margin is None else margin,
             meta=meta,
+            acts=registry.load_acts(path),
+            ask_weight=float(meta.params.get("ask_weight", 0.0)),
         )
-        nlu.parse("warm up")  # build the spaCy pipeline now, not on the first customer
+        # Build the spaCy pipelines now, not on the first customer.
+        nlu.parse("warm up. and then?", expecting="yes_no")
         return nlu
 
     @property
@@ -149,34 +185,82 @@ class NLU:
         """An NLU without a model: every message escalates with reason "no_model"."""
         return cls(None)
 
-    def parse(self, text: str, channel: str = "chat") -> Parse:
-        """Clean, classify and extract entities from one message."""
-        return self.parse_many([text], channel)[0]
+    def parse(self, text: str, channel: str = "chat", expecting: str | None = None) -> Parse:
+        """Clean, classify and extract entities from one message.
+
+        ``expecting``: what the bot asked for (one of :data:`~nlu.acts.EXPECTING`),
+        to classify the message's dialogue act too (``Parse.act``); None when
+        the bot is not waiting for an answer.
+        """
+        return self.parse_many([text], channel, expecting)[0]
 
     def parse_many(
-        self, texts: Iterable[str], channel: str | Sequence[str] = "chat"
+        self,
+        texts: Iterable[str],
+        channel: str | Sequence[str] = "chat",
+        expecting: str | Sequence[str | None] | None = None,
     ) -> list[Parse]:
         """Parse many messages with one batched model call per 1,024 of them.
 
-        ``channel`` is one channel for all texts, or a sequence with one per text.
+        ``channel`` is one channel for all texts, or a sequence with one per text;
+        ``expecting`` likewise (None or a string for all).
         """
         texts = list(texts)
         channels = [channel] * len(texts) if isinstance(channel, str) else list(channel)
-        if len(channels) != len(texts):
-            raise ValueError(f"{len(texts)} texts but {len(channels)} channels")
-        for i, (text, ch) in enumerate(zip(texts, channels, strict=True)):
+        if expecting is None or isinstance(expecting, str):
+            expectations: list[str | None] = [expecting] * len(texts)
+        else:
+            expectations = list(expecting)
+        if len(channels) != len(texts) or len(expectations) != len(texts):
+            raise ValueError(
+                f"{len(texts)} texts but {len(channels)} channels, {len(expectations)} expectations"
+            )
+        for i, (text, ch, ex) in enumerate(zip(texts, channels, expectations, strict=True)):
             if not isinstance(text, str):
                 raise TypeError(f"text {i} must be a str, not {type(text).__name__}")
             if ch not in CHANNELS:
                 raise ValueError(f"channel must be one of {CHANNELS}, got {ch!r}")
+            if ex is not None and ex not in EXPECTING:
+                raise ValueError(f"expecting must be None or one of {EXPECTING}, got {ex!r}")
         cleaned = [clean(t, ch) for t, ch in zip(texts, channels, strict=True)]
-        rankings = self._rank(cleaned)
+        reads = self._reader.read(cleaned) if self._reader is not None else None
+        rankings = self._rank(reads, len(cleaned))
+        units = [r.units for r in reads] if reads is not None else [() for _ in cleaned]
+        acts = self._acts(cleaned, expectations)
+        classes = self._classes()
         parses = []
-        for text, tidy, ranking in zip(texts, cleaned, rankings, strict=True):
+        for text, tidy, ranking, scores, act in zip(
+            texts, cleaned, rankings, units, acts, strict=True
+        ):
             decision = decide(ranking, self.threshold, self.margin)
             reason = _input_problem(text, tidy) or decision.reason
             if self.model is None:
                 reason = "no_model"
+            asks: tuple[Ask, ...] = ()
+            signals: set[str] = set()
+            if self.model is not None and tidy:
+                asks = find_asks(
+                    tidy,
+                    scores,
+                    classes,
+                    "" if reason is not None else decision.intent,
+                    decision.confidence,
+                    self.threshold,
+                    self.margin,
+                )
+                signals = social_signals(scores, classes, self.threshold)
+                if reason is None and decision.intent in _SOCIAL_INTENTS:
+                    signals.add(decision.intent)
+                if "goodbye" in signals and all(a.intent in _SOCIAL_INTENTS for a in asks):
+                    signals.add("closing")
+                asks = tuple(a for a in asks if a.intent not in _SOCIAL_INTENTS) or asks
+            if act is not None:  # a reply to the bot: its act says whether it closes
+                signals -= {"thanks", "goodbye", "closing"}
+                signals |= _ACT_SIGNALS.get(act.act, set())
+            if any(a.intent not in _SOCIAL_INTENTS for a in asks):
+                signals.discard("closing")  # "bye, and cancel my order" is not a goodbye
+            if tidy and self._upset(tidy):
+                signals.add("upset")
             parses.append(
                 Parse(
                     text=text,
@@ -188,28 +272,67 @@ class NLU:
                     entities=tuple(extract(tidy)),
                     model_version=self.version,
                     reason=reason,
+                    asks=asks if reason is None else (),
+                    act=act,
+                    signals=tuple(sorted(signals)),
                 )
             )
         return parses
 
-    def _rank(self, cleaned: list[str]) -> list[tuple[tuple[str, float], ...]]:
-        if self.model is None:
-            return [() for _ in cleaned]
-        classes = [str(c) for c in self.model.classes_]
+    def _classes(self) -> list[str]:
+        return [str(c) for c in self.model.classes_] if self.model is not None else []
+
+    def _acts(self, cleaned: list[str], expectations: list[str | None]) -> list[Act | None]:
+        wanted = [i for i, e in enumerate(expectations) if e is not None]
+        result: list[Act | None] = [None] * len(cleaned)
+        if self.acts is None or not wanted:
+            return result
+        classes = [str(c) for c in self.acts.classes_]
+        for start in range(0, len(wanted), _BATCH):
+            chunk = wanted[start : start + _BATCH]
+            proba = self.acts.predict_proba([mask(cleaned[i]) for i in chunk])
+            for i, row in zip(chunk, proba, strict=True):
+                order = np.argsort(-row, kind="stable")[:3]
+                ranking = tuple((classes[j], round(float(row[j]), 6)) for j in order)
+                result[i] = Act(ranking[0][0], ranking[0][1], ranking)
+        return result
+
+    def _rank(
+        self, reads: list[MessageScores] | None, n: int
+    ) -> list[tuple[tuple[str, float], ...]]:
+        if reads is None:
+            return [() for _ in range(n)]
+        classes = self._classes()
         rankings: list[tuple[tuple[str, float], ...]] = []
-        for start in range(0, len(cleaned), _BATCH):
-            proba = self.model.predict_proba(cleaned[start : start + _BATCH])
+        for read in reads:
+            proba = read.blended(self.ask_weight)
             # classes_ is sorted, so a stable sort breaks ties by name as rank() does.
-            order = np.argsort(-proba, axis=1, kind="stable")[:, : self.ranking_size]
-            top = np.round(np.take_along_axis(proba, order, axis=1), 6).tolist()
-            rankings.extend(
-                tuple(zip([classes[j] for j in idx], ps, strict=True))
-                for idx, ps in zip(order.tolist(), top, strict=True)
-            )
+            order = np.argsort(-proba, kind="stable")[: self.ranking_size]
+            top = np.round(proba[order], 6).tolist()
+            rankings.append(tuple(zip([classes[j] for j in order], top, strict=True)))
         return rankings
 
     def __repr__(self) -> str:
         return f"NLU(version={self.version!r}, threshold={self.threshold}, margin={self.margin})"
+
+
+_SOCIAL_INTENTS = frozenset({"greeting", "thanks", "goodbye"})
+_ACT_SIGNALS = {"thanks": {"thanks"}, "goodbye": {"goodbye", "closing"}}
+
+
+def _ask_dict(ask: Ask) -> dict[str, Any]:
+    return {
+        "intent": ask.intent,
+        "confidence": ask.confidence,
+        "start": ask.start,
+        "end": ask.end,
+        "text": ask.text,
+        "conditional": ask.conditional,
+    }
+
+
+def _act_dict(act: Act) -> dict[str, Any]:
+    return {"act": act.act, "confidence": act.confidence, "ranking": [list(r) for r in act.ranking]}
 
 
 def _input_problem(raw: str, cleaned: str) -> str | None:

@@ -5,8 +5,11 @@ Layout::
     <model_dir>/
         CURRENT                  the active version's name, one line
         <version>/model.skops    the fitted IntentClassifier (skops, never pickle)
+        <version>/acts.skops     the dialogue-act model, an IntentClassifier too
+                                 (optional: versions before it have none)
         <version>/meta.json      ModelMeta: intents, threshold, margin, data hash,
-                                 metrics, library versions, sha256 of model.skops
+                                 metrics, library versions, sha256 of model.skops,
+                                 ``acts`` (file, sha256, classes, metrics)
 
 Loading never runs code from the file: skops rebuilds only the types skops
 trusts by default plus :data:`TRUSTED_TYPES`, and the file must match the
@@ -33,6 +36,7 @@ from typing import Any
 from nlu.errors import BadModelFile, IncompatibleModel, ModelNotFound
 
 __all__ = [
+    "ACTS_FILE",
     "CURRENT_FILE",
     "FORMAT",
     "META_FILE",
@@ -43,6 +47,7 @@ __all__ = [
     "library_versions",
     "list_versions",
     "load",
+    "load_acts",
     "new_version_id",
     "read_meta",
     "resolve",
@@ -52,6 +57,7 @@ __all__ = [
 
 FORMAT = 1
 MODEL_FILE = "model.skops"
+ACTS_FILE = "acts.skops"
 META_FILE = "meta.json"
 CURRENT_FILE = "CURRENT"
 
@@ -84,6 +90,8 @@ class ModelMeta:
     metrics: dict[str, Any] = field(default_factory=dict)
     sha256: str = ""
     format: int = FORMAT
+    # The dialogue-act model: {"file", "sha256", "classes", "metrics"}; empty when none.
+    acts: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
@@ -116,10 +124,18 @@ def new_version_id(data_hash: str, now: datetime | None = None) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{data_hash[:8]}"
 
 
-def save(model: Any, meta: ModelMeta, model_dir: Path, *, make_current: bool = True) -> Path:
+def save(
+    model: Any,
+    meta: ModelMeta,
+    model_dir: Path,
+    *,
+    make_current: bool = True,
+    acts: Any | None = None,
+) -> Path:
     """Write ``model`` and ``meta`` as a new version under ``model_dir``; return its directory.
 
-    The version directory is written under a temporary name and renamed, so a
+    ``acts`` (the dialogue-act model) goes to ``acts.skops`` beside it. The
+    version directory is written under a temporary name and renamed, so a
     reader never sees half a model.
     """
     import skops.io as sio
@@ -136,6 +152,18 @@ def save(model: Any, meta: ModelMeta, model_dir: Path, *, make_current: bool = T
         blob = sio.dumps(model)
         (staging / MODEL_FILE).write_bytes(blob)
         meta = dataclasses.replace(meta, sha256=hashlib.sha256(blob).hexdigest())
+        if acts is not None:
+            acts_blob = sio.dumps(acts)
+            (staging / ACTS_FILE).write_bytes(acts_blob)
+            meta = dataclasses.replace(
+                meta,
+                acts={
+                    **meta.acts,
+                    "file": ACTS_FILE,
+                    "sha256": hashlib.sha256(acts_blob).hexdigest(),
+                    "classes": [str(c) for c in acts.classes_],
+                },
+            )
         (staging / META_FILE).write_text(meta.to_json(), encoding="utf-8")
         staging.rename(target)
     except BaseException:
@@ -231,19 +259,44 @@ def load(path: Path) -> tuple[Any, ModelMeta]:
     Raises:
         ModelNotFound, BadModelFile, IncompatibleModel: see :mod:`nlu.errors`.
     """
+    version_dir = resolve(path)
+    meta = read_meta(version_dir)
+    model = _load_classifier(version_dir / MODEL_FILE, meta.sha256)
+    if tuple(str(c) for c in model.classes_) != meta.classes:
+        raise BadModelFile(f"{version_dir / MODEL_FILE}: classes differ from {META_FILE}")
+    return model, meta
+
+
+def load_acts(path: Path) -> Any | None:
+    """The dialogue-act model of the version at ``path``, or None for a version without one.
+
+    Raises:
+        ModelNotFound, BadModelFile, IncompatibleModel: as :func:`load`.
+    """
+    version_dir = resolve(path)
+    meta = read_meta(version_dir)
+    if not meta.acts:
+        return None
+    file = version_dir / str(meta.acts.get("file", ACTS_FILE))
+    if file.parent != version_dir:
+        raise BadModelFile(f"{version_dir / META_FILE}: act model file outside the version")
+    acts = _load_classifier(file, str(meta.acts.get("sha256", "")))
+    if [str(c) for c in acts.classes_] != list(meta.acts.get("classes", [])):
+        raise BadModelFile(f"{file}: act classes differ from {META_FILE}")
+    return acts
+
+
+def _load_classifier(file: Path, sha256: str) -> Any:
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
 
     from nlu.classifier import IntentClassifier
 
-    version_dir = resolve(path)
-    meta = read_meta(version_dir)
-    file = version_dir / MODEL_FILE
     try:
         blob = file.read_bytes()
     except OSError as exc:
         raise ModelNotFound(f"{file}: cannot read ({exc.strerror})") from exc
-    if hashlib.sha256(blob).hexdigest() != meta.sha256:
+    if hashlib.sha256(blob).hexdigest() != sha256:
         raise BadModelFile(f"{file} does not match the checksum in {META_FILE}: refusing to load")
     try:
         untrusted = set(sio.get_untrusted_types(data=blob)) - set(TRUSTED_TYPES)
@@ -258,6 +311,4 @@ def load(path: Path) -> tuple[Any, ModelMeta]:
         raise BadModelFile(f"{file}: cannot load model ({type(exc).__name__}: {exc})") from exc
     if not isinstance(model, IntentClassifier) or not hasattr(model, "classes_"):
         raise BadModelFile(f"{file} does not hold a fitted IntentClassifier")
-    if tuple(str(c) for c in model.classes_) != meta.classes:
-        raise BadModelFile(f"{file}: classes differ from {META_FILE}")
-    return model, meta
+    return model

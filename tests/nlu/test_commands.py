@@ -40,6 +40,16 @@ def test_classify_texts_prints_one_json_object_each(model_dir: Path, capsys) -> 
     assert first["entities"] == [{"type": "order_number", "value": "#1001"}]
     assert second["intent"] == "greeting"
     assert first["ranking"][0][0] == "track_order"
+    assert first["asks"][0]["intent"] == "track_order"
+    assert first["act"] is None and first["signals"] == []
+
+
+def test_classify_with_expecting_prints_the_act(model_dir: Path, capsys) -> None:
+    status, out, _ = run(
+        ["classify", "--model", str(model_dir), "--expecting", "yes_no", "yes please"], capsys
+    )
+    assert status == 0
+    assert json.loads(out)["act"]["act"] == "affirm"
 
 
 def test_classify_stdin_reports_bad_lines_and_goes_on(model_dir: Path, capsys, monkeypatch) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nlu.catalogue import INTENTS, OUT_OF_SCOPE
 from nlu.engine import NLU, Parse
@@ -98,3 +100,82 @@ def test_parse_is_frozen(nlu: NLU) -> None:
     p = nlu.parse("hi")
     with pytest.raises(AttributeError):
         p.intent = "thanks"  # type: ignore[misc]
+
+
+def test_an_answer_is_read_as_a_dialogue_act_when_the_bot_expects_one(nlu: NLU) -> None:
+    p = nlu.parse("yes please go ahead", expecting="yes_no")
+    assert p.act is not None and p.act.act == "affirm"
+    assert p.act.confidence == p.act.ranking[0][1]
+    assert nlu.parse("yes please go ahead").act is None
+    with pytest.raises(ValueError, match="expecting"):
+        nlu.parse("yes", expecting="maybe")
+    batch = nlu.parse_many(["its 1001", "hi"], expecting=["order_number", None])
+    assert batch[0].act is not None and batch[0].act.act == "give_details"
+    assert batch[1].act is None
+
+
+def test_a_model_without_an_act_model_gives_no_act(model_dir: Path) -> None:
+    from nlu import registry
+
+    model, _ = registry.load(model_dir)
+    p = NLU(model).parse("yes", expecting="yes_no")
+    assert p.act is None and p.intent
+
+
+def test_asks_signals_and_act_are_in_the_json_shape(nlu: NLU) -> None:
+    d = nlu.parse("where is my order? :(", expecting="yes_no").to_dict()
+    assert d["asks"][0]["intent"] == "track_order"
+    assert d["asks"][0]["text"] == "where is my order? :("
+    assert d["act"]["act"] in {"new_request", "affirm", "deny", "checking_in"}
+    assert d["signals"] == ["upset"]
+
+
+def test_a_one_sentence_message_is_one_ask_spanning_it(nlu: NLU) -> None:
+    p = nlu.parse("  cancel my order please  ")
+    assert [(a.intent, a.start, a.end, a.text) for a in p.asks] == [
+        ("cancel_order", 0, len(p.cleaned), p.cleaned)
+    ]
+    assert nlu.parse("what is the capital of france").asks == ()
+
+
+_WORDS = [
+    "yes",
+    "no",
+    "cancel",
+    "it",
+    "if",
+    "where",
+    "is",
+    "my",
+    "order",
+    "?",
+    ".",
+    ",",
+    "and",
+    "also",
+    "please",
+    "thanks",
+    "bye",
+    "hi",
+    ":(",
+    "1001",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(_WORDS), max_size=30),
+    channel=st.sampled_from(["chat", "email"]),
+    expecting=st.sampled_from([None, "yes_no", "agent"]),
+)
+def test_asks_point_into_the_cleaned_text_and_a_closing_asks_nothing_else(
+    nlu: NLU, words: list[str], channel: str, expecting: str | None
+) -> None:
+    p = nlu.parse(" ".join(words), channel, expecting)
+    assert len(p.asks) <= 3
+    for ask in p.asks:
+        assert p.cleaned[ask.start : ask.end] == ask.text
+    if "closing" in p.signals:
+        assert all(a.intent in {"greeting", "thanks", "goodbye"} for a in p.asks)
+    if p.escalate:
+        assert p.asks == ()

@@ -114,3 +114,46 @@ def test_garbage_metadata_is_a_bad_model_file(copy: Path) -> None:
 def test_all_errors_share_one_root() -> None:
     for error in (ModelNotFound, BadModelFile, IncompatibleModel):
         assert issubclass(error, NLUError)
+
+
+def test_the_act_model_is_saved_beside_the_intent_model(model_dir: Path, trained) -> None:
+    meta = registry.read_meta(version_dir(model_dir))
+    assert meta.acts["file"] == registry.ACTS_FILE
+    assert len(meta.acts["sha256"]) == 64
+    assert "acts_cv_accuracy" in meta.acts["metrics"]
+    acts = registry.load_acts(model_dir)
+    assert list(acts.classes_) == meta.acts["classes"] == list(trained.acts.classes_)
+    assert "ask_weight" in meta.params
+
+
+def test_a_tampered_act_model_is_refused(copy: Path) -> None:
+    file = version_dir(copy) / registry.ACTS_FILE
+    file.write_bytes(file.read_bytes()[:-1])
+    with pytest.raises(BadModelFile, match="checksum"):
+        registry.load_acts(copy)
+
+
+def test_a_version_from_before_act_models_loads_without_one(copy: Path) -> None:
+    directory = version_dir(copy)
+    (directory / registry.ACTS_FILE).unlink()
+    meta = json.loads((directory / registry.META_FILE).read_text())
+    del meta["acts"]
+    (directory / registry.META_FILE).write_text(json.dumps(meta))
+    assert registry.load_acts(copy) is None
+    model, _ = registry.load(copy)
+    assert model.predict(["where is my order"])[0] == "track_order"
+
+
+def test_an_intent_model_saved_before_the_lexicon_and_ask_view_still_reads(trained) -> None:
+    from nlu.classifier import IntentClassifier
+    from nlu.tokens import SpacyLemmatizer
+
+    old = IntentClassifier.__new__(IntentClassifier)
+    state = {
+        k: v for k, v in trained.model.__getstate__().items() if k not in ("lexicon", "ask_view")
+    }
+    old.__setstate__(state)
+    assert (old.lexicon, old.ask_view) == (None, False)
+    lemmas = SpacyLemmatizer.__new__(SpacyLemmatizer)
+    lemmas.__setstate__({"lang": "en", "lemmatize": True, "batch_size": 256})
+    assert lemmas.transform(["I ordered shirts"]) == ["i order shirt"]
