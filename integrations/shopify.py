@@ -1,5 +1,7 @@
 """Shopify Admin GraphQL client: find a customer's orders, cancel, request returns,
-list and cancel subscription contracts.
+list and cancel subscription contracts; and read an order, its returns in progress or
+a contract by id, which the runner does before repeating an action a crash may have
+done already (``chatserver.runner``).
 
 Errors, beyond :mod:`integrations.errors`::
 
@@ -25,6 +27,8 @@ Choices where the reference is unconfirmed ([U]):
   the definitions whose handles match the reason asked for (``REASON_HANDLES``; the
   handles of Shopify's library are not published as a list) and sends the first one
   that is not deleted, or no reason at all (the field is optional) when none matches;
+* an order's returns are read ``reverse: true`` as newest first: ``Order.returns`` has
+  no sort key and its default order (by creation) is not documented;
 * when ``client_id``/``client_secret`` are given instead of an access token, a token
   is fetched with the client-credentials grant and refreshed before expiry or on 401.
 """
@@ -71,6 +75,7 @@ T = TypeVar("T")
 _NAME = re.compile(r"#?[A-Za-z0-9][A-Za-z0-9_-]{0,40}")
 _CANCEL_REASONS = {"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"}
 _NOTE_LIMIT = 300  # Shopify's customerNote maximum
+_IN_PROGRESS = ("REQUESTED", "OPEN")  # ReturnStatus values of a return not yet settled
 
 
 @dataclass(frozen=True)
@@ -177,9 +182,9 @@ class ShopifyClient:
 
     async def order(self, order_id: str) -> Order | None:
         """The order with this id (``Order.id``) as it stands now, or None."""
-        data = await self._query(q.ORDER, {"id": _gid("Order", order_id)})
-        node = data.get("order")
-        return _shape(lambda: _order(node)) if isinstance(node, dict) else None
+        data = await self._query(self._docs.order, {"id": _gid("Order", order_id)})
+        node = _nullable(data, "order")
+        return None if node is None else _shape(lambda: records.order(node))
 
     async def cancel_order(
         self,
@@ -266,17 +271,16 @@ class ShopifyClient:
         )
         self._raise_user_errors(payload.get("userErrors"), "return not requested")
         ret = _get(payload, "return", dict)
-        order_of = (ret.get("order") or {}).get("id", order_gid)
-        return _shape(lambda: ReturnRequest(id=ret["id"], status=ret["status"], order_id=order_of))
+        return _shape(lambda: records.return_request(ret, order_gid))
 
     async def open_returns(self, order_id: str) -> list[ReturnRequest]:
-        """The order's returns still in progress (REQUESTED or OPEN), newest first."""
-        data = await self._query(q.ORDER_RETURNS, {"id": _gid("Order", order_id)})
-        node = data.get("order")
-        if not isinstance(node, dict):
+        """The order's returns still in progress (REQUESTED or OPEN), newest first
+        (of its ten newest returns); none for an unknown order."""
+        data = await self._query(self._docs.order_returns, {"id": _gid("Order", order_id)})
+        node = _nullable(data, "order")
+        if node is None:
             return []
-        returns = _nodes(node, "returns", lambda r: ReturnRequest(r["id"], r["status"], node["id"]))
-        return [r for r in reversed(returns) if r.status in ("REQUESTED", "OPEN")]
+        return [r for r in _shape(lambda: records.returns(node)) if r.status in _IN_PROGRESS]
 
     # --- subscriptions ---------------------------------------------------------
 
@@ -296,9 +300,10 @@ class ShopifyClient:
 
     async def subscription(self, contract_id: str) -> Subscription | None:
         """The subscription contract with this id as it stands now, or None."""
-        data = await self._query(q.SUBSCRIPTION, {"id": _gid("SubscriptionContract", contract_id)})
-        node = data.get("subscriptionContract")
-        return _subscription(node) if isinstance(node, dict) else None
+        variables = {"id": _gid("SubscriptionContract", contract_id)}
+        data = await self._query(self._docs.subscription, variables)
+        node = _nullable(data, "subscriptionContract")
+        return None if node is None else _shape(lambda: records.subscription(node))
 
     async def cancel_subscription(self, contract_id: str) -> Subscription:
         """Cancel a subscription contract and return it as it now stands.
@@ -455,6 +460,16 @@ def _get(obj: Any, key: str, kind: type[T]) -> T:
         raise BadResponse(
             f"GraphQL answer: {key!r} missing or not a {kind.__name__}", vendor=VENDOR
         )
+    return value
+
+
+def _nullable(obj: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """A nullable object field (``order(id:)`` is null for an unknown id)."""
+    if key not in obj:
+        raise BadResponse(f"GraphQL answer: {key!r} missing", vendor=VENDOR)
+    value = obj[key]
+    if value is not None and not isinstance(value, dict):
+        raise BadResponse(f"GraphQL answer: {key!r} is not an object", vendor=VENDOR)
     return value
 
 

@@ -9,9 +9,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from integrations.models import Fulfillment, LineItem, Order, Subscription, TrackingInfo
+from integrations.models import (
+    Fulfillment,
+    LineItem,
+    Order,
+    ReturnRequest,
+    Subscription,
+    TrackingInfo,
+)
 
-__all__ = ["email_of", "fulfillment", "order", "returnable_lines", "subscription", "when"]
+__all__ = [
+    "email_of",
+    "fulfillment",
+    "order",
+    "return_request",
+    "returnable_lines",
+    "returns",
+    "subscription",
+    "when",
+]
 
 
 def when(value: Any) -> datetime | None:
@@ -19,7 +35,7 @@ def when(value: Any) -> datetime | None:
 
 
 def order(n: dict[str, Any]) -> Order:
-    """An ``Order`` from the ORDERS document's node."""
+    """An ``Order`` from the ORDERS or ORDER document's node."""
     money = ((n.get("totalPriceSet") or {}).get("shopMoney")) or {}
     address = (n.get("shippingAddress") or {}).get("formatted") or []
     processed = when(n["processedAt"])
@@ -81,6 +97,18 @@ def returnable_lines(data: dict[str, Any]) -> list[tuple[str, str, int]]:
         for rf in data["returnableFulfillments"]["nodes"]
         for line in rf["returnableFulfillmentLineItems"]["nodes"]
     ]
+
+
+def return_request(r: dict[str, Any], order_id: str) -> ReturnRequest:
+    """A ``ReturnRequest`` from a Return node (``order_id`` when it selects no order)."""
+    return ReturnRequest(
+        id=r["id"], status=r["status"], order_id=(r.get("order") or {}).get("id", order_id)
+    )
+
+
+def returns(order_node: dict[str, Any]) -> list[ReturnRequest]:
+    """The returns of the ORDER_RETURNS document's order, in the order listed."""
+    return [return_request(r, order_node["id"]) for r in order_node["returns"]["nodes"]]
 
 
 def email_of(customer: dict[str, Any]) -> str | None:
