@@ -41,7 +41,6 @@ INTEGRATIONS_PENDING = {  # one client-credentials auth, no settings in integrat
     "integrations.carriers",
 }
 LONG_PENDING = {
-    "integrations.shopify",  # the OAuth branch moves its token code to integrations/http.py
     # No branch of issue 11 touches these two simulators; split them, or keep them here
     # on purpose, at merge.
     "integrations.sandbox.graphql",
