@@ -1,5 +1,7 @@
 """Shopify Admin GraphQL client: find a customer's orders, cancel, request returns,
-list and cancel subscription contracts.
+list and cancel subscription contracts; and read an order, its returns in progress or
+a contract by id, which the runner does before repeating an action a crash may have
+done already (``chatserver.runner``).
 
 Errors, beyond :mod:`integrations.errors`::
 
@@ -25,6 +27,8 @@ Choices where the reference is unconfirmed ([U]):
   the definitions whose handles match the reason asked for (``REASON_HANDLES``; the
   handles of Shopify's library are not published as a list) and sends the first one
   that is not deleted, or no reason at all (the field is optional) when none matches;
+* an order's returns are read ``reverse: true`` as newest first: ``Order.returns`` has
+  no sort key and its default order (by creation) is not documented;
 * when ``client_id``/``client_secret`` are given instead of an access token, a token
   is fetched with the client-credentials grant and refreshed before expiry or on 401.
 """
@@ -37,7 +41,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
@@ -55,6 +59,7 @@ from integrations.models import (
     Subscription,
 )
 from integrations.shopify_queries import documents
+from integrations.shopify_records import field, nullable, shaped, throttle_wait
 from integrations.shopify_versions import (
     DEFAULT_VERSION,
     REASON_HANDLES,
@@ -67,10 +72,10 @@ __all__ = ["ShopifyClient", "ShopifyQueryError", "ShopifyUserError", "UserError"
 
 VENDOR = "shopify"
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 _NAME = re.compile(r"#?[A-Za-z0-9][A-Za-z0-9_-]{0,40}")
 _CANCEL_REASONS = {"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"}
 _NOTE_LIMIT = 300  # Shopify's customerNote maximum
+_IN_PROGRESS = ("REQUESTED", "OPEN")  # ReturnStatus values of a return not yet settled
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,9 @@ class ShopifyClient:
             return []
         data = await self._query(self._docs.orders, {"q": _term("email", wanted), "n": limit})
         orders = [
-            o for o in _nodes(data, "orders", records.order) if (o.email or "").lower() == wanted
+            o
+            for o in records.nodes(data, "orders", records.order)
+            if (o.email or "").lower() == wanted
         ]
         return sorted(orders, key=lambda o: o.processed_at, reverse=True)
 
@@ -168,7 +175,11 @@ class ShopifyClient:
             wanted = f"#{wanted}"
         data = await self._query(self._docs.orders, {"q": _term("name", wanted), "n": 3})
         found = next(
-            (o for o in _nodes(data, "orders", records.order) if o.name.lower() == wanted.lower()),
+            (
+                o
+                for o in records.nodes(data, "orders", records.order)
+                if o.name.lower() == wanted.lower()
+            ),
             None,
         )
         if found is None or email is None:
@@ -177,9 +188,9 @@ class ShopifyClient:
 
     async def order(self, order_id: str) -> Order | None:
         """The order with this id (``Order.id``) as it stands now, or None."""
-        data = await self._query(q.ORDER, {"id": _gid("Order", order_id)})
-        node = data.get("order")
-        return _shape(lambda: _order(node)) if isinstance(node, dict) else None
+        data = await self._query(self._docs.order, {"id": _gid("Order", order_id)})
+        node = nullable(data, "order")
+        return None if node is None else shaped(lambda: records.order(node))
 
     async def cancel_order(
         self,
@@ -208,7 +219,7 @@ class ShopifyClient:
             "note": staff_note,
         }
         data = await self._mutate(self._docs.order_cancel, variables)
-        payload = _get(data, "orderCancel", dict)
+        payload = field(data, "orderCancel", dict)
         self._raise_user_errors(
             payload.get("orderCancelUserErrors") or payload.get("userErrors"), "order not cancelled"
         )
@@ -242,7 +253,7 @@ class ShopifyClient:
             raise ValueError(f"unknown return reason {reason!r}")
         order_gid = _gid("Order", order_id)
         data = await self._query(self._docs.returnable_fulfillments, {"orderId": order_gid})
-        returnable = _shape(lambda: records.returnable_lines(data))
+        returnable = shaped(lambda: records.returnable_lines(data))
         lines = []
         for item_id, quantity in items:
             match = next((r for r in returnable if item_id in (r[0], r[1])), None)
@@ -261,22 +272,21 @@ class ShopifyClient:
         if not lines:
             raise ValueError("a return needs at least one item")
         variables = {"input": {"orderId": order_gid, "returnLineItems": lines}}
-        payload = _get(
+        payload = field(
             await self._mutate(self._docs.return_request, variables), "returnRequest", dict
         )
         self._raise_user_errors(payload.get("userErrors"), "return not requested")
-        ret = _get(payload, "return", dict)
-        order_of = (ret.get("order") or {}).get("id", order_gid)
-        return _shape(lambda: ReturnRequest(id=ret["id"], status=ret["status"], order_id=order_of))
+        ret = field(payload, "return", dict)
+        return shaped(lambda: records.return_request(ret, order_gid))
 
     async def open_returns(self, order_id: str) -> list[ReturnRequest]:
-        """The order's returns still in progress (REQUESTED or OPEN), newest first."""
-        data = await self._query(q.ORDER_RETURNS, {"id": _gid("Order", order_id)})
-        node = data.get("order")
-        if not isinstance(node, dict):
+        """The order's returns still in progress (REQUESTED or OPEN), newest first
+        (of its ten newest returns); none for an unknown order."""
+        data = await self._query(self._docs.order_returns, {"id": _gid("Order", order_id)})
+        node = nullable(data, "order")
+        if node is None:
             return []
-        returns = _nodes(node, "returns", lambda r: ReturnRequest(r["id"], r["status"], node["id"]))
-        return [r for r in reversed(returns) if r.status in ("REQUESTED", "OPEN")]
+        return [r for r in shaped(lambda: records.returns(node)) if r.status in _IN_PROGRESS]
 
     # --- subscriptions ---------------------------------------------------------
 
@@ -287,18 +297,19 @@ class ShopifyClient:
             return []
         data = await self._query(self._docs.customer_subscriptions, {"q": _term("email", wanted)})
         out = []
-        for customer in _get(_get(data, "customers", dict), "nodes", list):
+        for customer in field(field(data, "customers", dict), "nodes", list):
             if str(records.email_of(customer) or "").lower() != wanted:
                 continue
-            contracts = _get(_get(customer, "subscriptionContracts", dict), "nodes", list)
-            out.extend(_shape(lambda c=c: records.subscription(c)) for c in contracts)
+            contracts = field(field(customer, "subscriptionContracts", dict), "nodes", list)
+            out.extend(shaped(lambda c=c: records.subscription(c)) for c in contracts)
         return out
 
     async def subscription(self, contract_id: str) -> Subscription | None:
         """The subscription contract with this id as it stands now, or None."""
-        data = await self._query(q.SUBSCRIPTION, {"id": _gid("SubscriptionContract", contract_id)})
-        node = data.get("subscriptionContract")
-        return _subscription(node) if isinstance(node, dict) else None
+        variables = {"id": _gid("SubscriptionContract", contract_id)}
+        data = await self._query(self._docs.subscription, variables)
+        node = nullable(data, "subscriptionContract")
+        return None if node is None else shaped(lambda: records.subscription(node))
 
     async def cancel_subscription(self, contract_id: str) -> Subscription:
         """Cancel a subscription contract and return it as it now stands.
@@ -308,10 +319,10 @@ class ShopifyClient:
         """
         variables = {"id": _gid("SubscriptionContract", contract_id)}
         data = await self._mutate(self._docs.subscription_cancel, variables)
-        payload = _get(data, "subscriptionContractCancel", dict)
+        payload = field(data, "subscriptionContractCancel", dict)
         self._raise_user_errors(payload.get("userErrors"), "subscription not cancelled")
-        contract = _get(payload, "contract", dict)
-        return _shape(lambda: records.subscription(contract))
+        contract = field(payload, "contract", dict)
+        return shaped(lambda: records.subscription(contract))
 
     async def _reason_definition(self, reason: str) -> str | None:
         """The id of the ReturnReasonDefinition for ``reason`` (cached), or None."""
@@ -321,7 +332,7 @@ class ShopifyClient:
             if handles:
                 assert self._docs.return_reasons is not None
                 data = await self._query(self._docs.return_reasons, {"handles": handles})
-                nodes = _get(_get(data, "returnReasonDefinitions", dict), "nodes", list)
+                nodes = field(field(data, "returnReasonDefinitions", dict), "nodes", list)
                 live = {
                     str(n.get("handle")): str(n.get("id"))
                     for n in nodes
@@ -398,7 +409,7 @@ class ShopifyClient:
         cost = (body.get("extensions") or {}).get("cost") or {}
         return RateLimited(
             "query cost above what the bucket holds",
-            retry_after=_throttle_wait(cost),
+            retry_after=throttle_wait(cost),
             vendor=VENDOR,
             status=response.status_code,
         )
@@ -422,18 +433,6 @@ class ShopifyClient:
         raise ShopifyUserError(f"{summary}: {text}", errors=parsed, vendor=VENDOR)
 
 
-def _throttle_wait(cost: Any) -> float | None:
-    try:
-        status = cost["throttleStatus"]
-        deficit = float(cost["requestedQueryCost"]) - float(status["currentlyAvailable"])
-        rate = float(status["restoreRate"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    if rate <= 0:
-        return None
-    return max(0.0, deficit) / rate + 0.1  # a little slack for clock skew
-
-
 def _term(field: str, value: str) -> str:
     """A search term with the value quoted, so spaces, colons and quotes stay inside it."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
@@ -447,23 +446,3 @@ def _gid(kind: str, value: str | int) -> str:
     if not text.startswith(f"gid://shopify/{kind}/"):
         raise ValueError(f"not a Shopify {kind} id: {value!r}")
     return text
-
-
-def _get(obj: Any, key: str, kind: type[T]) -> T:
-    value = obj.get(key) if isinstance(obj, dict) else None
-    if not isinstance(value, kind):
-        raise BadResponse(
-            f"GraphQL answer: {key!r} missing or not a {kind.__name__}", vendor=VENDOR
-        )
-    return value
-
-
-def _shape(build: Callable[[], T]) -> T:
-    try:
-        return build()
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BadResponse(f"unexpected GraphQL shape: {exc!r}", vendor=VENDOR) from exc
-
-
-def _nodes(data: dict[str, Any], key: str, convert: Callable[[dict[str, Any]], T]) -> list[T]:
-    return [_shape(lambda n=n: convert(n)) for n in _get(_get(data, key, dict), "nodes", list)]

@@ -39,6 +39,14 @@ query Orders($q: String!, $n: Int!) {{
 }}
 """
 
+# An order as it stands now, by id: before repeating a cancellation (a run cut short
+# may have done it) the runner reads whether it is cancelled already.
+ORDER = f"""
+query Order($id: ID!) {{
+  order(id: $id) {{ {_ORDER} }}
+}}
+"""
+
 _CANCEL = """
 mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $restock: Boolean!,
                      $notify: Boolean, %s, $note: String) {
@@ -67,6 +75,17 @@ query Returnable($orderId: ID!) {
         nodes { quantity fulfillmentLineItem { id lineItem { id } } }
       }
     }
+  }
+}
+"""
+
+# The order's returns, newest first ([U] Order.returns has no sortKey; its default
+# order, by creation, is not documented), to find one still in progress.
+ORDER_RETURNS = """
+query OrderReturns($id: ID!) {
+  order(id: $id) {
+    id
+    returns(first: 10, reverse: true) { nodes { id status } }
   }
 }
 """
@@ -106,6 +125,12 @@ query CustomerSubscriptions($q: String!) {{
 }}
 """
 
+SUBSCRIPTION = f"""
+query Subscription($id: ID!) {{
+  subscriptionContract(id: $id) {{ {_CONTRACT} }}
+}}
+"""
+
 SUBSCRIPTION_CANCEL = f"""
 mutation SubscriptionCancel($id: ID!) {{
   subscriptionContractCancel(subscriptionContractId: $id) {{
@@ -122,21 +147,27 @@ class Documents:
 
     version: str
     orders: str
+    order: str
     order_cancel: str
+    order_returns: str
     returnable_fulfillments: str
     return_request: str
     return_reasons: str | None
     customer_subscriptions: str
+    subscription: str
     subscription_cancel: str
 
     def all(self) -> dict[str, str]:
         """Every document by name (what the contract checks validate)."""
         named = {
             "orders": self.orders,
+            "order": self.order,
             "orderCancel": self.order_cancel,
+            "orderReturns": self.order_returns,
             "returnableFulfillments": self.returnable_fulfillments,
             "returnRequest": self.return_request,
             "customerSubscriptions": self.customer_subscriptions,
+            "subscriptionContract": self.subscription,
             "subscriptionContractCancel": self.subscription_cancel,
         }
         if self.return_reasons is not None:
@@ -154,10 +185,13 @@ def documents(version: str) -> Documents:
     return Documents(
         version=version,
         orders=ORDERS,
+        order=ORDER,
         order_cancel=_CANCEL_REFUND_METHOD if f.refund_method else _CANCEL_REFUND_FLAG,
+        order_returns=ORDER_RETURNS,
         returnable_fulfillments=RETURNABLE_FULFILLMENTS,
         return_request=RETURN_REQUEST,
         return_reasons=RETURN_REASON_DEFINITIONS if f.return_reason_definitions else None,
         customer_subscriptions=CUSTOMER_SUBSCRIPTIONS,
+        subscription=SUBSCRIPTION,
         subscription_cancel=SUBSCRIPTION_CANCEL,
     )

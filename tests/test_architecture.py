@@ -30,7 +30,6 @@ MAX_LINES = 450
 STORAGE_PENDING: set[str] = set()  # storage behind one interface (issue 11, item 3): done
 INTEGRATIONS_PENDING: set[str] = set()  # no settings in integrations (item 6): done
 LONG_PENDING = {
-    "integrations.shopify",  # the OAuth branch moves its token code to integrations/http.py
     # No branch of issue 11 touches these two simulators; split them, or keep them here
     # on purpose, at merge.
     "integrations.sandbox.helpcenter",

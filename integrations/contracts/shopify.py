@@ -36,11 +36,15 @@ async def record_requests(version: str) -> list[tuple[str, dict[str, object]]]:
         await client.latest_orders("maria@example.com")
         priya = await client.order_by_name("#1003", email="priya@example.com")
         assert priya is not None
+        await client.open_returns(priya.id)  # the runner's check before repeating a return
         await client.request_return(
             priya.id, [(priya.line_items[1].id, 1)], reason="DEFECTIVE", note="chipped"
         )
+        await client.open_returns(priya.id)
         (subscription,) = await client.subscriptions("noah@example.com")
+        await client.subscription(subscription.id)  # ...before repeating a cancellation
         await client.cancel_subscription(subscription.id)
+        await client.order("5501005")
         await client.cancel_order("5501005", refund=True, staff_note="asked in chat")
         try:
             await client.cancel_order("5501001")  # fulfilled: refused with userErrors

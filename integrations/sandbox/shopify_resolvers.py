@@ -82,6 +82,11 @@ def _fulfillments(o: DemoOrder, info: Any, **args: Any) -> Any:
     return _sim(info).fulfillments(o)[: args.get("first") or None]
 
 
+def _returns(o: DemoOrder, info: Any, **args: Any) -> Any:
+    found = _sim(info).returns_of(o)
+    return paginate(found[::-1] if args.get("reverse") else found, args)
+
+
 def _root(method: str) -> Resolver:
     """A root field answered by the simulator method of that name."""
     return lambda _root, info, **args: getattr(_sim(info), method)(args)
@@ -90,7 +95,9 @@ def _root(method: str) -> Resolver:
 RESOLVERS: dict[str, dict[str, Resolver]] = {
     "QueryRoot": {
         "orders": _root("orders"),
+        "order": _root("find_order"),
         "customers": _root("customers"),
+        "subscriptionContract": _root("find_contract"),
         "returnableFulfillments": _root("returnable"),
         "returnReasonDefinitions": _root("return_reasons"),
     },
@@ -114,6 +121,7 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "shippingAddress": lambda o, _: _address(o),
         "lineItems": _page(lambda o: list(o.line_items)),
         "fulfillments": _fulfillments,
+        "returns": _returns,
     },
     "LineItem": {
         "id": lambda li, _: gid("LineItem", li.id),

@@ -1,5 +1,6 @@
 """The Shopify sandbox's state and what its root fields do with it: search orders and
-customers, list what can be returned, cancel, request returns, cancel subscriptions.
+customers, read an order or a subscription contract by id, list what can be returned,
+cancel, request returns, cancel subscriptions.
 
 Arguments arrive already checked against the published schema (types, required
 arguments, removed input fields), so this module checks only what the schema cannot
@@ -17,7 +18,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from integrations.models import TrackingStatus
-from integrations.sandbox.demo import DemoCustomer, DemoOrder, DemoShop
+from integrations.sandbox.demo import DemoCustomer, DemoOrder, DemoShop, DemoSubscription
 from integrations.sandbox.graphql import Page, paginate
 from integrations.sandbox.shopify_resolvers import gid, gid_number
 
@@ -37,6 +38,8 @@ RETURN_REASON_HANDLES = (
     "style", "unwanted", "wrong-item",
 )  # fmt: skip
 _REASON_ID_BASE = 7770000
+# A return declined or cancelled gives its items back: they can be returned again.
+_RETURN_SETTLED_WITHOUT_ITEMS = frozenset({"DECLINED", "CANCELED"})
 
 
 def tracking_url(carrier: str, number: str) -> str:
@@ -59,7 +62,8 @@ class ShopifyStore:
     def __init__(self, shop: DemoShop) -> None:
         self.shop = shop
         self.cancelled: dict[int, tuple[datetime, str]] = {}
-        self.returns: list[dict[str, Any]] = []
+        self.returns: list[dict[str, Any]] = []  # one per returned line
+        self.return_status: dict[str, str] = {}  # Return gid -> ReturnStatus
         self.subscription_status = {s.id: s.status for s in shop.subscriptions}
         self.search_warnings: list[dict[str, Any]] = []
         self._customers = {c.email: c for c in shop.customers}
@@ -72,6 +76,36 @@ class ShopifyStore:
 
     def customer(self, email: str) -> DemoCustomer | None:
         return self._customers.get(email)
+
+    def find_order(self, args: dict[str, Any]) -> DemoOrder | None:
+        """``order(id:)``: null for an id that is no order of the shop, as on Shopify."""
+        return self.order(gid_number(args["id"], "Order"))
+
+    def find_contract(self, args: dict[str, Any]) -> DemoSubscription | None:
+        """``subscriptionContract(id:)``: null when there is none."""
+        sid = gid_number(args["id"], "SubscriptionContract")
+        return next((s for s in self.shop.subscriptions if s.id == sid), None)
+
+    def returns_of(self, order: DemoOrder) -> list[dict[str, Any]]:
+        """The order's returns (``Order.returns``), oldest first, with their status."""
+        found: dict[str, dict[str, Any]] = {}
+        for line in self.returns:
+            if line["order"] == order.id and line["id"] not in found:
+                found[line["id"]] = {
+                    "id": line["id"],
+                    "name": line["name"],
+                    "status": self.return_status[line["id"]],
+                    "order": order,
+                }
+        return list(found.values())
+
+    def _returned(self, fli: str) -> int:
+        """How much of a fulfillment line item returns still hold."""
+        return sum(
+            r["quantity"]
+            for r in self.returns
+            if r["fli"] == fli and self.return_status[r["id"]] not in _RETURN_SETTLED_WITHOUT_ITEMS
+        )
 
     def _search(self, query: str | None, records: list[Any], fields: dict[str, Callable]) -> list:
         for name, raw in _SEARCH_TERM.findall(query or ""):
@@ -144,9 +178,7 @@ class ShopifyStore:
         for f in self.fulfillments(order):
             lines = []
             for line in f["_lines"]:
-                left = line["quantity"] - sum(
-                    r["quantity"] for r in self.returns if r["fli"] == line["id"]
-                )
+                left = line["quantity"] - self._returned(line["id"])
                 if left > 0:
                     lines.append({"quantity": left, "fulfillmentLineItem": line})
             if f["_delivered"] and lines and order.id not in self.cancelled:
@@ -232,9 +264,11 @@ class ShopifyStore:
             "status": "REQUESTED",
             "order": order,
         }
+        self.return_status[ret["id"]] = ret["status"]
         for line in lines:
             self.returns.append({
-                "id": ret["id"], "order": order.id, "fli": line["fulfillmentLineItemId"],
+                "id": ret["id"], "name": ret["name"], "order": order.id,
+                "fli": line["fulfillmentLineItemId"],
                 "quantity": line["quantity"],
                 "reason": line.get("returnReason") or line.get("returnReasonDefinitionId"),
                 "note": line.get("customerNote"),

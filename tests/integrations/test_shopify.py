@@ -211,6 +211,11 @@ async def test_every_supported_version_works_end_to_end(serve, sim, make_client,
 
     assert ret.status == "REQUESTED" and cancelled_sub.status == "CANCELLED"
     assert 5501005 in sim.cancelled
+    # the lookups the runner makes before repeating an action read what was done
+    assert await client.order(order.id) == order
+    assert await client.open_returns(order.id) == [ret]
+    assert await client.subscription(sub.id) == cancelled_sub
+    assert (await client.order("5501005")).is_cancelled
     assert set(sim.versions_asked) == {version}
     (returned,) = sim.returns
     if version >= "2026-01":  # a ReturnReasonDefinition id, not the retired enum
@@ -270,6 +275,33 @@ async def test_the_returns_in_progress_of_an_order(client):
     second = await client.request_return(order.id, [(set_.id, 1)])
     assert await client.open_returns(order.id) == [second, first]  # newest first
     assert await client.open_returns("gid://shopify/Order/999999") == []
+
+
+async def test_a_declined_return_is_no_longer_in_progress_and_its_items_come_back(client, sim):
+    order = await client.order_by_name("#1003", email="priya@example.com")
+    mugs = order.line_items[1]
+    declined = await client.request_return(order.id, [(mugs.id, 2)])
+    sim.store.return_status[declined.id] = "DECLINED"  # the merchant said no
+
+    assert await client.open_returns(order.id) == []
+    again = await client.request_return(order.id, [(mugs.id, 2)])
+    assert await client.open_returns(order.id) == [again]
+
+
+async def test_items_returned_already_are_refused_before_shopify_is_asked(client, sim):
+    order = await client.order_by_name("#1003", email="priya@example.com")
+    mugs = order.line_items[1]
+    first = await client.request_return(order.id, [(mugs.id, 2)])
+    before = sim.requests
+
+    with pytest.raises(ShopifyUserError) as caught:
+        await client.request_return(order.id, [(mugs.id, 2)])
+
+    # NOT_RETURNABLE is the client's own code (no ReturnErrorCode has it): it comes
+    # from reading returnableFulfillments, and no returnRequest is sent
+    assert [e.code for e in caught.value.errors] == ["NOT_RETURNABLE"]
+    assert sim.requests - before == 1 and len(sim.returns) == 1
+    assert await client.open_returns(order.id) == [first]
 
 
 async def test_an_order_still_in_transit_cannot_be_returned(client):
@@ -460,6 +492,24 @@ async def test_malformed_answers_are_bad_responses(serve, make_client, answer, e
     client = make_client(await serve(Scripted([answer] * 3)))
     with pytest.raises(error):
         await client.latest_orders("maria@example.com")
+
+
+@pytest.mark.parametrize(
+    ("lookup", "answer"),
+    [
+        ("order", {"data": {}}),
+        ("order", {"data": {"order": "5501005"}}),
+        ("open_returns", {"data": {"order": {"id": "gid://shopify/Order/1", "returns": None}}}),
+        ("subscription", {"data": {"subscriptionContract": []}}),
+    ],
+    ids=["missing", "not-an-object", "no-returns", "wrong-type"],
+)
+async def test_a_lookup_by_id_tells_a_malformed_answer_from_a_missing_record(
+    serve, make_client, lookup, answer
+):
+    client = make_client(await serve(Scripted([httpx.Response(200, json=answer)] * 3)))
+    with pytest.raises(BadResponse):
+        await getattr(client, lookup)("1")
 
 
 # --- client credentials --------------------------------------------------------

@@ -121,6 +121,16 @@ def test_customer_email_is_deprecated_everywhere(spec_dir, version):
     assert ("defaultEmailAddress" in customer) is (version in SUPPORTED_VERSIONS)
 
 
+def test_no_published_return_error_code_says_not_returnable(spec_dir):
+    # chatserver.runner reuses a return in progress on the client's own NOT_RETURNABLE
+    # (items no longer in returnableFulfillments); Shopify's refusal would be one of these
+    for version in SUPPORTED_VERSIONS:
+        codes = published(spec_dir, version).type_map["ReturnErrorCode"].values
+        assert "NOT_RETURNABLE" not in codes and "INVALID" in codes
+        payload = published(spec_dir, version).type_map["ReturnRequestPayload"].fields
+        assert str(payload["userErrors"].type) == "[ReturnUserError!]!"
+
+
 # --- the vendored schemas the sandbox executes ---------------------------------------
 
 
@@ -230,6 +240,31 @@ async def test_the_sandbox_refuses_the_retired_return_reason_input(spec_dir, ver
         {"path": ["returnLineItems", 0, "returnReason"],
          "explanation": "Field is not defined on ReturnRequestLineItemInput"}
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("version", [OLDEST, NEWEST])
+async def test_the_sandbox_refuses_a_line_returned_already_with_a_published_code(spec_dir, version):
+    sim, docs = ShopifySimulator(), documents(version)
+    order = {"orderId": "gid://shopify/Order/5501003"}
+    found = await _ask(sim, version, docs.returnable_fulfillments, order)
+    line = found["data"]["returnableFulfillments"]["nodes"][0]["returnableFulfillmentLineItems"]
+    fli = line["nodes"][0]["fulfillmentLineItem"]["id"]
+    whole = {"fulfillmentLineItemId": fli, "quantity": line["nodes"][0]["quantity"]}
+    if docs.return_reasons is None:  # before 2026-01 the reason enum is required
+        whole["returnReason"] = "OTHER"
+    request = {"input": {**order, "returnLineItems": [whole]}}
+
+    first = await _ask(sim, version, docs.return_request, request)
+    again = await _ask(sim, version, docs.return_request, request)
+
+    assert first["data"]["returnRequest"]["userErrors"] == []
+    assert again["data"]["returnRequest"] == {"return": None, "userErrors": [{
+        "field": ["input", "returnLineItems", "0", "fulfillmentLineItemId"],
+        "message": "Fulfillment line item is not returnable", "code": "INVALID",
+    }]}  # fmt: skip
+    answer = await _ask(sim, version, docs.order_returns, {"id": order["orderId"]})
+    (ret,) = answer["data"]["order"]["returns"]["nodes"]
+    assert ret == {"id": first["data"]["returnRequest"]["return"]["id"], "status": "REQUESTED"}
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
