@@ -69,7 +69,7 @@ class MailDesk:
             world.service,
             self.zendesk,
             clock=lambda: world.now,
-            escalation_group=world.policy.escalation_group,
+            escalation_group=world.service.policy.escalation_group,
             **worker_options,
         )
         self._delivered = 0
