@@ -27,6 +27,9 @@ __all__ = [
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where data lives by default: beside the code in a source checkout (`make run`), else under
+# the working directory (an installed package; `chatbot init` writes absolute paths).
+DATA_ROOT = (PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").is_file() else Path()) / "var"
 DEMO_SECRET = "demo"
 
 
@@ -73,8 +76,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ("*",)
     database_url: str = "sqlite+aiosqlite:///var/chatbot.sqlite3"
     redis_url: str = ""
-    data_dir: Path = PROJECT_ROOT / "var"
-    model_dir: Path = PROJECT_ROOT / "var" / "models"
+    data_dir: Path = DATA_ROOT
+    model_dir: Path = DATA_ROOT / "models"
     policy_path: Path = PROJECT_ROOT / "chatserver" / "policy.yml"
     templates_dir: Path | None = None  # shop overrides, searched before the defaults
     confidence_threshold: float | None = None  # None: the model's own

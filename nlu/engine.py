@@ -57,8 +57,10 @@ from nlu.reader import MessageScores, Reader
 __all__ = ["CHANNELS", "DEFAULT_MODEL_DIR", "EXPECTING", "NLU", "Act", "Ask", "Parse"]
 
 CHANNELS = ("chat", "email")
-# Mirrors chatserver.settings.Settings.model_dir; the server passes its own.
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "var" / "models"
+_ROOT = Path(__file__).resolve().parent.parent
+# Mirrors chatserver.settings.Settings.model_dir (the server passes its own): beside the
+# code in a source checkout, else under the working directory (an installed package).
+DEFAULT_MODEL_DIR = (_ROOT if (_ROOT / "pyproject.toml").is_file() else Path()) / "var" / "models"
 _BATCH = 1024
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import html
 import logging
+from pathlib import Path
 
 from aiohttp import web
 
 from chatserver.keys import AGENT_AUTH, LIMITS, SETTINGS
-from chatserver.settings import PROJECT_ROOT
 from chatserver.web.auth import (
     CSRF_COOKIE,
     CSRF_SECONDS,
@@ -27,7 +27,7 @@ __all__ = ["STATIC_DIR", "setup_pages"]
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = PROJECT_ROOT / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"  # package data: the wheel carries it
 NO_AGENTS = (
     "No agent accounts are configured on this server, so nobody can sign in. "
     "Add `agents` (username and password_hash) to the configuration."
