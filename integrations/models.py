@@ -12,6 +12,7 @@ __all__ = [
     "LineItem",
     "Order",
     "ReturnRequest",
+    "ShopAccess",
     "Subscription",
     "Ticket",
     "Tracking",
@@ -76,6 +77,15 @@ class Order:
     @property
     def is_fulfilled(self) -> bool:
         return any(f.status == "SUCCESS" for f in self.fulfillments)
+
+
+@dataclass(frozen=True)
+class ShopAccess:
+    """The shop an Admin token opens, and the access scopes granted to the app."""
+
+    name: str
+    domain: str  # {shop}.myshopify.com
+    scopes: frozenset[str]  # handles: read_orders, write_orders...
 
 
 @dataclass(frozen=True)

@@ -46,18 +46,9 @@ from typing import Any
 import httpx
 
 from integrations import shopify_records as records
-from integrations.errors import (
-    APIStatusError,
-    BadResponse,
-    IntegrationError,
-    RateLimited,
-)
+from integrations.errors import APIStatusError, BadResponse, IntegrationError, RateLimited
 from integrations.http import ApiTransport, Auth, ClientCredentials, StaticAuth
-from integrations.models import (
-    Order,
-    ReturnRequest,
-    Subscription,
-)
+from integrations.models import Order, ReturnRequest, ShopAccess, Subscription
 from integrations.shopify_queries import documents
 from integrations.shopify_records import field, nullable, shaped, throttle_wait
 from integrations.shopify_versions import (
@@ -341,6 +332,11 @@ class ShopifyClient:
                 found = next((live[h] for h in handles if h in live), None)
             self._reason_ids[reason] = found
         return self._reason_ids[reason]
+
+    async def access(self) -> ShopAccess:
+        """The shop this token opens and the access scopes granted to it (a harmless read)."""
+        data = await self._query(self._docs.access, {})
+        return shaped(lambda: records.access(data))
 
     # --- plumbing --------------------------------------------------------------
 

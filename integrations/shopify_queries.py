@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from integrations.shopify_versions import features
 
-__all__ = ["Documents", "documents"]
+__all__ = ["OPTIONAL_SCOPES", "REQUIRED_SCOPES", "Documents", "documents", "granted"]
 
 _ORDER = """
 id name email processedAt cancelledAt cancelReason
@@ -140,6 +140,29 @@ mutation SubscriptionCancel($id: ID!) {{
 }}
 """
 
+# The access scopes the documents above need (integrations_api.md 1.2), with what each is
+# for. A write scope includes its read scope. `chatbot check` compares them with ACCESS.
+REQUIRED_SCOPES = {
+    "read_orders": "find a customer's orders (orders, order)",
+    "write_orders": "cancel an unfulfilled order (orderCancel)",
+    "read_returns": "see what can be returned and returns in progress",
+    "write_returns": "request a return (returnRequest)",
+}
+OPTIONAL_SCOPES = {
+    "read_all_orders": "orders older than 60 days (without it they are simply not found)",
+    "read_customers": "find a customer's subscriptions by email (shops selling subscriptions)",
+    "read_own_subscription_contracts": "read subscriptions (shops selling subscriptions)",
+    "write_own_subscription_contracts": "cancel a subscription (shops selling subscriptions)",
+}
+
+# `chatbot check`: which shop the token opens, and the access scopes it was granted.
+ACCESS = """
+query Access {
+  shop { name myshopifyDomain }
+  currentAppInstallation { accessScopes { handle } }
+}
+"""
+
 
 @dataclass(frozen=True)
 class Documents:
@@ -156,6 +179,7 @@ class Documents:
     customer_subscriptions: str
     subscription: str
     subscription_cancel: str
+    access: str = ACCESS
 
     def all(self) -> dict[str, str]:
         """Every document by name (what the contract checks validate)."""
@@ -169,6 +193,7 @@ class Documents:
             "customerSubscriptions": self.customer_subscriptions,
             "subscriptionContract": self.subscription,
             "subscriptionContractCancel": self.subscription_cancel,
+            "access": self.access,
         }
         if self.return_reasons is not None:
             named["returnReasonDefinitions"] = self.return_reasons
@@ -194,4 +219,11 @@ def documents(version: str) -> Documents:
         customer_subscriptions=CUSTOMER_SUBSCRIPTIONS,
         subscription=SUBSCRIPTION,
         subscription_cancel=SUBSCRIPTION_CANCEL,
+    )
+
+
+def granted(scope: str, scopes: frozenset[str] | set[str]) -> bool:
+    """Whether ``scopes`` include ``scope`` (a write scope includes its read scope)."""
+    return scope in scopes or (
+        scope.startswith("read_") and "write_" + scope.removeprefix("read_") in scopes
     )

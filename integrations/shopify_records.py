@@ -17,11 +17,13 @@ from integrations.models import (
     LineItem,
     Order,
     ReturnRequest,
+    ShopAccess,
     Subscription,
     TrackingInfo,
 )
 
 __all__ = [
+    "access",
     "email_of",
     "field",
     "fulfillment",
@@ -141,6 +143,16 @@ def subscription(c: dict[str, Any]) -> Subscription:
         )
 
     return build()
+
+
+def access(data: dict[str, Any]) -> ShopAccess:
+    shop = field(data, "shop", dict)
+    scopes = field(field(data, "currentAppInstallation", dict), "accessScopes", list)
+    return ShopAccess(
+        name=str(shop["name"]),
+        domain=str(shop["myshopifyDomain"]),
+        scopes=frozenset(str(s["handle"]) for s in scopes),
+    )
 
 
 # --- reading an answer ---------------------------------------------------------

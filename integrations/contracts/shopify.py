@@ -44,6 +44,7 @@ async def record_requests(version: str) -> list[tuple[str, dict[str, object]]]:
         (subscription,) = await client.subscriptions("noah@example.com")
         await client.subscription(subscription.id)  # ...before repeating a cancellation
         await client.cancel_subscription(subscription.id)
+        await client.access()  # `chatbot check`
         await client.order("5501005")
         await client.cancel_order("5501005", refund=True, staff_note="asked in chat")
         try:

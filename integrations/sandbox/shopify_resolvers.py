@@ -100,6 +100,8 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "subscriptionContract": _root("find_contract"),
         "returnableFulfillments": _root("returnable"),
         "returnReasonDefinitions": _root("return_reasons"),
+        "shop": _root("shop_info"),
+        "currentAppInstallation": _root("installation"),
     },
     "Mutation": {
         "orderCancel": _root("order_cancel"),

@@ -21,9 +21,20 @@ from integrations.models import TrackingStatus
 from integrations.sandbox.demo import DemoCustomer, DemoOrder, DemoShop, DemoSubscription
 from integrations.sandbox.graphql import Page, paginate
 from integrations.sandbox.shopify_resolvers import gid, gid_number
+from integrations.shopify_queries import OPTIONAL_SCOPES, REQUIRED_SCOPES
 
-__all__ = ["CARRIER_COMPANIES", "RETURN_REASON_HANDLES", "ShopifyStore", "tracking_url"]
+__all__ = [
+    "CARRIER_COMPANIES",
+    "GRANTED_SCOPES",
+    "RETURN_REASON_HANDLES",
+    "SHOP_DOMAIN",
+    "SHOP_NAME",
+    "ShopifyStore",
+    "tracking_url",
+]
 
+SHOP_NAME, SHOP_DOMAIN = "Maison Demo", "maison-demo.myshopify.com"
+GRANTED_SCOPES = frozenset({*REQUIRED_SCOPES, *OPTIONAL_SCOPES})  # the demo app has them all
 CARRIER_COMPANIES = {"usps": "USPS", "fedex": "FedEx", "ups": "UPS", "dhl": "DHL Express"}
 _TRACKING_URLS = {
     "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
@@ -67,9 +78,17 @@ class ShopifyStore:
         self.subscription_status = {s.id: s.status for s in shop.subscriptions}
         self.search_warnings: list[dict[str, Any]] = []
         self._customers = {c.email: c for c in shop.customers}
+        # What the app's token was granted (``chatbot check`` reads it); tests remove some.
+        self.access_scopes: set[str] = set(GRANTED_SCOPES)
         self._shipments = {s.tracking_number: s for s in shop.shipments}
 
     # --- reading -------------------------------------------------------------------
+
+    def shop_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"name": SHOP_NAME, "myshopifyDomain": SHOP_DOMAIN}
+
+    def installation(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"accessScopes": [{"handle": h} for h in sorted(self.access_scopes)]}
 
     def order(self, order_id: int | None) -> DemoOrder | None:
         return next((o for o in self.shop.orders if o.id == order_id), None)
