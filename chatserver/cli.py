@@ -1,4 +1,4 @@
-"""The `chatbot` command line: one sub-command per module, imported lazily.
+"""The `chatbot` command line.
 
 Each command module exposes `register(subparsers)`, which adds its parser and
 sets `func(args) -> int`. Heavy imports (spaCy, scikit-learn) stay inside the
@@ -12,9 +12,26 @@ import importlib
 import logging
 import sys
 
-__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+__all__ = ["COMMAND_MODULES", "DESCRIPTION", "build_parser", "main"]
+
+DESCRIPTION = (
+    "Customer service for an online shop: answers live chat and Zendesk email from the "
+    "shop's Shopify orders and the carriers' tracking, in the shop's own words, and hands "
+    "the rest to a person."
+)
+EPILOG = """\
+going live (docs/going-live.md):
+  chatbot init shop/                     a config with fresh secrets, the policy, templates
+  chatbot train --config shop/config.yml the intent model
+  chatbot check --config shop/config.yml what is ready, what is missing and how to fix it
+  chatbot serve --config shop/config.yml
+
+`chatbot COMMAND --help` tells more about each command.
+"""
 
 COMMAND_MODULES = (
+    "chatserver.commands.init",
+    "chatserver.commands.check",
     "chatserver.commands.serve",
     "chatserver.commands.sandbox",
     "chatserver.commands.chat",
@@ -28,7 +45,12 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chatbot", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="chatbot",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:

@@ -20,6 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="where the Zendesk sandbox delivers webhooks (e.g. http://127.0.0.1:8080/webhooks/zendesk)",
     )
     p.add_argument("--webhook-secret", default="demo")
+    p.add_argument(
+        "--shopify-scopes",
+        default=None,
+        metavar="LIST",
+        help="comma-separated access scopes the Shopify sandbox's token has "
+        "(default: every scope the bot uses); to try `chatbot check` on a token that lacks some",
+    )
     p.set_defaults(func=run)
 
 
@@ -32,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
     boxes = build_sandboxes(
         webhook_url=args.webhook_url, webhook_secret=args.webhook_secret, public_url=public
     )
+    if args.shopify_scopes is not None:
+        boxes.shopify.store.access_scopes = {
+            s.strip() for s in args.shopify_scopes.split(",") if s.strip()
+        }
     for name in boxes.by_name():
         log.info("%s sandbox at %s%s/%s", name, public, PREFIX, name)
     web.run_app(create_sandbox_app(boxes), host=args.host, port=args.port, print=None)

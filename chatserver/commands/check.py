@@ -1,0 +1,344 @@
+"""`chatbot check [--config FILE]`: is this shop ready to go live?
+
+It validates the config, then looks at each outside service the config names with a
+harmless read (the Shopify shop and the token's access scopes, Zendesk's ``users/me``,
+each carrier's OAuth token or API key), and at the secrets, ``public_url``,
+``trusted_proxies``, the database, Redis and the intent model. It prints a checklist —
+ready, missing (with how to fix it), warning — and exits 1 when something needed is
+missing, 0 otherwise. The services are reached the way the server reaches them
+(:func:`chatserver.build.build_clients`), so a green check means the server's own
+clients got through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+__all__ = ["READY", "Item", "check_settings", "register", "render"]
+
+READY, MISSING, WARNING = "ready", "missing", "warning"
+MIN_SECRET = 32
+DEMO_VALUES = frozenset({"", "demo"})
+_MARKS = {READY: "ok  ", MISSING: "MISS", WARNING: "warn"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of the checklist."""
+
+    name: str
+    status: str  # ready | missing | warning
+    detail: str
+    fix: str = ""
+
+
+def _ok(name: str, detail: str) -> Item:
+    return Item(name, READY, detail)
+
+
+def _missing(name: str, detail: str, fix: str) -> Item:
+    return Item(name, MISSING, detail, fix)
+
+
+def _warn(name: str, detail: str, fix: str = "") -> Item:
+    return Item(name, WARNING, detail, fix)
+
+
+# --- the config itself ----------------------------------------------------------------
+
+
+def _secret(name: str, value: str, fix: str) -> Item:
+    if value in DEMO_VALUES:
+        return _missing(name, "not set (the demo value)", fix)
+    if len(value) < MIN_SECRET:
+        return _missing(name, f"{len(value)} characters: too short to be safe", fix)
+    return _ok(name, f"set ({len(value)} characters)")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _public_url(settings: Any) -> Item:
+    url = settings.public_url
+    fix = "set public_url to the https:// address customers and Zendesk reach the server at"
+    if not url:
+        return _missing("public_url", "not set", fix)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return _missing("public_url", f"{url!r} is not an http(s) address", fix)
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        return _missing("public_url", f"{url} is not https: browsers and Zendesk need TLS", fix)
+    if parts.scheme == "http":
+        return _ok("public_url", f"{url} (this machine only: fine for a trial run)")
+    return _ok("public_url", url)
+
+
+def _trusted_proxies(settings: Any) -> Item:
+    if not hasattr(settings, "trusted_proxies"):
+        if not settings.public_url.startswith("https://"):
+            return _ok("trusted_proxies", "no reverse proxy (this version reads none)")
+        return _warn(
+            "trusted_proxies",
+            "this version reads no trusted_proxies: behind a proxy, limits count the proxy",
+        )
+    proxies = tuple(settings.trusted_proxies or ())
+    bad = []
+    for entry in proxies:
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+        except ValueError:
+            bad.append(str(entry))
+    if bad:
+        return _missing(
+            "trusted_proxies",
+            f"not addresses or networks: {', '.join(bad)}",
+            "list the reverse proxy's address, e.g. [127.0.0.1]",
+        )
+    if proxies:
+        return _ok("trusted_proxies", ", ".join(map(str, proxies)))
+    if settings.public_url.startswith("https://") and _loopback(settings.host):
+        return _warn(
+            "trusted_proxies",
+            "none, yet the server listens on loopback behind an https address (a proxy?)",
+            "add the proxy's address (trusted_proxies: [127.0.0.1]) so limits count customers",
+        )
+    return _ok("trusted_proxies", "none (no reverse proxy in front)")
+
+
+def _config_items(settings: Any) -> list[Item]:
+    items = []
+    if settings.demo:
+        items.append(
+            _missing(
+                "mode",
+                "demo: no outside service is configured, the sandboxes stand in for all",
+                "fill in shopify, zendesk and your carriers (docs/going-live.md)",
+            )
+        )
+    else:
+        items.append(_ok("mode", "production"))
+    items.append(
+        _secret(
+            "identity_secret",
+            settings.identity_secret,
+            "identity_secret: a random string of 32+ characters (chatbot init makes one); "
+            "the theme snippet signs customers with the same value",
+        )
+    )
+    items.append(
+        _secret(
+            "cookie_secret",
+            settings.cookie_secret,
+            "cookie_secret: a random string of 32+ characters, else console sign-ins end "
+            "at every restart",
+        )
+    )
+    items.append(
+        _secret(
+            "zendesk.webhook_secret",
+            settings.zendesk.webhook_secret,
+            "zendesk.webhook_secret: the signing secret Zendesk shows on the webhook "
+            "(Admin Center > Apps and integrations > Webhooks > your webhook > Reveal secret)",
+        )
+    )
+    items.append(_public_url(settings))
+    origins = tuple(settings.allowed_origins)
+    if "*" in origins:
+        items.append(
+            _warn(
+                "allowed_origins",
+                "any site may embed the chat",
+                "list your shop's address: allowed_origins: [https://your-shop.com]",
+            )
+        )
+    elif any("example" in o for o in origins):
+        items.append(
+            _missing(
+                "allowed_origins",
+                f"still the example: {', '.join(origins)}",
+                "list your shop's address(es)",
+            )
+        )
+    else:
+        items.append(_ok("allowed_origins", ", ".join(origins)))
+    items.append(_trusted_proxies(settings))
+    if settings.agents:
+        names = ", ".join(a.username for a in settings.agents)
+        items.append(_ok("agents", f"{len(settings.agents)} console account(s): {names}"))
+    else:
+        items.append(
+            _missing(
+                "agents",
+                "nobody can sign in to the agent console",
+                "add agents with a password_hash from `chatbot hash-password`",
+            )
+        )
+    return items
+
+
+def _files(settings: Any) -> list[Item]:
+    from chatserver.errors import ConfigError
+    from chatserver.policy import load_policy
+
+    items = []
+    try:
+        policy = load_policy(settings.policy_path)
+    except ConfigError as exc:
+        items.append(_missing("policy", str(exc), f"fix {settings.policy_path}"))
+    else:
+        detail = f"{settings.policy_path}: {policy.shop_name}"
+        if policy.shop_name == "Maison Demo":
+            items.append(_warn("policy", detail + " (the demo shop's)", "edit shop: in the policy"))
+        else:
+            items.append(_ok("policy", detail))
+    if settings.templates_dir is not None and not settings.templates_dir.is_dir():
+        items.append(
+            _missing(
+                "templates_dir",
+                f"{settings.templates_dir} is not a folder",
+                "create it (empty is fine) or remove templates_dir",
+            )
+        )
+    from nlu import registry
+    from nlu.errors import NLUError
+
+    try:
+        meta = registry.read_meta(registry.resolve(settings.model_dir))
+    except NLUError as exc:
+        items.append(
+            _missing(
+                "intent model",
+                str(exc),
+                "chatbot train --config CONFIG (a few minutes; without a model every "
+                "message goes to a person)",
+            )
+        )
+    else:
+        items.append(_ok("intent model", f"{meta.version} in {settings.model_dir}"))
+    return items
+
+
+# --- what the server talks to ---------------------------------------------------------
+
+
+async def _database(settings: Any) -> Item:
+    from chatserver.storage.probe import probe_database
+
+    found = await probe_database(settings.database_url)
+    where = f"{found.backend}"
+    if found.error:
+        return _missing(
+            "database",
+            f"{where}: cannot connect ({found.error})",
+            "check database_url, that the database server runs and the user may connect",
+        )
+    if found.version is None:
+        return _ok("database", f"{where}: a new file, created at first start")
+    if found.version > found.latest:
+        return _missing(
+            "database",
+            f"schema version {found.version} is newer than this server's {found.latest}",
+            "upgrade the server (docs/going-live.md, upgrades)",
+        )
+    state = "up to date" if found.version == found.latest else "migrated at next start"
+    note = "" if found.backend == "postgresql" else " (one process; PostgreSQL for backups)"
+    return _ok("database", f"{where}, schema {found.version} ({state}){note}")
+
+
+async def _redis(settings: Any) -> Item:
+    if not settings.redis_url:
+        return _ok("redis", "not used (one server process)")
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(settings.redis_url, socket_connect_timeout=5)
+    try:
+        await client.ping()
+    except Exception as exc:  # redis' own errors: refused, auth, unknown host
+        return _missing(
+            "redis", f"cannot reach {settings.redis_url}: {exc}", "check redis_url and Redis"
+        )
+    finally:
+        await client.aclose()
+    return _ok("redis", f"{settings.redis_url} answers")
+
+
+async def _guard(name: str, read: Callable[[], Awaitable[Item]], fix: str) -> Item:
+    """Run one service read; an outside error becomes a "missing" line saying which."""
+    from integrations.errors import AuthFailed, IntegrationError, IntegrationUnavailable
+
+    try:
+        return await read()
+    except AuthFailed as exc:
+        return _missing(name, f"credentials refused ({exc})", fix)
+    except IntegrationUnavailable as exc:
+        return _missing(name, f"cannot reach it ({exc})", "check base_url and the network")
+    except IntegrationError as exc:
+        return _missing(name, f"unexpected answer ({exc})", fix)
+
+
+async def check_settings(settings: Any) -> list[Item]:
+    """Every line of the checklist for valid ``settings`` (the services are asked at once)."""
+    import httpx
+
+    from chatserver.build import build_clients
+    from chatserver.commands.check_services import service_checks
+
+    items = _config_items(settings) + _files(settings)
+    async with httpx.AsyncClient(timeout=settings.outside_timeout_seconds) as http:
+        clients = build_clients(settings, http)
+        reads = [_database(settings), _redis(settings)]
+        reads += [_guard(*c) for c in service_checks(settings, clients)]
+        items += await asyncio.gather(*reads)
+    return items
+
+
+def render(items: list[Item], out: TextIO) -> None:
+    width = max(len(i.name) for i in items)
+    for i in items:
+        print(f"  [{_MARKS[i.status]}] {i.name:<{width}}  {i.detail}", file=out)
+        if i.fix and i.status != READY:
+            print(f"  {'':6} {'':<{width}}  -> {i.fix}", file=out)
+    missing = sum(i.status == MISSING for i in items)
+    warned = sum(i.status == WARNING for i in items)
+    if missing:
+        print(f"\n{missing} missing, {warned} warning(s): not ready to go live.", file=out)
+    else:
+        print(f"\nReady to go live ({warned} warning(s)).", file=out)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "check", help="is the shop ready to go live? config, secrets, Shopify, Zendesk, carriers"
+    )
+    p.add_argument("--config", default=None, help="YAML settings file (chatbot init writes one)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+
+    from chatserver.errors import ConfigError
+    from chatserver.settings import load_settings
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the checklist says what happened
+    out = sys.stdout
+    print(f"chatbot check: {args.config or 'no config file (the demo defaults)'}", file=out)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        render([_missing("config", str(exc), "fix the file (chatbot init writes a new one)")], out)
+        return 1
+    items = [_ok("config", "read"), *asyncio.run(check_settings(settings))]
+    render(items, out)
+    return 1 if any(i.status == MISSING for i in items) else 0
