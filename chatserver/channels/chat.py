@@ -8,6 +8,13 @@ returns through the ``Notifier``; what to answer, and where a hand-off goes, is 
 conversation's business. Turns of one session run one at a time, in order, in a worker
 task per busy session; the socket handlers never wait for a turn, so a slow carrier only
 delays its own customer.
+
+On shutdown (SIGTERM) the server has stopped listening when ``ChatNamespace.shutdown``
+runs: it lets the turns in flight finish (up to ``TURNS_GRACE_SECONDS``; one cut short
+is answered at the next start, see ``ops/recovery``), then closes every Engine.IO
+connection at once. A closed transport is what Socket.IO clients reconnect after, by
+themselves (a Socket.IO "disconnect" would tell them not to), so widgets come back to
+the restarted server.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ MAX_SESSION_ID = 100
 MAX_CLIENT_ID = 100
 MAX_PAGE_URL = 2000
 MAX_PACKET_BYTES = 64 * 1024  # Engine.IO refuses bigger packets before we see them
+TURNS_GRACE_SECONDS = 10.0  # on shutdown: the longest wait for the turns in flight
+CLOSE_SECONDS = 5.0  # on shutdown: the longest wait for the connections to close
 
 
 def client_address(environ: dict[str, Any]) -> str:
@@ -76,6 +85,7 @@ class ChatNamespace(GuardedNamespace):
         self.addresses: dict[str, str] = {}  # sid -> client address
         self._queues: dict[str, deque[InboundMessage]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self.closing = False  # the server is shutting down
 
     @property
     def service(self) -> ConversationService:
@@ -96,6 +106,10 @@ class ChatNamespace(GuardedNamespace):
     # --- connections ------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        if self.closing:
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"code": "restarting", "message": "The chat is restarting. Try again shortly."}
+            )
         address = client_address(environ)
         if not self.limits.connections.acquire(address):
             self.metrics.refused.inc(reason="too_many_connections")
@@ -217,8 +231,47 @@ class ChatNamespace(GuardedNamespace):
         finally:
             await notifier.typing(room, False)
 
+    async def shutdown(
+        self, grace: float = TURNS_GRACE_SECONDS, close_within: float = CLOSE_SECONDS
+    ) -> None:
+        """Finish the turns in flight, then close every connection (clients reconnect)."""
+        self.closing = True
+        log.info(
+            "shutting down: %d chat connections, %d turns in flight",
+            len(self.addresses),
+            len(self._workers),
+        )
+        deadline = asyncio.get_running_loop().time() + grace
+        # A message that arrives meanwhile joins its session's worker, or starts one.
+        while self._workers:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                log.warning(
+                    "%d turns still running after %.0fs: they are answered at the next start",
+                    len(self._workers),
+                    grace,
+                )
+                break
+            await asyncio.wait(list(self._workers.values()), timeout=left)
+        eio = self.server.eio
+        sockets = list(eio.sockets.values())
+        if not sockets:
+            return
+        try:
+            # Engine.IO's close packet to every socket at once (polling clients get it on
+            # their pending request and close)...
+            await asyncio.wait_for(eio.disconnect(), close_within)
+        except TimeoutError:
+            log.warning("some connections did not close within %.0fs", close_within)
+        # ...and each websocket closed from here: a browser's client ignores the packet on a
+        # websocket and would notice only at its ping timeout (45 s). An empty item ends
+        # the socket's writer, which closes its websocket (python-engineio's own way of ending
+        # one; tests/chatserver/test_shutdown.py fails if that changes).
+        for socket in sockets:
+            socket.queue.put_nowait(None)
+
     async def aclose(self) -> None:
-        """Cancel the running turns (server shutdown)."""
+        """Cancel the turns still running (server cleanup, after ``shutdown``)."""
         workers = list(self._workers.values())
         for task in workers:
             task.cancel()
@@ -245,6 +298,11 @@ def setup_chat(app: web.Application) -> socketio.AsyncServer:
     sio.register_namespace(chat)
     app[SOCKETIO] = sio
     app[NOTIFIER] = Notifier(sio)
+
+    async def drain(app: web.Application) -> None:  # listening has stopped by now
+        await chat.shutdown()
+
+    app.on_shutdown.append(drain)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         yield

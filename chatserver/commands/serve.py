@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # for a worker that keeps dying at once
 STABLE_SECONDS = 30.0  # a worker that ran this long restarts at once after a crash
 STOP_SECONDS = 30.0  # graceful stop before SIGKILL
+# After SIGTERM the chat lets turns finish and closes every connection itself (a few
+# seconds); this bounds what aiohttp then waits for the last requests to end.
+SHUTDOWN_SECONDS = 15.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -90,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
         port=settings.port,
         print=serving,
         reuse_port=args.reuse_port or None,
+        shutdown_timeout=SHUTDOWN_SECONDS,
     )
+    log.info("stopped")
     return 0
 
 

@@ -62,6 +62,7 @@ class ServerProcess:
         self.port = port or free_port()
         self.proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._watch: list[tuple[str, asyncio.Future[None]]] = []
 
     @property
     def url(self) -> str:
@@ -90,10 +91,20 @@ class ServerProcess:
             async for line in proc.stdout:
                 log.write(line)
                 log.flush()
-                if READY in line.decode(errors="replace") and not ready.done():
+                text = line.decode(errors="replace")
+                if READY in text and not ready.done():
                     ready.set_result(None)
+                for wanted, seen in self._watch:
+                    if wanted in text and not seen.done():
+                        seen.set_result(None)
         if not ready.done():
             ready.set_exception(AssertionError(f"the server exited:\n{self.tail()}"))
+
+    def line(self, text: str) -> asyncio.Future[None]:
+        """Done when the server logs a line holding ``text`` (from now on)."""
+        seen: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._watch.append((text, seen))
+        return seen
 
     def tail(self, lines: int = 40) -> str:
         try:
