@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from chatserver.errors import ConfigError
+from chatserver.formatting import DEFAULT_LOCALE, parse_locale, places
 
 __all__ = [
     "DAY_NAMES",
@@ -56,7 +57,7 @@ class Policy:
     free_shipping_over: str
     currency: str
     shipping_options: tuple[str, ...]
-    countries: str
+    countries: str  # the phrase: "the United States, Canada, and the United Kingdom"
     return_window_days: int
     when_missing: str
     when_damaged: str
@@ -67,6 +68,7 @@ class Policy:
     escalation_group: str
     max_identity_attempts: int
     links: dict[str, str]
+    locale: str = DEFAULT_LOCALE  # how money and country names are written (Babel)
 
     def transit(self, carrier: str | None, service: str | None = None) -> int:
         """Expected transit days for a carrier (and service, when the policy names it)."""
@@ -187,6 +189,16 @@ def parse_policy(raw: Any) -> Policy:
     links = raw.get("links", {}) or {}
     if not isinstance(links, dict) or not all(isinstance(v, str) for v in links.values()):
         raise PolicyError("links", "expected a mapping of name: URL")
+    locale = _text(shop, "shop", "locale", DEFAULT_LOCALE)
+    try:
+        parse_locale(locale)
+    except ValueError as exc:
+        raise PolicyError("shop.locale", str(exc)) from None
+    countries = shipping.get("countries", "the countries listed at checkout")
+    if isinstance(countries, list) and countries and all(isinstance(c, str) for c in countries):
+        countries = places(countries, locale)  # ISO codes (or EU), named for the locale
+    elif isinstance(countries, list):
+        raise PolicyError("shipping.countries", "expected country codes like [US, CA, GB]")
     attempts = _days(escalation, "escalation", "max_identity_attempts", 5)
     if attempts < 1:
         raise PolicyError("escalation.max_identity_attempts", "expected at least 1")
@@ -206,7 +218,7 @@ def parse_policy(raw: Any) -> Policy:
         free_shipping_over=_text(shipping, "shipping", "free_shipping_over", "0"),
         currency=_text(shipping, "shipping", "currency", "USD"),
         shipping_options=tuple(options),
-        countries=_text(shipping, "shipping", "countries", "the countries listed at checkout"),
+        countries=_text({"countries": countries}, "shipping", "countries"),
         return_window_days=_days(returns, "returns", "window_days"),
         when_missing=_choice(returns, "returns", "when_missing", REMEDIES),
         when_damaged=_choice(returns, "returns", "when_damaged", REMEDIES),
@@ -219,6 +231,7 @@ def parse_policy(raw: Any) -> Policy:
         escalation_group=_text(escalation, "escalation", "group"),
         max_identity_attempts=attempts,
         links=dict(links),
+        locale=locale,
     )
 
 

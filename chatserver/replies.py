@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from chatserver.dialogue.actions import Button, Reply
 from chatserver.dialogue.state import DialogueState
+from chatserver.formatting import money
 from chatserver.policy import Policy
 from chatserver.storage.records import QuickReply
 
@@ -76,6 +77,10 @@ class Renderer:
         )
         self.env.filters["day"] = self._day
         self.env.filters["carrier"] = lambda c: CARRIER_NAMES.get(str(c or "").lower(), c or "")
+        # {{ amount | money }} in the shop's currency, {{ amount | money(currency) }} in another
+        self.env.filters["money"] = lambda amount, currency=None: money(
+            amount, currency or policy.currency, policy.locale
+        )
         self.env.globals.update(shop=policy, policy=policy)
 
     def _day(self, when: datetime | None) -> str:
