@@ -7,7 +7,7 @@ Date arithmetic in business days, in the shop's time zone, lives here too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ import yaml
 
 from chatserver.errors import ConfigError
 from chatserver.formatting import DEFAULT_LOCALE, parse_locale, places
+from chatserver.labels import Labels
 
 __all__ = [
     "DAY_NAMES",
@@ -69,6 +70,13 @@ class Policy:
     max_identity_attempts: int
     links: dict[str, str]
     locale: str = DEFAULT_LOCALE  # how money and country names are written (Babel)
+    intent_labels: dict[str, str] = field(default_factory=dict)  # the shop's own words
+    reason_labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> Labels:
+        """What the console and dashboard call intents and reasons (chatserver.labels)."""
+        return Labels.with_overrides(self.intent_labels, self.reason_labels)
 
     def transit(self, carrier: str | None, service: str | None = None) -> int:
         """Expected transit days for a carrier (and service, when the policy names it)."""
@@ -199,6 +207,15 @@ def parse_policy(raw: Any) -> Policy:
         countries = places(countries, locale)  # ISO codes (or EU), named for the locale
     elif isinstance(countries, list):
         raise PolicyError("shipping.countries", "expected country codes like [US, CA, GB]")
+    labels = raw.get("labels") or {}
+    if not isinstance(labels, dict) or set(labels) - {"intents", "reasons"}:
+        raise PolicyError("labels", "expected a mapping with intents: and/or reasons:")
+    for kind in ("intents", "reasons"):
+        names = labels.get(kind) or {}
+        if not isinstance(names, dict) or not all(
+            isinstance(v, str) and v.strip() for v in names.values()
+        ):
+            raise PolicyError(f"labels.{kind}", "expected name: words, e.g. track_order: Order")
     attempts = _days(escalation, "escalation", "max_identity_attempts", 5)
     if attempts < 1:
         raise PolicyError("escalation.max_identity_attempts", "expected at least 1")
@@ -232,6 +249,8 @@ def parse_policy(raw: Any) -> Policy:
         max_identity_attempts=attempts,
         links=dict(links),
         locale=locale,
+        intent_labels={str(k): v.strip() for k, v in (labels.get("intents") or {}).items()},
+        reason_labels={str(k): v.strip() for k, v in (labels.get("reasons") or {}).items()},
     )
 
 

@@ -128,6 +128,7 @@ class AgentNamespace(GuardedNamespace):
             "ok": True,
             "conversations": [c.to_json() for c in conversations],
             "intents": list(self.service.classifier.intents),
+            "labels": self.service.policy.labels.to_json(),
         }
 
     async def on_view(self, sid: str, data: Any = None) -> Ack:

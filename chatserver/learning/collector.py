@@ -46,6 +46,7 @@ class Collector:
         outcome: str,
         escalation_reason: str | None = None,
         classified: bool = True,
+        awaiting: str | None = None,
     ) -> Prediction:
         """:func:`predicted`, and the log line of a classified message."""
         if classified:
@@ -58,7 +59,7 @@ class Collector:
         return predicted(
             message, channel=channel, intent=intent, confidence=confidence, ranking=ranking,
             escalate=escalate, reason=reason, model_version=model_version, outcome=outcome,
-            escalation_reason=escalation_reason, classified=classified,
+            escalation_reason=escalation_reason, classified=classified, awaiting=awaiting,
         )  # fmt: skip
 
     async def closed(self, session_id: str) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from chatserver.dialogue.actions import HandOff, Reply, Tag
 from chatserver.dialogue.events import UserMessage
+from chatserver.dialogue.handoff import ADDRESS_FIRST
 from chatserver.dialogue.state import DialogueState
 from chatserver.errors import SessionNotFound
 from chatserver.identity import verify_identity
@@ -46,6 +47,15 @@ __all__ = ["ConversationService"]
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _asked(state: DialogueState) -> str | None:
+    """What the bot's last question asked for: a script's, or a hand-off's address."""
+    if state.awaiting:
+        return state.awaiting
+    if state.handoff is not None and state.handoff.to == ADDRESS_FIRST:
+        return "email"
+    return None
 
 
 class ConversationService:
@@ -168,7 +178,9 @@ class ConversationService:
             parse = self._classify(message.text, session.channel)
         if session.owner == "human":
             session = replace(session, updated_at=now)
-            prediction = self._prediction(stored, session.channel, parse, "human")
+            prediction = self._prediction(
+                stored, session.channel, parse, "human", asked=_asked(session.state)
+            )
             silent = TurnOutcome((), intent=parse.intent, confidence=parse.confidence)
             ticket = message.with_answer(silent) if message.with_answer else None
             await self.storage.finish_turn(
@@ -231,6 +243,7 @@ class ConversationService:
             payload=parse.payload,
             known_email=session.customer_email,
         )
+        asked_before = session.state
         state, actions = await run_turn(
             session.state, event, self.policy, self.runner, session_id=session.id
         )
@@ -270,7 +283,9 @@ class ConversationService:
         session = replace(session, tags=tuple(dict.fromkeys((*session.tags, *tags))))
         outcome = "escalated" if handoffs else "answered"
         reason = handoffs[-1].reason if handoffs else None
-        prediction = self._prediction(stored, session.channel, parse, outcome, reason)
+        prediction = self._prediction(
+            stored, session.channel, parse, outcome, reason, asked=_asked(asked_before)
+        )
         decided = TurnOutcome(
             tuple(r.text for r in rendered), bool(handoffs), reason, summary, tags,
             intent if intent else parse.intent, parse.confidence,
@@ -304,6 +319,8 @@ class ConversationService:
         parse: Understood,
         outcome: str,
         escalation_reason: str | None = None,
+        *,
+        asked: str | None = None,
     ) -> Prediction:
         # Every turn leaves its prediction row (the record that it finished); the
         # collector adds the log line.
@@ -313,6 +330,7 @@ class ConversationService:
             ranking=parse.ranking, escalate=parse.escalate, reason=parse.reason,
             model_version=parse.model_version if parse.classified else "payload",
             outcome=outcome, escalation_reason=escalation_reason, classified=parse.classified,
+            awaiting=asked,
         )  # fmt: skip
 
     def _count(self, result: TurnResult) -> None:

@@ -103,10 +103,11 @@ class ConversationSummary:
     escalation_reason: str | None
     intents: tuple[tuple[str, float], ...]  # best first
     order: str | None
-    customer_email: str | None
+    customer_email: str | None  # proven (an order matched, a signed identity, an email's sender)
     summary: str
     updated_at: datetime
     last_message: str
+    claimed_email: str | None = None  # typed by the customer, not proven
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -121,24 +122,34 @@ class ConversationSummary:
             "summary": self.summary,
             "updated_at": iso(self.updated_at),
             "last_message": self.last_message,
+            "claimed_email": self.claimed_email,
         }
 
 
 def summarise(session: Session, last: StoredMessage | None = None) -> ConversationSummary:
-    """The session's row of the conversation list; ``last`` is its newest message."""
+    """The session's row of the conversation list; ``last`` is its newest message.
+
+    Who it is: the proven customer only (anyone can type an address). Why it is with a
+    person: only while it is (waiting or with an agent); handed back or closed, the old
+    reason no longer describes it (the session's tags keep it for the figures).
+    """
     best: dict[str, float] = {}
     for intent, confidence in session.state.intents:
         best[intent] = max(confidence, best.get(intent, 0.0))
+    claimed = session.state.slots.email
     return ConversationSummary(
         session_id=session.id,
         channel=session.channel,
         status=session.status,
         agent=session.agent,
-        escalation_reason=session.escalation_reason,
+        escalation_reason=(
+            session.escalation_reason if session.status in ("waiting", "human") else None
+        ),
         intents=tuple(sorted(best.items(), key=lambda p: -p[1])),
         order=session.order,
         customer_email=session.customer_email,
         summary=session.summary,
         updated_at=session.updated_at,
         last_message=last.text if last else "",
+        claimed_email=claimed if claimed and claimed != session.customer_email else None,
     )

@@ -41,6 +41,11 @@ def _v3(conn: sa.Connection) -> None:
     schema_v3.metadata.create_all(conn, tables=schema_v3.V3_TABLES)
 
 
+def _v5(conn: sa.Connection) -> None:
+    # Older rows keep NULL: nobody knows what the bot had asked, so they stay labelable.
+    conn.execute(sa.text("ALTER TABLE predictions ADD COLUMN awaiting VARCHAR(32)"))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
     (1, "sessions and messages", _v1),
     (2, "zendesk inbound queue, answered comments and reply outbox", _v2),
@@ -50,6 +55,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
         "zendesk times as timestamps; intent, confidence and label only in predictions",
         upgrade_to_v4,
     ),
+    (5, "predictions know what the bot had asked for (the label queue skips answers)", _v5),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -44,7 +44,7 @@ REVIEW_STATES = ("pending", "accepted", "rejected")
 # The columns ``Prediction.values()`` sets: what a turn writes, before any label.
 _VALUES = ("message_id", "session_id", "channel", "text", "intent", "confidence", "ranking",
            "escalate", "reason", "model_version", "outcome", "escalation_reason", "created_at",
-           "classified")  # fmt: skip
+           "classified", "awaiting")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class Prediction:
     reviewed: str | None = None
     resolved: bool | None = None
     classified: bool = True
+    awaiting: str | None = None  # what the bot had just asked for (email, order_number...)
     id: int | None = None
 
     def values(self) -> dict[str, Any]:
@@ -88,6 +89,7 @@ class Prediction:
             "escalation_reason": self.escalation_reason,
             "created_at": utc(self.created_at),
             "classified": self.classified,
+            "awaiting": self.awaiting,
         }
 
     @classmethod
@@ -112,6 +114,7 @@ class Prediction:
             reviewed=row.reviewed,
             resolved=row.resolved,
             classified=bool(row.classified),
+            awaiting=row.awaiting,
             created_at=utc(row.created_at),
         )
 
@@ -257,6 +260,7 @@ def predicted(
     outcome: str,
     escalation_reason: str | None = None,
     classified: bool = True,
+    awaiting: str | None = None,
 ) -> Prediction:
     """The prediction row of one customer message and its turn (text masked)."""
     return Prediction(
@@ -274,4 +278,5 @@ def predicted(
         escalation_reason=escalation_reason,
         created_at=message.ts,
         classified=classified,
+        awaiting=awaiting,
     )

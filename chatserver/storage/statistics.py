@@ -16,7 +16,11 @@ from chatserver.storage.database import Database, utc
 from chatserver.storage.predictions import Prediction
 from chatserver.storage.tables import messages, predictions, sessions
 
-__all__ = ["Activity", "CustomerMessage", "SessionFigures", "Statistics"]
+__all__ = ["ASKED_DETAILS", "Activity", "CustomerMessage", "SessionFigures", "Statistics"]
+
+# What the bot asks for to find an order (chatserver.dialogue.slots.ASKS_ORDER): the
+# answers to those questions are details, not messages for the label queue.
+ASKED_DETAILS = ("identity", "email", "order_number", "order_choice")
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,8 @@ class Statistics:
     ) -> Activity:
         """Customer messages, their sessions, agents' involvement and the model's
         predictions since ``since``; and the ``newest`` unlabelled predictions below
-        ``low_confidence`` or escalated by the model, to label."""
+        ``low_confidence`` or escalated by the model, to label, leaving out answers to
+        the bot's own questions for an email, an order number or a choice of order."""
         since = utc(since)
         customer = (
             sa.select(messages.c.session_id, messages.c.created_at, sessions.c.channel)
@@ -82,6 +87,12 @@ class Statistics:
                 classified,
                 predictions.c.label.is_(None),
                 sa.or_(predictions.c.confidence < low_confidence, predictions.c.escalate.is_(True)),
+                # an answer to the bot's own question ("maria@example.com", "1007") is not
+                # worth a person's time: the model was never asked to read it
+                sa.or_(
+                    predictions.c.awaiting.is_(None),
+                    predictions.c.awaiting.not_in(ASKED_DETAILS),
+                ),
             )
             .order_by(predictions.c.created_at.desc(), predictions.c.id.desc())
             .limit(newest)

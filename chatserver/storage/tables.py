@@ -113,6 +113,9 @@ predictions = sa.Table(
     sa.Column("created_at", TIME, nullable=False),
     # false: the intent came from a button's payload, not from the model
     sa.Column("classified", sa.Boolean, nullable=False, server_default=sa.true()),
+    # what the bot's question before this message asked for (email, order_number...):
+    # an answer to it is not a message for the label queue (migration 5)
+    sa.Column("awaiting", sa.String(32)),
     sa.Index("ix_predictions_created", "created_at"),
     sa.Index("ix_predictions_reviewed", "reviewed"),
     sqlite_autoincrement=True,

@@ -17,6 +17,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from chatserver.keys import AGENT_AUTH, METRICS, SERVICE
+from chatserver.labels import Labels, confidence_words
 from chatserver.web.auth import SESSION_COOKIE, same_token
 from chatserver.web.charts import bar_chart, line_chart
 from chatserver.web.insight import BINS, Stats, compute_stats
@@ -59,46 +60,50 @@ _PAGE = _ENV.from_string(
       <div class="card">Conversations<b>{{ s.conversations }}</b></div>
       <div class="card">Automation rate<b>{{ pct(s.automation_rate) }}</b>
         {{ s.automated }} resolved without a person</div>
-      <div class="card">Escalation rate<b>{{ pct(s.escalation_rate) }}</b>
-        {{ s.escalated }} handed to a person</div>
-      <div class="card">Outside API failures<b>{{ s.integration_failures }}</b>
+      <div class="card">Handed to a person<b>{{ pct(s.escalation_rate) }}</b>
+        {{ s.escalated }} conversations</div>
+      <div class="card">Shopify or carriers failing<b>{{ s.integration_failures }}</b>
         hand-offs; {{ outside_total }} failed requests since start</div>
     </section>
     <section class="charts">
       <figure>{{ charts.messages }}<figcaption>Customer messages per day, by channel</figcaption></figure>
-      <figure>{{ charts.reasons }}<figcaption>Escalations by reason</figcaption></figure>
-      <figure>{{ charts.intents }}<figcaption>Predicted intents</figcaption></figure>
-      <figure>{{ charts.confidence }}<figcaption>Model confidence</figcaption></figure>
+      <figure>{{ charts.reasons }}<figcaption>Why conversations went to a person</figcaption></figure>
+      <figure>{{ charts.intents }}<figcaption>What customers asked for</figcaption></figure>
+      <figure>{{ charts.confidence }}<figcaption>How sure the bot was (messages)</figcaption></figure>
     </section>
     {% if s.outside_errors %}
-    <h2>Outside API errors (this process)</h2>
+    <h2>Failed requests to Shopify, Zendesk and carriers (since this server started)</h2>
     <ul>{% for name, n in s.outside_errors.items() %}<li>{{ name }}: {{ n }}</li>{% endfor %}</ul>
     {% endif %}
-    <h2>Newest low-confidence messages to label</h2>
+    <h2>Messages worth a look</h2>
+    <p class="muted">The newest messages the bot was unsure about. Say what each one asks
+      for and the next model learns it. (Answers to the bot's own questions, such as an
+      email address or an order number, are left out.)</p>
     {% if s.to_label %}
     <table class="queue">
-      <tr><th>When</th><th>Channel</th><th>Message (masked)</th><th>Model said</th><th>Label</th></tr>
+      <tr><th scope="col">When</th><th scope="col">Where</th><th scope="col">Message (private details hidden)</th>
+        <th scope="col">The bot thought</th><th scope="col">It asks for</th></tr>
       {% for p in s.to_label %}
       <tr>
-        <td>{{ p.created_at.strftime("%m-%d %H:%M") }}</td>
-        <td>{{ p.channel }}</td>
+        <td>{{ p.created_at.strftime("%b %d, %H:%M") }}</td>
+        <td>{{ "Email" if p.channel == "email" else "Chat" }}</td>
         <td>{{ p.text[:300] }}</td>
-        <td>{{ p.intent or "none" }} ({{ "%.2f"|format(p.confidence) }})</td>
+        <td>{{ labels.intent(p.intent) }} <span class="muted">({{ sure(p.confidence) }})</span></td>
         <td>
           <form method="post" action="/agent/dashboard/label">
             <input type="hidden" name="csrf_token" value="{{ csrf }}">
             <input type="hidden" name="message_id" value="{{ p.message_id }}">
-            <select name="intent" aria-label="Intent of this message">
-              {% for i in intents %}<option{% if i == p.intent %} selected{% endif %}>{{ i }}</option>{% endfor %}
+            <select name="intent" aria-label="What this message asks for">
+              {% for i in intents %}<option value="{{ i }}"{% if i == p.intent %} selected{% endif %}>{{ labels.intent(i) }}</option>{% endfor %}
             </select>
-            <button type="submit">Confirm</button>
+            <button type="submit">Save</button>
           </form>
         </td>
       </tr>
       {% endfor %}
     </table>
     {% else %}
-    <p class="muted">Nothing to label.</p>
+    <p class="muted">Nothing to look at.</p>
     {% endif %}
   </main>
 </body>
@@ -146,16 +151,24 @@ def _pct(rate: float) -> str:
     return f"{rate * 100:.0f}%"
 
 
-def _charts(s: Stats) -> dict[str, Markup]:
-    width = 1 / BINS
+def _labels(request: web.Request) -> Labels:
+    return request.app[SERVICE].policy.labels
+
+
+def _charts(s: Stats, labels: Labels) -> dict[str, Markup]:
+    step = 100 // BINS
     bins = [
-        (f"{i * width:.1f}-{(i + 1) * width:.1f}", n) for i, n in enumerate(s.confidence_histogram)
+        (f"{i * step}–{(i + 1) * step}% sure", n)
+        for i, n in reversed(list(enumerate(s.confidence_histogram)))
     ]
+    reasons = [(labels.reason(r), n) for r, n in s.escalation_reasons.items()]
+    intents = [(labels.intent(None if i == "none" else i), n) for i, n in s.intents.items()]
+    channels = {("Email" if k == "email" else "Chat"): v for k, v in s.messages_per_day.items()}
     return {
-        "messages": Markup(line_chart(s.days, s.messages_per_day, "Customer messages per day")),
-        "reasons": Markup(bar_chart(list(s.escalation_reasons.items()), "Escalations by reason")),
-        "intents": Markup(bar_chart(list(s.intents.items())[:20], "Predicted intents")),
-        "confidence": Markup(bar_chart(bins, "Confidence histogram")),
+        "messages": Markup(line_chart(s.days, channels, "Customer messages per day")),
+        "reasons": Markup(bar_chart(reasons, "Why conversations went to a person")),
+        "intents": Markup(bar_chart(intents[:20], "What customers asked for")),
+        "confidence": Markup(bar_chart(bins, "How sure the bot was")),
     }
 
 
@@ -167,9 +180,12 @@ async def dashboard(request: web.Request) -> web.Response:
     notice = {"labelled": "Label saved.", "invalid": "That label was not saved."}.get(
         request.query.get("done", "")
     )
+    labels = _labels(request)
     text = _PAGE.render(
         s=s,
-        charts=_charts(s),
+        charts=_charts(s, labels),
+        labels=labels,
+        sure=confidence_words,
         csrf=str(agent["csrf"]),
         intents=_intents(request),
         pct=_pct,

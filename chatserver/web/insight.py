@@ -121,7 +121,10 @@ async def compute_stats(
         handed_off = s.escalation_reason is not None or "bot_escalated" in s.tags
         if handed_off:
             escalated += 1
-            reasons[s.escalation_reason or "unknown"] += 1
+            # the reason of each hand-off the session had (its tags keep them)
+            tagged = {t.removeprefix("reason_") for t in s.tags if t.startswith("reason_")}
+            for reason in tagged or {s.escalation_reason or "unknown"}:
+                reasons[reason] += 1
         if not handed_off and s.id not in activity.with_agent and s.owner != "human":
             automated += 1
 

@@ -25,15 +25,24 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from chatserver.labels import Labels
+
 __all__ = ["STATIC_DIR", "FakeChat", "create_fake_app", "serve_fake"]
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "chatserver" / "static"
 MENU = [
-    {"content_type": "text", "title": "Track my order", "payload": "/order_status"},
-    {"content_type": "text", "title": "Returns", "payload": "/return_request"},
+    {"content_type": "text", "title": "Track my order", "payload": "/track_order"},
+    {"content_type": "text", "title": "Returns", "payload": "/return_item"},
     {"content_type": "text", "title": "Talk to a person", "payload": "/human_agent"},
 ]
-INTENTS = ["order_status", "return_request", "change_address", "cancel_order", "human_agent"]
+INTENTS = [
+    "track_order",
+    "return_item",
+    "refund_status",
+    "change_address",
+    "cancel_order",
+    "human_agent",
+]
 MAX_TEXT = 1000
 
 
@@ -143,7 +152,7 @@ class FakeChat:
             )
             return
         cid = (data.get("customData") or {}).get("client_message_id")
-        msg = self.add(session, "customer", text, intent="order_status", confidence=0.42)
+        msg = self.add(session, "customer", text, intent="track_order", confidence=0.42)
         await self.sio.emit(
             "user_message",
             {"id": msg["id"], "ts": msg["ts"], "text": text, "client_message_id": cid},
@@ -155,9 +164,7 @@ class FakeChat:
         await self.sio.emit("bot_typing", {"typing": True}, room=session.session_id)
         await asyncio.sleep(0.05)
         if text == "/human_agent":
-            session.summary.update(
-                status="waiting", escalation_reason="customer asked for a person"
-            )
+            session.summary.update(status="waiting", escalation_reason="customer_asked")
             await self.say(session, "I'm getting a person for you. It usually takes a few minutes.")
         elif text.strip().lower() == "menu":
             await self.say(session, "What can I help you with?", quick_replies=MENU)
@@ -181,7 +188,12 @@ class FakeChat:
 
     async def agent_list(self, sid: str, data: Any) -> dict[str, Any]:
         conversations = [s.summary for s in self.sessions.values()]
-        return {"ok": True, "conversations": conversations, "intents": INTENTS}
+        return {
+            "ok": True,
+            "conversations": conversations,
+            "intents": INTENTS,
+            "labels": Labels().to_json(),  # the real server's default words
+        }
 
     async def agent_view(self, sid: str, data: dict[str, Any]) -> dict[str, Any]:
         session = self._find(data)
@@ -249,8 +261,8 @@ def seed(chat: FakeChat) -> None:
     now = datetime.now(UTC)
     waiting = chat.new_session(
         status="waiting",
-        escalation_reason="delivery late beyond policy",
-        intents=[["order_status", 0.91], ["complaint", 0.06]],
+        escalation_reason="late_shipment",
+        intents=[["track_order", 0.91], ["complaint", 0.06]],
         order="#1002",
         customer_email="james@example.com",
         summary="Order #1002 (trail running shoes) shipped 12 days ago with FedEx and is still "
@@ -260,7 +272,7 @@ def seed(chat: FakeChat) -> None:
         waiting,
         "customer",
         "Hi, where is my order #1002? It's been almost two weeks.",
-        intent="order_status",
+        intent="track_order",
         confidence=0.91,
     )
     chat.add(
@@ -273,13 +285,13 @@ def seed(chat: FakeChat) -> None:
         waiting,
         "customer",
         "Can I just get a refund instead?",
-        intent="refund_request",
+        intent="refund_status",
         confidence=0.58,
     )
     human = chat.new_session(
         status="human",
         agent="Alex",
-        escalation_reason="customer asked for a person",
+        escalation_reason="customer_asked",
         intents=[["change_address", 0.77], ["human_agent", 0.2]],
         order="#1005",
         customer_email="sam@example.com",
@@ -295,7 +307,7 @@ def seed(chat: FakeChat) -> None:
     chat.add(human, "note", "Checked in Shopify: not fulfilled yet, safe to change.")
     chat.add(human, "agent", "Sure! What is the new address?", agent_name="Alex")
     bot = chat.new_session(
-        intents=[["return_request", 0.88]],
+        intents=[["return_item", 0.88]],
         order="#1003",
         customer_email="priya@example.com",
         summary="Asked how to return a mug from delivered order #1003; sent the return link.",
@@ -304,7 +316,7 @@ def seed(chat: FakeChat) -> None:
         bot,
         "customer",
         "how do I return one of the mugs?",
-        intent="return_request",
+        intent="return_item",
         confidence=0.88,
     )
     chat.add(bot, "bot", "You can start a return here: https://maison-demo.example/returns")

@@ -25,25 +25,27 @@ async def test_lists_conversations_and_labels_an_intent(
     items = page.locator(".conv")
     await expect(items).to_have_count(3)
     await expect(items.first.locator(".badge")).to_have_text("Waiting")
-    await expect(items.first).to_contain_text("delivery late beyond policy")
-    await expect(items.first).to_contain_text("order_status 91%")
+    await expect(items.first.locator(".conv-reason")).to_have_text("The parcel is late")
+    await expect(items.first).to_contain_text("Where is my order · sure")
     await expect(page).to_have_title("(1) Support console")
 
     await items.first.click()
     await expect(page.locator("#c-title")).to_have_text("james@example.com")
     await expect(page.locator("#c-summary")).to_contain_text("past the 10-day window")
     await expect(page.locator("#c-intents .chip")).to_have_text(
-        ["order_status 91%", "complaint 6%"]
+        ["Where is my order · sure", "Complaint · guessing"]
     )
     await expect(page.locator("#transcript .m")).to_have_count(3)
 
     last = page.locator("#transcript .m.customer").last
-    await expect(last.locator(".m-guess")).to_have_text("Guess: refund_request 58%")
-    await last.get_by_label("Intent of this message").select_option("return_request")
+    await expect(last.locator(".m-guess")).to_have_text("Bot thought: Where is my refund (unsure)")
+    await expect(page.locator("#c-reason")).to_have_text("The parcel is late")
+    await last.get_by_label("What this message asks for").select_option("return_item")
     await last.get_by_role("button", name="Correct").click()
     await expect(last.locator(".m-labelled")).to_have_text("✓ saved")
     message_id = int(await last.get_attribute("data-id"))
-    assert fake_server.chat.labels == [{"message_id": message_id, "intent": "return_request"}]
+    assert fake_server.chat.labels == [{"message_id": message_id, "intent": "return_item"}]
+    await expect(last.locator(".m-guess")).to_have_text("Labelled: Wants to return an item")
 
 
 async def test_agent_takes_over_a_live_chat(
@@ -58,7 +60,7 @@ async def test_agent_takes_over_a_live_chat(
     await customer.get_by_role("button", name="Talk to a person").click()
 
     # The new conversation shows up live, waiting for a person.
-    waiting = agent.locator(".conv", has_text="Anonymous visitor")
+    waiting = agent.locator(".conv", has_text="Visitor")
     await expect(waiting.locator(".badge")).to_have_text("Waiting")
     await waiting.click()
     await expect(agent.locator("#transcript .m.customer .m-text").first).to_have_text(

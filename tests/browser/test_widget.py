@@ -85,8 +85,8 @@ async def test_quick_reply_sends_payload_and_shows_title(
     await expect(buttons).to_have_text(["Track my order", "Returns", "Talk to a person"])
     await buttons.first.click()
 
-    await expect(bubbles(page, "bot").last).to_have_text("Intent order_status received.")
-    assert fake_server.chat.received[-1]["message"] == "/order_status"
+    await expect(bubbles(page, "bot").last).to_have_text("Intent track_order received.")
+    assert fake_server.chat.received[-1]["message"] == "/track_order"
     await expect(bubbles(page, "customer")).to_have_text(["menu", "Track my order"])
     await expect(buttons).to_have_count(0)
 

@@ -13,6 +13,8 @@
   var conversations = {}; // session_id -> Summary
   var unread = {}; // session_id -> true
   var intents = {}; // every intent name we know of
+  // The shop's words for intents and reasons (the `list` ack's `labels`, from its policy).
+  var labels = { intents: {}, reasons: {}, confidence: [[0.85, "sure"], [0.6, "fairly sure"], [0.35, "unsure"], [0, "guessing"]] };
   var current = null; // {id, messages: {id -> Message}, pending: [el]}
   var filter = "open";
 
@@ -38,6 +40,45 @@
 
   function percent(x) {
     return Math.round(Number(x) * 100) + "%";
+  }
+
+  function words(name) {
+    var text = String(name || "").replace(/_/g, " ").trim();
+    return text ? text.charAt(0).toUpperCase() + text.slice(1) : "Unknown";
+  }
+
+  function intentLabel(name) {
+    if (!name) return "No guess";
+    return labels.intents[name] || words(name);
+  }
+
+  function reasonLabel(name) {
+    return name ? labels.reasons[name] || words(name) : "";
+  }
+
+  function confidenceWords(x) {
+    x = Number(x) || 0;
+    for (var i = 0; i < labels.confidence.length; i++) if (x >= labels.confidence[i][0]) return labels.confidence[i][1];
+    return "guessing";
+  }
+
+  // "Where is my order" with how sure the bot was: in words, and as a bar for the eye.
+  function guessChip(name, confidence) {
+    var bar = h("span", { className: "bar", "aria-hidden": "true" }, [
+      h("span", { style: "width:" + Math.round(Math.max(0, Math.min(1, Number(confidence) || 0)) * 100) + "%" }),
+    ]);
+    return h("span", { className: "chip guess", title: percent(confidence) }, [
+      intentLabel(name) + " · " + confidenceWords(confidence) + " ",
+      bar,
+    ]);
+  }
+
+  function who(c) {
+    return c.customer_email || "Visitor";
+  }
+
+  function claim(c) {
+    return !c.customer_email && c.claimed_email ? "says " + c.claimed_email + " (not proven)" : "";
   }
 
   function ago(ts) {
@@ -128,6 +169,11 @@
       conversations = {};
       (resp.conversations || []).forEach(upsert);
       learnIntents(resp.intents);
+      if (resp.labels && typeof resp.labels === "object") {
+        labels.intents = resp.labels.intents || {};
+        labels.reasons = resp.labels.reasons || {};
+        if (Array.isArray(resp.labels.confidence)) labels.confidence = resp.labels.confidence;
+      }
       renderList();
       if (current) openConversation(current.id);
     });
@@ -197,13 +243,14 @@
       [
         h("span", { className: "conv-line" }, [
           h("span", { className: "badge " + c.status, text: STATUS_LABEL[c.status] || c.status }),
-          h("span", { className: "conv-who", text: c.customer_email || "Anonymous visitor" }),
+          h("span", { className: "conv-who", text: who(c) }),
           h("span", { className: "conv-time muted", text: ago(c.updated_at) }),
         ]),
-        c.escalation_reason ? h("span", { className: "conv-reason", text: c.escalation_reason }) : null,
+        claim(c) ? h("span", { className: "conv-claim muted", text: claim(c) }) : null,
+        c.escalation_reason ? h("span", { className: "conv-reason", text: reasonLabel(c.escalation_reason) }) : null,
         h("span", { className: "conv-last", text: c.last_message || "" }),
         h("span", { className: "conv-line chips small" }, [
-          top ? h("span", { className: "chip", text: top[0] + " " + percent(top[1]) }) : null,
+          top ? guessChip(top[0], top[1]) : null,
           c.order ? h("span", { className: "chip", text: c.order }) : null,
           c.agent ? h("span", { className: "chip", text: c.agent }) : null,
           c.channel === "email" ? h("span", { className: "chip", text: "email" }) : null,
@@ -252,21 +299,21 @@
   function renderHeader() {
     var c = conversations[current.id];
     if (!c) return;
-    $("c-title").textContent = c.customer_email || "Anonymous visitor";
+    $("c-title").textContent = who(c);
     var status = $("c-status");
     status.className = "badge " + c.status;
     status.textContent = STATUS_LABEL[c.status] || c.status;
     $("c-agent").textContent = c.agent ? "with " + c.agent : "";
-    $("c-email").textContent = c.customer_email || "not known";
+    $("c-email").textContent = c.customer_email || (claim(c) ? "Visitor, " + claim(c) : "Visitor (not proven)");
     $("c-order").textContent = c.order || "none";
     $("c-channel").textContent = c.channel || "chat";
-    $("c-reason").textContent = c.escalation_reason || "none";
+    $("c-reason").textContent = reasonLabel(c.escalation_reason) || "None";
     var chips = $("c-intents");
     chips.textContent = "";
     (c.intents || []).forEach(function (pair) {
-      chips.appendChild(h("span", { className: "chip", text: pair[0] + " " + percent(pair[1]) }));
+      chips.appendChild(guessChip(pair[0], pair[1]));
     });
-    if (!(c.intents || []).length) chips.textContent = "none";
+    if (!(c.intents || []).length) chips.textContent = "No guess yet";
     $("c-summary").textContent = c.summary || "No summary yet.";
 
     var closed = c.status === "closed";
@@ -304,9 +351,9 @@
     }
     var el = renderMessage(m);
     if (m.id != null) current.messages[m.id] = m;
-    var log = $("transcript");
+    var log = $("transcript-box");
     var stick = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
-    log.appendChild(el);
+    $("transcript").appendChild(el);
     if (stick) log.scrollTop = log.scrollHeight;
     if (m.intent) learnIntents([m.intent]);
     return el;
@@ -329,19 +376,24 @@
 
   // The review queue: confirm the guessed intent, or pick another and confirm, in one click.
   function labelBox(m) {
-    var select = h("select", { "aria-label": "Intent of this message" });
+    var select = h("select", { "aria-label": "What this message asks for" });
     var names = Object.keys(intents);
     if (m.intent && names.indexOf(m.intent) < 0) names.push(m.intent);
-    names.sort();
-    if (!m.intent) select.appendChild(h("option", { value: "", text: "choose an intent…" }));
+    names.sort(function (a, b) {
+      return intentLabel(a).localeCompare(intentLabel(b));
+    });
+    if (!m.intent) select.appendChild(h("option", { value: "", text: "Choose what they want…" }));
     names.forEach(function (name) {
-      var opt = h("option", { value: name, text: name });
+      var opt = h("option", { value: name, text: intentLabel(name) });
       if (name === m.intent) opt.selected = true;
       select.appendChild(opt);
     });
     var guess = m.intent
-      ? h("span", { className: "m-guess", text: "Guess: " + m.intent + (m.confidence != null ? " " + percent(m.confidence) : "") })
-      : h("span", { className: "m-guess", text: "No intent guess" });
+      ? h("span", {
+          className: "m-guess",
+          text: "Bot thought: " + intentLabel(m.intent) + (m.confidence != null ? " (" + confidenceWords(m.confidence) + ")" : ""),
+        })
+      : h("span", { className: "m-guess", text: "The bot had no guess" });
     var button = h("button", { type: "button", className: "small", text: "Confirm" });
     var result = h("span", { className: "m-labelled", role: "status" });
     function sync() {
@@ -361,7 +413,7 @@
         }
         m.intent = intent;
         m.confidence = 1;
-        guess.textContent = "Labelled: " + intent;
+        guess.textContent = "Labelled: " + intentLabel(intent);
         result.textContent = "✓ saved";
         result.className = "m-labelled ok";
         sync();
