@@ -229,8 +229,8 @@
 
   var CSS = [
     ":host { all: initial; }",
-    ".cbw { --primary: #3156d3; --on-primary: #fff; --bg: #fff; --fg: #1f2329; --muted: #667085;",
-    "  --bot-bg: #f0f2f5; --agent-bg: #e8f4ec; --border: #e3e6ea; --danger: #b42318;",
+    ".cbw { --primary: #3156d3; --on-primary: #fff; --bg: #fff; --fg: #1f2329; --muted: #555e6e;",
+    "  --bot-bg: #f0f2f5; --agent-bg: #e8f4ec; --border: #e3e6ea; --field: #737d8c; --danger: #b42318;",
     "  font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif;",
     "  color: var(--fg); text-align: left; direction: ltr; }",
     ".cbw *, .cbw *::before, .cbw *::after { box-sizing: border-box; }",
@@ -259,7 +259,7 @@
     "  height: min(600px, calc(100vh - 112px)); background: var(--bg); border-radius: 16px; overflow: hidden;",
     "  display: flex; flex-direction: column; box-shadow: 0 12px 40px rgba(0,0,0,.22); border: 1px solid var(--border); }",
     ".left .panel { right: auto; left: 20px; }",
-    "header { display: flex; align-items: center; gap: 10px; padding: 14px 12px 14px 18px;",
+    ".head { display: flex; align-items: center; gap: 10px; padding: 14px 12px 14px 18px;",
     "  background: var(--primary); color: var(--on-primary); }",
     ".titles { flex: 1; min-width: 0; }",
     "h2 { margin: 0; font-size: 17px; font-weight: 650; line-height: 1.3; white-space: nowrap;",
@@ -292,7 +292,7 @@
     ".notice { border-top: 1px solid var(--border); padding-top: 8px; width: 90%; }",
 
     ".typing { display: flex; gap: 4px; padding: 4px 18px 8px; align-items: center; }",
-    ".typing span { width: 7px; height: 7px; border-radius: 50%; background: #98a2b3; animation: cbw-b 1.2s infinite; }",
+    ".typing span:not(.sr) { width: 7px; height: 7px; border-radius: 50%; background: #98a2b3; animation: cbw-b 1.2s infinite; }",
     ".typing span:nth-child(2) { animation-delay: .15s; } .typing span:nth-child(3) { animation-delay: .3s; }",
     "@keyframes cbw-b { 0%, 60%, 100% { transform: translateY(0); opacity: .5; } 30% { transform: translateY(-4px); opacity: 1; } }",
 
@@ -307,7 +307,8 @@
     ".row { display: flex; gap: 8px; align-items: flex-end; }",
     ".human { align-self: flex-start; border: 0; background: transparent; color: var(--primary);",
     "  font-size: 13px; padding: 2px 4px; cursor: pointer; text-decoration: underline; }",
-    "textarea { flex: 1; resize: none; border: 1px solid var(--border); border-radius: 20px; padding: 9px 14px;",
+    // The field's edge at 4:1 on white (WCAG 1.4.11 asks 3:1 of a control's boundary).
+    "textarea { flex: 1; resize: none; border: 1px solid var(--field); border-radius: 20px; padding: 9px 14px;",
     "  max-height: 120px; min-height: 40px; line-height: 1.4; background: var(--bg); }",
     "textarea:focus { outline: none; border-color: var(--primary); box-shadow: 0 0 0 2px color-mix(in srgb, var(--primary) 25%, transparent); }",
     ".send { flex: none; width: 40px; height: 40px; border: 0; border-radius: 50%; background: var(--primary);",
@@ -350,11 +351,15 @@
     "aria-label": "Conversation",
     tabindex: "0",
   });
-  var typing = h("div", { className: "typing", hidden: true, role: "status", "aria-label": "Typing" }, [
-    h("span"),
-    h("span"),
-    h("span"),
+  // The dots are for the eye; the words are what a screen reader announces (a status).
+  var typing = h("div", { className: "typing", hidden: true, role: "status" }, [
+    h("span", { "aria-hidden": "true" }),
+    h("span", { "aria-hidden": "true" }),
+    h("span", { "aria-hidden": "true" }),
+    h("span", { className: "sr", text: "The assistant is typing…" }),
   ]);
+  // Outside the panel, so it is heard while the panel is closed: a reply that arrives then.
+  var announcer = h("div", { className: "announce sr", role: "status", "aria-live": "polite" });
   var alertBox = h("div", { className: "alert", role: "alert", hidden: true });
   var quick = h("div", { className: "quick", role: "group", "aria-label": "Suggested replies", hidden: true });
   var humanBtn = h("button", { className: "human", type: "button", text: "Talk to a person" });
@@ -375,7 +380,7 @@
     "section",
     { className: "panel", id: "cbw-panel", role: "dialog", "aria-label": config.title, hidden: true },
     [
-      h("header", null, [h("div", { className: "titles" }, [h("h2", { text: config.title }), status]), closeBtn]),
+      h("div", { className: "head" }, [h("div", { className: "titles" }, [h("h2", { text: config.title }), status]), closeBtn]),
       log,
       typing,
       alertBox,
@@ -383,7 +388,7 @@
       form,
     ],
   );
-  var root = h("div", { className: "cbw " + config.position }, [panel, launcher]);
+  var root = h("div", { className: "cbw " + config.position }, [panel, launcher, announcer]);
   var cssVars = {
     primary: "--primary",
     onPrimary: "--on-primary",
@@ -668,7 +673,10 @@
     if (!m.text && !m.quick_replies) return;
     if (!addMessage(m)) return;
     if (m.sender === "agent" && m.agent_name) state.agentName = m.agent_name;
-    if (!isOpen()) state.unread++;
+    if (!isOpen()) {
+      state.unread++;
+      announce(m);
+    }
     renderUnread();
     renderQuickReplies();
     saveState();
@@ -750,6 +758,15 @@
     }
   }
 
+  // A reply nobody can see (the panel is closed) is read out once, who and what.
+  function announce(m) {
+    var from = m.sender === "agent" ? m.agent_name || "a support agent" : "the assistant";
+    announcer.textContent = "";
+    setTimeout(function () {
+      announcer.textContent = "New message from " + from + ": " + (m.text || "");
+    }, 50);
+  }
+
   function showAlert(text) {
     alertBox.textContent = text;
     alertBox.hidden = false;
@@ -792,6 +809,27 @@
     return !panel.hidden;
   }
 
+  // At phone size the open panel covers the page: it is then a modal dialog, and the page
+  // behind it is inert (the widget's host hangs off <html>, outside <body>), so keyboard
+  // focus and screen readers stay in the chat until it closes.
+  var phone = window.matchMedia ? window.matchMedia("(max-width: 480px)") : null;
+  var inerted = false;
+
+  function syncModal() {
+    var modal = isOpen() && !!(phone && phone.matches);
+    if (modal) panel.setAttribute("aria-modal", "true");
+    else panel.removeAttribute("aria-modal");
+    if (modal !== inerted && document.body) {
+      document.body.inert = modal;
+      inerted = modal;
+    }
+  }
+
+  if (phone) {
+    if (phone.addEventListener) phone.addEventListener("change", syncModal);
+    else if (phone.addListener) phone.addListener(syncModal);
+  }
+
   function open(focus) {
     panel.hidden = false;
     root.classList.add("open");
@@ -802,6 +840,7 @@
     saveState();
     connect();
     scrollToBottom();
+    syncModal();
     if (focus !== false) input.focus();
   }
 
@@ -810,6 +849,7 @@
     root.classList.remove("open");
     launcher.setAttribute("aria-expanded", "false");
     state.open = false;
+    syncModal();
     renderUnread();
     saveState();
     launcher.focus();
@@ -830,6 +870,25 @@
     if (e.key === "Escape") {
       e.preventDefault();
       close();
+    } else if (e.key === "Tab" && panel.getAttribute("aria-modal") === "true") {
+      // Modal: Tab past the last control comes back to the first, and Shift+Tab the other way.
+      var items = Array.prototype.filter.call(
+        panel.querySelectorAll("button, textarea, a[href], [tabindex='0']"),
+        function (el) {
+          return !el.disabled && !el.hidden && el.getClientRects().length > 0;
+        },
+      );
+      if (!items.length) return;
+      var first = items[0];
+      var last = items[items.length - 1];
+      var active = shadow.activeElement;
+      if (e.shiftKey && (active === first || !panel.contains(active))) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && (active === last || !panel.contains(active))) {
+        e.preventDefault();
+        first.focus();
+      }
     }
   });
   form.addEventListener("submit", function (e) {

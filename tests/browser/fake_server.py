@@ -68,6 +68,7 @@ class FakeChat:
     sessions: dict[str, Session] = field(default_factory=dict)
     by_sid: dict[str, str] = field(default_factory=dict)
     received: list[dict[str, Any]] = field(default_factory=list)
+    release: asyncio.Event = field(default_factory=asyncio.Event)  # answers "slow ..." messages
     requests: list[dict[str, Any]] = field(default_factory=list)
     labels: list[dict[str, Any]] = field(default_factory=list)
     next_id: int = 1
@@ -163,6 +164,8 @@ class FakeChat:
             return  # the agent answers
         await self.sio.emit("bot_typing", {"typing": True}, room=session.session_id)
         await asyncio.sleep(0.05)
+        if text.startswith("slow"):
+            await self.release.wait()  # the test says when the bot answers
         if text == "/human_agent":
             session.summary.update(status="waiting", escalation_reason="customer_asked")
             await self.say(session, "I'm getting a person for you. It usually takes a few minutes.")

@@ -118,7 +118,7 @@ async def test_agent_takes_over_from_the_console(
     await customer.get_by_role("button", name="Talk to a person").first.click()
     await expect(bubbles(customer, "bot")).to_have_count(2)
 
-    waiting = agent.locator(".conv", has_text="Anonymous visitor")
+    waiting = agent.locator(".conv", has_text="Visitor")
     await expect(waiting.locator(".badge")).to_have_text("Waiting")
     await waiting.click()
     await expect(agent.locator("#transcript .m.customer .m-text").first).to_have_text("hello")

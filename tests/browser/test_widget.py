@@ -164,7 +164,7 @@ async def test_host_css_cannot_reach_in_and_ours_cannot_leak(
             return [s.color, s.fontSize, s.fontFamily, s.display, Math.round(r.width),
                     Math.round(r.height), Math.round(r.x), Math.round(r.y)];
         };
-        return ['.launcher', '.panel', 'header', '.msg.bot .bubble', '.msg.customer .bubble',
+        return ['.launcher', '.panel', '.head', '.msg.bot .bubble', '.msg.customer .bubble',
                 'textarea'].map(pick);
     }"""
     before = await page.evaluate(probe)
@@ -218,7 +218,7 @@ async def test_config_object_and_signed_identity(fake_server: FakeServer, browse
     await page.goto(fake_server.url + "/")
     await page.get_by_role("button", name="Open chat: Acme help").click()
     await expect(page.locator(".greeting")).to_have_text("Hello Maria")
-    await expect(page.locator(".panel header")).to_have_css("background-color", "rgb(200, 30, 30)")
+    await expect(page.locator(".panel .head")).to_have_css("background-color", "rgb(200, 30, 30)")
     await say(page, "hi")
     await expect(bubbles(page, "bot")).to_have_count(1)
     custom = fake_server.chat.received[-1]["customData"]
