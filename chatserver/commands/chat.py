@@ -2,7 +2,8 @@
 
 Interactive by default: type a message and press Enter, type a number to pick a quick reply, and
 press Ctrl-D to quit. With `--script FILE` it sends each non-empty line of FILE as one turn, waits
-until the server says the turn is done (`bot_typing` false), prints the transcript and exits 0.
+until the server says the turn is done (`bot_typing` false), prints the transcript and exits 0;
+input piped in (not a terminal) is read the same way, so `echo hi | chatbot chat` prints the answer.
 It exits 1 when the server is unreachable or an answer does not come within `--timeout`.
 
 The protocol is docs/protocol.md. The formatting and parsing helpers here are pure functions, and
@@ -310,7 +311,9 @@ async def _interactive(url: str, *, timeout: float, write: Write) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("chat", help="chat with the bot in the terminal")
+    p = subparsers.add_parser(
+        "chat", help="chat with the bot from a terminal, as a customer would in the widget"
+    )
     p.add_argument("url", nargs="?", default=DEFAULT_URL, help=f"server (default {DEFAULT_URL})")
     p.add_argument(
         "--script",
@@ -327,9 +330,12 @@ def run(args: argparse.Namespace) -> int:
     def write(line: str) -> None:
         print(line, flush=True)
 
+    script = args.script
+    if script is None and not sys.stdin.isatty():
+        script = "-"  # piped: turn by turn, each answer printed before the next line goes
     try:
-        if args.script:
-            source = sys.stdin.read() if args.script == "-" else Path(args.script).read_text()
+        if script:
+            source = sys.stdin.read() if script == "-" else Path(script).read_text()
             lines = read_script(source)
             asyncio.run(run_script(args.url, lines, timeout=args.timeout, write=write))
         else:

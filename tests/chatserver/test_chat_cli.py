@@ -208,18 +208,27 @@ async def test_a_turn_without_an_answer_times_out(fake_bot):
     assert lines == ["you: silence"]
 
 
-async def run_cli(*args: str) -> tuple[int, str, str]:
+async def run_cli(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "chatserver",
         "chat",
         *args,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    out, err = await asyncio.wait_for(proc.communicate(stdin), 60)
     return proc.returncode, out.decode(), err.decode()
+
+
+async def test_piped_input_prints_the_answers(fake_bot):
+    url, _ = fake_bot
+    piped = ("\n".join(SCRIPT[:3]) + "\n").encode()
+    code, out, err = await run_cli(url, "--timeout", "5", stdin=piped)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == TRANSCRIPT[:10]
 
 
 async def test_cli_script_mode_exits_zero(fake_bot, tmp_path):
