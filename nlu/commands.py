@@ -168,14 +168,14 @@ def train_command(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- classify
 
 
-def _load_nlu(args: argparse.Namespace) -> Any:
+def _load_nlu(args: argparse.Namespace, *, acts: bool = True) -> Any:
     from nlu.engine import NLU
 
     if args.model:
-        return NLU.load(args.model, threshold=args.threshold)
+        return NLU.load(args.model, threshold=args.threshold, acts=acts)
     settings = _settings(args)
     threshold = args.threshold if args.threshold is not None else settings.confidence_threshold
-    return NLU.load(settings.model_dir, threshold=threshold)
+    return NLU.load(settings.model_dir, threshold=threshold, acts=acts)
 
 
 def _output(parse: Any, top: int) -> dict[str, Any]:
@@ -196,7 +196,8 @@ def classify_command(args: argparse.Namespace) -> int:
     from nlu.errors import NLUError
 
     try:
-        nlu = _load_nlu(args)
+        # The act model only answers --expecting: loading it costs a second of start-up.
+        nlu = _load_nlu(args, acts=args.expecting is not None)
     except (NLUError, OSError, ValueError) as exc:  # ValueError: threshold outside [0, 1]
         return _fail(str(exc))
     out = sys.stdout

@@ -14,6 +14,7 @@ sentences and clauses that ask something (:mod:`nlu.reading`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +29,13 @@ __all__ = ["VIEWS", "Reading", "SpacyLemmatizer", "load_spacy"]
 VIEWS = ("all", "asks")
 
 
+@functools.lru_cache(maxsize=4)
 def load_spacy(lang: str = "en", lemmatize: bool = True) -> Any:
-    """A blank spaCy pipeline for ``lang``, with lookup lemmas if asked (offline)."""
+    """A blank spaCy pipeline for ``lang``, with lookup lemmas if asked (offline).
+
+    One per process and setting: the intent and the act model share it (each loading its
+    own cost `chatbot classify` two seconds); the pipeline only reads, never learns.
+    """
     import logging
 
     import spacy
