@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "chatserver.commands.init",
     "chatserver.commands.check",
     "chatserver.commands.serve",
+    "chatserver.commands.theme_preview",
     "chatserver.commands.sandbox",
     "chatserver.commands.chat",
     "chatserver.commands.hash_password",

@@ -90,6 +90,11 @@ def test_the_shop_metafield_holds_the_secret_before_the_theme_setting():
     assert verify_identity(identity(attrs), SECRET, datetime.now(UTC)) == "maria@example.com"
 
 
+def test_a_trailing_slash_in_the_server_address_is_dropped():
+    attrs, _ = render(None, {"chatbot_server": "https://chat.shop.example"})
+    assert attrs["src"] == "https://chat.shop.example/static/widget.js"
+
+
 def test_theme_settings_are_escaped_into_the_tag():
     attrs, html = render(None, {"chatbot_title": 'Help "now" <b>', "chatbot_color": "#5b3cc4"})
     assert 'data-title="Help &quot;now&quot; &lt;b&gt;"' in html
