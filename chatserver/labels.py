@@ -19,6 +19,19 @@ from typing import Any
 
 __all__ = ["INTENT_LABELS", "REASON_LABELS", "Labels", "confidence_words"]
 
+# What the bot did (DialogueState.tried) in words: an effect that failed, by its name.
+_EFFECTS = {
+    "LookupOrder": "finding the order",
+    "LookupOrders": "finding the customer's orders",
+    "TrackShipments": "asking the carrier",
+    "CancelOrder": "cancelling the order",
+    "RequestReturn": "requesting the return",
+    "LookupSubscriptions": "finding the subscriptions",
+    "CancelSubscription": "cancelling the subscription",
+    "CheckAvailability": "finding out who is online",
+    "OpenTicket": "opening a Zendesk ticket",
+}
+
 INTENT_LABELS: dict[str, str] = {
     "track_order": "Where is my order",
     "missing_item": "Item missing from parcel",
@@ -102,6 +115,16 @@ class Labels:
         if not name:
             return ""
         return self.reasons.get(name) or _words(name)
+
+    def done(self, step: str) -> str:
+        """One thing the bot tried, in words ("escalated: late_shipment" -> "handed over:
+        the parcel is late"; "LookupOrder failed" -> "finding the order failed")."""
+        if step.startswith("escalated: "):
+            return "handed over: " + self.reason(step.removeprefix("escalated: ")).lower()
+        effect, _, rest = step.partition(" ")
+        if effect in _EFFECTS:
+            return f"{_EFFECTS[effect]} {rest}".strip()
+        return step
 
     def to_json(self) -> dict[str, Any]:
         """For the console, which names what it shows with them."""

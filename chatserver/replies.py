@@ -24,6 +24,7 @@ from markupsafe import Markup
 from chatserver.dialogue.actions import Button, Reply
 from chatserver.dialogue.state import DialogueState
 from chatserver.formatting import money
+from chatserver.labels import confidence_words
 from chatserver.policy import Policy
 from chatserver.storage.records import QuickReply
 
@@ -81,6 +82,12 @@ class Renderer:
         self.env.filters["money"] = lambda amount, currency=None: money(
             amount, currency or policy.currency, policy.locale
         )
+        # the agent's summary in the shop's words (chatserver.labels)
+        labels = policy.labels
+        self.env.filters["intent_label"] = labels.intent
+        self.env.filters["reason_label"] = labels.reason
+        self.env.filters["done_words"] = labels.done
+        self.env.filters["sure"] = confidence_words
         self.env.globals.update(shop=policy, policy=policy)
 
     def _day(self, when: datetime | None) -> str:

@@ -93,7 +93,7 @@ def line_chart(labels: Sequence[str], series: Mapping[str, Sequence[float]], tit
     ticks = count_ticks(max(values))
     top = ticks[-1]
     base = HEIGHT - PAD_BOTTOM
-    step = (WIDTH - PAD_LEFT - 10) / max(len(labels) - 1, 1)
+    step = (WIDTH - PAD_LEFT - PAD_RIGHT) / max(len(labels) - 1, 1)  # the last label whole
     body = []
     for tick in ticks:
         y = base - (base - PAD_TOP) * tick / top

@@ -61,7 +61,7 @@ _PAGE = _ENV.from_string(
       <div class="card">Automation rate<b>{{ pct(s.automation_rate) }}</b>
         {{ s.automated }} resolved without a person</div>
       <div class="card">Handed to a person<b>{{ pct(s.escalation_rate) }}</b>
-        {{ s.escalated }} conversations</div>
+        {{ s.escalated }} conversation{{ "" if s.escalated == 1 else "s" }}</div>
       <div class="card">Shopify or carriers failing<b>{{ s.integration_failures }}</b>
         hand-offs; {{ outside_total }} failed requests since start</div>
     </section>

@@ -1,4 +1,4 @@
-"""Regenerates docs/images/{widget,console}.png from the REAL server (demo mode).
+"""Regenerates docs/images/{widget,console,dashboard}.png from the REAL server (demo mode).
 
 .venv/bin/python -m tests.browser.real_screenshots
 
@@ -41,7 +41,7 @@ async def main() -> None:
             await shoot(url)
         finally:
             await runner.cleanup()
-    print(f"wrote {IMAGES / 'widget.png'} and {IMAGES / 'console.png'}")
+    print(f"wrote {IMAGES / 'widget.png'}, {IMAGES / 'console.png'} and {IMAGES / 'dashboard.png'}")
 
 
 async def shoot(url: str) -> None:
@@ -83,6 +83,8 @@ async def shoot(url: str) -> None:
         await console.locator("#text").press("Enter")
         await expect(other.locator(".msg.agent .bubble")).to_have_count(1)
         await console.screenshot(path=IMAGES / "console.png")
+        await console.goto(url + "/agent/dashboard")
+        await console.screenshot(path=IMAGES / "dashboard.png", full_page=True)
         await context.close()
         await browser.close()
 

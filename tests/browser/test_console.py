@@ -67,6 +67,10 @@ async def test_agent_takes_over_a_live_chat(
         "<img src=x onerror=alert(1)> hi"
     )
     assert await agent.locator("#transcript img").count() == 0
+    # the button the customer pressed, in words, not its payload "/human_agent"
+    await expect(agent.locator("#transcript .m.customer .m-text").nth(1)).to_have_text(
+        "Pressed: Asked for a person"
+    )
 
     await agent.get_by_role("button", name="Join").click()
     await expect(agent.locator("#c-status")).to_have_text("With a person")

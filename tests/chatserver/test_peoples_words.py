@@ -128,6 +128,10 @@ async def test_the_reason_goes_when_the_conversation_is_handed_back_or_closed():
         service = world.service
         row = await service.summary(await service.get_session(chat.session_id))
         assert row.escalation_reason == "customer_asked" and row.status == "waiting"
+        # the bot's summary for the agent, in words too
+        assert row.summary.startswith("Why a person: The customer asked for a person.")
+        assert "They seem to want: Asked for a person (sure)" in row.summary
+        assert "human_agent" not in row.summary and "1.00" not in row.summary
         await service.agents.take_over(chat.session_id, "alex")
         row = await service.summary(await service.get_session(chat.session_id))
         assert row.escalation_reason == "customer_asked"  # still why alex is there

@@ -359,6 +359,24 @@
     return el;
   }
 
+  // A quick-reply button's payload ("/human_agent", "/choose{\"order\": \"#1006\"}") as what
+  // the customer pressed, in words.
+  var PAYLOAD = /^\/([a-z_]+)(\{[\s\S]*\})?$/;
+
+  function shownText(text) {
+    var found = PAYLOAD.exec(String(text || "").trim());
+    if (!found) return text || "";
+    var values = [];
+    try {
+      var data = found[2] ? JSON.parse(found[2]) : {};
+      for (var k in data) if (Object.prototype.hasOwnProperty.call(data, k)) values.push(String(data[k]));
+    } catch (e) {
+      return text;
+    }
+    var what = found[1] === "affirm" ? "Yes" : found[1] === "deny" ? "No" : labels.intents[found[1]] || words(found[1]);
+    return "Pressed: " + what + (values.length ? " " + values.join(", ") : "");
+  }
+
   function renderMessage(m) {
     var sender = SENDER_LABEL[m.sender] ? m.sender : "system";
     var who = SENDER_LABEL[sender];
@@ -368,7 +386,7 @@
         h("span", { className: "m-who", text: who }),
         h("time", { datetime: m.ts || null, text: clock(m.ts) }),
       ]),
-      h("div", { className: "m-text", text: m.text || "" }),
+      h("div", { className: "m-text", text: sender === "customer" ? shownText(m.text) : m.text || "" }),
     ];
     if (sender === "customer" && m.id != null) children.push(labelBox(m));
     return h("li", { className: "m " + sender, "data-id": m.id != null ? String(m.id) : null }, children);
