@@ -2,7 +2,8 @@
 
 The format is specified in bench/conversations/README.md. This module only reads and
 checks the files (keys, types, the action vocabulary, ids, that order numbers and tracking
-numbers named in expectations exist in the demo shop); it runs no conversation.
+numbers named in expectations exist in the demo shop); it runs no conversation (the
+runner, ``python -m bench.conversations``, is ``bench.conversation_runner``).
 ``python -m bench.conversation_data`` checks every file and prints the counts per category.
 """
 

@@ -80,6 +80,7 @@ class Settings:
     model_dir: Path = DATA_ROOT / "models"
     policy_path: Path = PROJECT_ROOT / "chatserver" / "policy.yml"
     templates_dir: Path | None = None  # shop overrides, searched before the defaults
+    email_patterns: tuple[Path, ...] = ()  # extra mail-client formats (docs/nlu.md, Cleaning)
     confidence_threshold: float | None = None  # None: the model's own
     model_reload_seconds: float = 5.0  # poll model_dir/CURRENT; 0: never reload
     outside_timeout_seconds: float = 10.0  # per request to Shopify, Zendesk and the carriers
@@ -175,6 +176,12 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError("allowed_origins: expected an origin or a list of origins")
             values[key] = tuple(value)
+        elif key == "email_patterns":
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError("email_patterns: expected a file path or a list of paths")
+            values[key] = tuple(Path(v) for v in value)
         elif key in _PATHS and value is not None:
             values[key] = Path(value)
         else:
@@ -192,6 +199,13 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         check_api_version(settings.shopify.api_version)
     except ValueError as exc:
         raise ConfigError(f"shopify.api_version: {exc}") from None
+    if settings.email_patterns:
+        from nlu.cleaning import PatternError, load_patterns
+
+        try:
+            load_patterns(extra=settings.email_patterns)
+        except PatternError as exc:
+            raise ConfigError(f"email_patterns: {exc}") from exc
     reload = settings.model_reload_seconds
     if isinstance(reload, bool) or not isinstance(reload, int | float) or not 0 <= reload < 1e6:
         raise ConfigError(f"model_reload_seconds: expected seconds, 0 or more, got {reload!r}")

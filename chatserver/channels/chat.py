@@ -1,9 +1,10 @@
 """The live chat: customers on the default Socket.IO namespace (docs/protocol.md).
 
 Events and payloads are those of Rasa's socketio channel (``session_request`` →
-``session_confirm``, ``user_uttered`` → ``bot_uttered``) with our extra keys and events.
-Session ids are issued by the server; each session is a room, so every tab of it sees
-the conversation. A handler validates the event, calls the service and delivers what it
+``session_confirm``, ``user_uttered`` → ``bot_uttered``); a client that asks for
+``chatbot/1`` in ``session_request`` also gets our extra keys and events. Session ids are
+issued by the server; each session has a room per protocol, so every tab of it sees the
+conversation. A handler validates the event, calls the service and delivers what it
 returns through the ``Notifier``; what to answer, and where a hand-off goes, is the
 conversation's business. Turns of one session run one at a time, in order, in a worker
 task per busy session; the socket handlers never wait for a turn, so a slow carrier only
@@ -29,8 +30,13 @@ import socketio
 from aiohttp import web
 
 from chatserver.channels.lifecycle import GuardedNamespace
-from chatserver.channels.notifier import CUSTOMERS, Notifier
-from chatserver.channels.payloads import customer_message_json
+from chatserver.channels.notifier import CUSTOMERS, Notifier, session_room
+from chatserver.channels.payloads import (
+    EXTENDED,
+    PROTOCOLS,
+    customer_message_json,
+    requested_protocol,
+)
 from chatserver.keys import LIMITS, METRICS, NOTIFIER, SERVICE, SETTINGS, SOCKETIO
 from chatserver.ops.limits import ChatLimits
 from chatserver.ops.metrics import Metrics
@@ -82,6 +88,7 @@ class ChatNamespace(GuardedNamespace):
         super().__init__(CUSTOMERS)
         self.app = app
         self.sessions: dict[str, str] = {}  # sid -> the session id it was confirmed for
+        self.rooms: dict[str, str] = {}  # sid -> its session's room for the protocol it speaks
         self.addresses: dict[str, str] = {}  # sid -> client address
         self._queues: dict[str, deque[InboundMessage]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -126,24 +133,34 @@ class ChatNamespace(GuardedNamespace):
             self.limits.connections.release(address)
             self.metrics.connections.dec(namespace="/")
         self.sessions.pop(sid, None)
+        self.rooms.pop(sid, None)
 
     async def on_session_request(self, sid: str, data: Any = None) -> None:
         data = data if isinstance(data, dict) else {}
         requested = data.get("session_id")
         if not isinstance(requested, str) or len(requested) > MAX_SESSION_ID:
             requested = None
+        protocol = requested_protocol(data)
+        if protocol is None:
+            spoken = ", ".join(PROTOCOLS)
+            await self.refuse(
+                sid, "unsupported_protocol", f"Unknown protocol; use one of {spoken}."
+            )
+            return
         if not self.limits.per_ip.hit(self.addresses.get(sid, "unknown")):
             await self.refuse(sid, "rate_limited", "Too many requests. Wait a minute.")
             return
         session = await self.service.open_session("chat", requested)
-        previous = self.sessions.get(sid)
-        if previous is not None and previous != session.id:
+        room = session_room(session.id, protocol)
+        previous = self.rooms.get(sid)
+        if previous is not None and previous != room:
             await self.leave_room(sid, previous)
         self.sessions[sid] = session.id
-        await self.enter_room(sid, session.id)
+        self.rooms[sid] = room
+        await self.enter_room(sid, room)
         await self.emit("session_confirm", session.id, to=sid)
-        if session.id != requested:
-            return
+        if session.id != requested or protocol != EXTENDED:
+            return  # a stock Rasa client keeps its own history (rasa-webchat: localStorage)
         last = data.get("last_message_id")
         last = last if isinstance(last, int) and not isinstance(last, bool) else None
         missed = await self.service.messages_since(session.id, last)

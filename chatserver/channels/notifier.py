@@ -4,6 +4,11 @@ Customers (namespace ``/``, a room per session) and agents (``/agent``, all in t
 ``agents`` room) never hold references to each other's namespace: what either side must
 tell the other's clients goes through this notifier, which emits through the server,
 and with Redis (``chatserver.ops.scaleout``) reaches the sockets of every process.
+
+A session has one room per protocol (``session_room``): tabs of one session may differ,
+one a stock Rasa client and one our widget, and each must get its own ``bot_uttered``
+shape. Rooms, unlike per-socket payloads, work across processes: the notifier does not
+need to know which sockets exist or where. Our extra events go to the extended room only.
 """
 
 from __future__ import annotations
@@ -12,15 +17,30 @@ from typing import Any
 
 import socketio
 
-from chatserver.channels.payloads import agent_message_json, bot_uttered_json, user_message_json
+from chatserver.channels.payloads import (
+    EXTENDED,
+    PROTOCOLS,
+    agent_message_json,
+    bot_uttered_json,
+    user_message_json,
+)
 from chatserver.service import AgentChange, ConversationSummary, TurnResult, summarise
 from chatserver.storage import StoredMessage
 
-__all__ = ["AGENTS", "AGENTS_ROOM", "CUSTOMERS", "Notifier"]
+__all__ = ["AGENTS", "AGENTS_ROOM", "CUSTOMERS", "Notifier", "session_room"]
 
 CUSTOMERS = "/"
 AGENTS = "/agent"
 AGENTS_ROOM = "agents"
+
+
+def session_room(session_id: str, protocol: str) -> str:
+    """The room of a session's sockets that speak ``protocol``.
+
+    The extended room keeps the session id as its name, as before protocols existed.
+    Session ids are URL-safe tokens, so a ``:`` never makes one room name another's.
+    """
+    return session_id if protocol == EXTENDED else f"{protocol}:{session_id}"
 
 
 class Notifier:
@@ -29,8 +49,13 @@ class Notifier:
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self.sio = sio
 
+    async def _to_room(self, session_id: str, protocol: str, event: str, data: Any) -> None:
+        room = session_room(session_id, protocol)
+        await self.sio.emit(event, data, room=room, namespace=CUSTOMERS)
+
     async def to_session(self, session_id: str, event: str, data: Any) -> None:
-        await self.sio.emit(event, data, room=session_id, namespace=CUSTOMERS)
+        """One of our events, to the session's tabs that asked for our extensions."""
+        await self._to_room(session_id, EXTENDED, event, data)
 
     async def to_agents(self, event: str, data: Any) -> None:
         await self.sio.emit(event, data, room=AGENTS_ROOM, namespace=AGENTS)
@@ -39,7 +64,9 @@ class Notifier:
         await self.to_session(session_id, "bot_typing", {"typing": typing})
 
     async def error(self, session_id: str, code: str, message: str) -> None:
-        await self.to_session(session_id, "error", {"code": code, "message": message})
+        """A failed turn, to every tab: stock clients ignore the event, as they do refusals."""
+        for protocol in PROTOCOLS:
+            await self._to_room(session_id, protocol, "error", {"code": code, "message": message})
 
     async def message_to_agents(self, m: StoredMessage) -> None:
         await self.to_agents(
@@ -53,7 +80,10 @@ class Notifier:
 
     async def say(self, m: StoredMessage) -> None:
         """A stored bot, agent or system message, to the customer and to the agents."""
-        await self.to_session(m.session_id, "bot_uttered", bot_uttered_json(m))
+        for protocol in PROTOCOLS:
+            await self._to_room(
+                m.session_id, protocol, "bot_uttered", bot_uttered_json(m, protocol)
+            )
         await self.message_to_agents(m)
 
     async def conversation(self, summary: ConversationSummary) -> None:

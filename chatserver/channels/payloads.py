@@ -1,4 +1,10 @@
-"""The JSON shapes of docs/protocol.md: messages as customers and as agents see them."""
+"""The JSON shapes of docs/protocol.md: messages as customers and as agents see them.
+
+Customers speak one of two protocols, chosen per connection in ``session_request``:
+Rasa's socketio channel as it is (``RASA``: stock clients such as rasa-webchat, which
+shows a ``bot_uttered`` only when its keys are exactly Rasa's) or Rasa's plus this
+server's keys and events (``EXTENDED``: our widget and terminal client).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,33 @@ from typing import Any
 from chatserver.service import iso
 from chatserver.storage import StoredMessage
 
-__all__ = ["agent_message_json", "bot_uttered_json", "customer_message_json", "user_message_json"]
+__all__ = [
+    "EXTENDED",
+    "PROTOCOLS",
+    "RASA",
+    "agent_message_json",
+    "bot_uttered_json",
+    "customer_message_json",
+    "requested_protocol",
+    "user_message_json",
+]
+
+RASA = "rasa"
+EXTENDED = "chatbot/1"
+PROTOCOLS = (RASA, EXTENDED)
+
+
+def requested_protocol(request: dict[str, Any]) -> str | None:
+    """The protocol a ``session_request`` asks for, or None for one this server does not speak.
+
+    Without a ``protocol`` (or with null), a request carrying ``last_message_id`` (a key of
+    ours that Rasa clients never send) comes from a widget or terminal client older than the
+    key, which read our extensions: it keeps them. Any other request is a stock Rasa client.
+    """
+    wanted = request.get("protocol")
+    if wanted is None:
+        return EXTENDED if "last_message_id" in request else RASA
+    return wanted if isinstance(wanted, str) and wanted in PROTOCOLS else None
 
 
 def _quick_replies(m: StoredMessage) -> list[dict[str, str]]:
@@ -28,9 +60,15 @@ def customer_message_json(m: StoredMessage) -> dict[str, Any]:
     return out
 
 
-def bot_uttered_json(m: StoredMessage) -> dict[str, Any]:
-    """A ``bot_uttered`` payload: Rasa's ``text``/``quick_replies`` plus our keys."""
-    return customer_message_json(m)
+def bot_uttered_json(m: StoredMessage, protocol: str) -> dict[str, Any]:
+    """A ``bot_uttered`` payload: exactly Rasa's ``text`` (and ``quick_replies``), plus our
+    keys (``id``, ``ts``, ``sender``, ``agent_name``) for clients that asked for them."""
+    if protocol == EXTENDED:
+        return customer_message_json(m)
+    out: dict[str, Any] = {"text": m.text}
+    if m.quick_replies:
+        out["quick_replies"] = _quick_replies(m)
+    return out
 
 
 def user_message_json(m: StoredMessage) -> dict[str, Any]:

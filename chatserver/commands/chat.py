@@ -24,6 +24,7 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_URL",
+    "PROTOCOL",
     "ChatClient",
     "ChatError",
     "ChatTimeout",
@@ -39,6 +40,9 @@ __all__ = [
 ]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
+# Asked for in `session_request`: the server's keys and events on top of Rasa's (the transcript
+# names who spoke, and `bot_typing` false ends a turn). Kept literal so this client stays light.
+PROTOCOL = "chatbot/1"
 Write = Callable[[str], None]
 
 
@@ -169,7 +173,9 @@ class ChatClient:
             await self._sio.connect(self.url, wait_timeout=self.timeout)
         except socketio.exceptions.ConnectionError as exc:
             raise ChatError(f"cannot connect to {self.url}: {exc}") from exc
-        await self._sio.emit("session_request", {"session_id": None, "last_message_id": None})
+        await self._sio.emit(
+            "session_request", {"session_id": None, "last_message_id": None, "protocol": PROTOCOL}
+        )
         while self.session_id is None:
             name, data = await self.next_event()
             if name == "session_confirm":

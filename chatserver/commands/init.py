@@ -43,6 +43,10 @@ COMMENTS: dict[str, str] = {
     "model_dir": "The intent model: `chatbot train --config config.yml` puts one here.",
     "policy_path": "The shop's rules (shipping, returns, hours, wording of facts): edit it.",
     "templates_dir": "Your wording: a file here with a template's path replaces the built-in one.",
+    "email_patterns": (
+        "Extra mail-client formats for cleaning emails (quoted replies, signatures):\n"
+        "YAML files like nlu/cleaning/patterns.yaml (docs/nlu.md, Cleaning); [] for none."
+    ),
     "confidence_threshold": "Below this confidence a person takes over; null: the model's own.",
     "model_reload_seconds": "How often to look for a newly promoted model (0: never).",
     "outside_timeout_seconds": "Longest wait for Shopify, Zendesk or a carrier, per request.",

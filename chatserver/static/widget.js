@@ -622,7 +622,12 @@
     confirmed = false;
     setStatus("online");
     // On every (re)connect: resume the stored session and ask only for what we have not shown.
-    socket.emit("session_request", { session_id: state.sessionId, last_message_id: lastMessageId() });
+    // "chatbot/1": this server's keys and events on top of Rasa's (docs/protocol.md).
+    socket.emit("session_request", {
+      session_id: state.sessionId,
+      last_message_id: lastMessageId(),
+      protocol: "chatbot/1",
+    });
   }
 
   function onSessionConfirm(data) {

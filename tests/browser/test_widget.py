@@ -251,7 +251,7 @@ async def test_reconnects_and_fetches_only_what_it_missed(
 
     chat = fake_server.chat
     session_id = next(iter(chat.by_sid.values()))
-    assert chat.requests == [{"session_id": None, "last_message_id": None}]
+    assert chat.requests == [{"session_id": None, "last_message_id": None, "protocol": "chatbot/1"}]
     last_shown = chat.sessions[session_id].messages[-1]["id"]
     # Said while the connection is down: not pushed, so only the resume can deliver it.
     chat.add(chat.sessions[session_id], "agent", "Still there?", agent_name="Alex")
@@ -259,7 +259,9 @@ async def test_reconnects_and_fetches_only_what_it_missed(
     await expect(bubbles(page)).to_have_text(
         ["before", "You said: before", "Still there?"], timeout=10000
     )
-    assert chat.requests[1:] == [{"session_id": session_id, "last_message_id": last_shown}]
+    assert chat.requests[1:] == [
+        {"session_id": session_id, "last_message_id": last_shown, "protocol": "chatbot/1"}
+    ]
     await expect(page.locator(".status")).to_have_class("status online")
 
 

@@ -147,12 +147,24 @@ class Customer(_Client):
 
     session_id: str | None = None
 
-    async def open(self, session_id: str | None = None, last_message_id: int | None = None) -> str:
+    async def open(
+        self,
+        session_id: str | None = None,
+        last_message_id: int | None = None,
+        *,
+        protocol: str | None = "chatbot/1",
+    ) -> str:
+        """Starts or resumes a session as the widget does (``protocol=None``: without the key)."""
+        request: dict[str, Any] = {"session_id": session_id, "last_message_id": last_message_id}
+        if protocol is not None:
+            request["protocol"] = protocol
+        return await self.request(request)
+
+    async def request(self, payload: Any) -> str:
+        """Sends ``session_request`` exactly as given; returns the confirmed session id."""
         if not self.sio.connected:
             await self.connect()
-        await self.sio.emit(
-            "session_request", {"session_id": session_id, "last_message_id": last_message_id}
-        )
+        await self.sio.emit("session_request", payload)
         self.session_id = await self.expect("session_confirm")
         return self.session_id
 

@@ -117,6 +117,7 @@ class FakeBot:
     def __init__(self) -> None:
         self.sio = socketio.AsyncServer(async_mode="aiohttp")
         self.received: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []
         self.next_id = 1
         self.sio.on("session_request", self.session_request)
         self.sio.on("user_uttered", self.user_uttered)
@@ -126,6 +127,7 @@ class FakeBot:
         return self.next_id - 1
 
     async def session_request(self, sid: str, data: dict[str, Any]) -> None:
+        self.requests.append(data)
         await self.sio.emit("session_confirm", "s-" + sid, to=sid)
 
     async def user_uttered(self, sid: str, data: dict[str, Any]) -> None:
@@ -198,6 +200,8 @@ async def test_script_mode_prints_the_transcript(fake_bot):
         "this one is far too long",
     ]
     assert {m["session_id"] for m in bot.received} == {bot.received[0]["session_id"]}
+    # It asks for the server's keys and events: `bot_typing` false is how it knows a turn ended.
+    assert bot.requests == [{"session_id": None, "last_message_id": None, "protocol": "chatbot/1"}]
 
 
 async def test_a_turn_without_an_answer_times_out(fake_bot):

@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from integrations.models import Comment, Ticket
-from nlu.cleaning import clean
+from nlu.cleaning import EmailPatterns, clean
 
 __all__ = [
     "AUTO_REPLY_TAG",
@@ -62,13 +62,22 @@ class Candidate:
     auto_reply: bool
 
 
-def comment_text(comment: Comment) -> str:
+def comment_text(
+    comment: Comment, *, earlier: Sequence[str] = (), patterns: EmailPatterns | None = None
+) -> str:
     """The customer's own words: HTML when there is some (its quote markup shows where
-    history starts), else the plain body; cleaned for e-mail and capped."""
+    history starts), else the plain body; cleaned for e-mail and capped.
+
+    ``earlier`` are the ticket's earlier public comments: lines that repeat them are
+    quoted history even without a recognised attribution (a reply below or between
+    quotes keeps its own words). ``patterns`` are the shop's extra mail-client formats.
+    """
     raw = comment.html_body or comment.plain_body or comment.body
-    text = clean(raw, "email")
+    text = clean(raw, "email", earlier=earlier, patterns=patterns)
+    if not text and earlier:  # all of it repeats an earlier comment: sent again, not quoted
+        text = clean(raw, "email", patterns=patterns)
     if not text and raw is not comment.body:
-        text = clean(comment.body, "email")
+        text = clean(comment.body, "email", patterns=patterns)
     if len(text) > MAX_TEXT:
         cut = text.rfind(" ", MAX_TEXT - 200, MAX_TEXT)
         text = text[: cut if cut > 0 else MAX_TEXT].rstrip()
@@ -97,7 +106,11 @@ def stay_out(ticket: Ticket, bot_ids: Collection[int], session_owner: str | None
 
 
 def unanswered(
-    ticket: Ticket, comments: Sequence[Comment], handled: Collection[int]
+    ticket: Ticket,
+    comments: Sequence[Comment],
+    handled: Collection[int],
+    *,
+    patterns: EmailPatterns | None = None,
 ) -> list[Candidate]:
     """The requester's public comments after the last public comment of anyone else,
     minus those already dealt with, oldest first.
@@ -116,7 +129,9 @@ def unanswered(
             continue
         subject = ticket.subject if position == 0 else ""
         raw = c.plain_body or c.body
-        out.append(Candidate(c, comment_text(c), is_auto_reply(subject, raw)))
+        earlier = [e.plain_body or e.body for e in ordered[:position] if e.public]
+        text = comment_text(c, earlier=earlier, patterns=patterns)
+        out.append(Candidate(c, text, is_auto_reply(subject, raw)))
     return out
 
 

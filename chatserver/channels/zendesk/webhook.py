@@ -13,11 +13,13 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from chatserver.channels.zendesk.worker import ZendeskWorker
+from chatserver.errors import ConfigError
 from chatserver.keys import SERVICE, SETTINGS, STORAGE, ZENDESK
 from chatserver.storage.errors import DatabaseError
 from chatserver.storage.zendesk_queue import ZendeskQueue
@@ -29,6 +31,7 @@ from integrations.webhooks import (
     parse_event,
     verify,
 )
+from nlu.cleaning import EmailPatterns, PatternError, load_patterns
 
 __all__ = ["MAX_BODY_BYTES", "WEBHOOK_PATH", "ZendeskChannel", "setup_zendesk_channel"]
 
@@ -61,6 +64,7 @@ class ZendeskChannel:
         self.queue = app[STORAGE].zendesk
         service = app[SERVICE]
         options: dict[str, Any] = {
+            "patterns": _email_patterns(settings.email_patterns),
             "bot_user_id": zd.bot_user_id,
             "escalation_group_id": zd.escalation_group_id,
             "escalation_group": service.policy.escalation_group,
@@ -135,6 +139,16 @@ class ZendeskChannel:
 
 def _answer(status: int, text: str) -> web.Response:
     return web.json_response({"status": text}, status=status)
+
+
+def _email_patterns(paths: tuple[Path, ...]) -> EmailPatterns | None:
+    """The built-in mail-client formats plus the shop's files (None: built-in only)."""
+    if not paths:
+        return None
+    try:
+        return load_patterns(extra=paths)
+    except PatternError as exc:
+        raise ConfigError(f"email_patterns: {exc}") from exc
 
 
 def setup_zendesk_channel(app: web.Application, **worker_options: Any) -> ZendeskChannel:

@@ -35,6 +35,7 @@ from chatserver.storage import OutboxItem, TicketJob, TicketTurn, TurnTaken
 from chatserver.storage.zendesk_queue import ZendeskQueue
 from integrations.errors import BadResponse, IntegrationError, NotFound, RateLimited
 from integrations.zendesk import ZendeskClient
+from nlu.cleaning import EmailPatterns
 
 __all__ = ["Turn", "ZendeskWorker"]
 
@@ -71,6 +72,8 @@ class ZendeskWorker:
         max_attempts: tries of one outbox row before it is given up (and escalated).
         clock: the current time (aware); every lease, backoff and cap is measured on it,
             so tests move it instead of waiting.
+        patterns: the mail-client formats the cleaner knows (the shop's ``email_patterns``
+            added to the built-in table); None: the built-in table.
     """
 
     def __init__(
@@ -89,6 +92,7 @@ class ZendeskWorker:
         retry_base: float = 2.0,
         max_attempts: int = 8,
         clock: Callable[[], datetime] = _now,
+        patterns: EmailPatterns | None = None,
     ) -> None:
         self.queue = queue
         self.service = service
@@ -99,6 +103,7 @@ class ZendeskWorker:
         self.poll_interval = poll_interval
         self.retry_base = retry_base
         self.clock = clock
+        self.patterns = patterns
         self.sender = OutboxSender(
             queue, zendesk, self.bot_ids, self.escalation_group_id,
             retry_base=retry_base, max_attempts=max_attempts, clock=clock,
@@ -219,7 +224,7 @@ class ZendeskWorker:
         ticket = await self.zendesk.get_ticket(job.ticket_id)
         comments = await self.zendesk.list_comments(job.ticket_id)
         handled = await self.queue.handled_comments(job.ticket_id)
-        candidates = unanswered(ticket, comments, handled)
+        candidates = unanswered(ticket, comments, handled, patterns=self.patterns)
         if not candidates:
             return None
         bot_ids = await self.bot_ids()
