@@ -21,7 +21,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	# setuptools warns at every editable install that a folder named like the package may
+	# shadow it: here that folder is the package, by design.
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install -q -e '.[test]'
 	bash scripts/vendor-js.sh
 	touch $(STAMP)
 
