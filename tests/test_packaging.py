@@ -44,12 +44,12 @@ PACKAGE_DATA = {
 }
 
 
-def _run(*args: str | Path, cwd: Path, timeout: float = WAIT) -> str:
+def _run(*args: str | Path, cwd: Path, timeout: float = WAIT, both: bool = False) -> str:
     done = subprocess.run(
         [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
     assert done.returncode == 0, f"{args}: {done.stdout[-2000:]}\n{done.stderr[-4000:]}"
-    return done.stdout
+    return done.stdout + done.stderr if both else done.stdout
 
 
 def _free_port() -> int:
