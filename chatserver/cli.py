@@ -15,8 +15,8 @@ import sys
 __all__ = ["COMMAND_MODULES", "DESCRIPTION", "build_parser", "main"]
 
 DESCRIPTION = (
-    "Customer service for an online shop: answers live chat and Zendesk email from the "
-    "shop's Shopify orders and the carriers' tracking, in the shop's own words, and hands "
+    "Customer service for an online shop: answers live chat and Zendesk email from the\n"
+    "shop's Shopify orders and the carriers' tracking, in the shop's own words, and hands\n"
     "the rest to a person."
 )
 EPILOG = """\
