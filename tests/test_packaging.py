@@ -152,7 +152,8 @@ async def _chat(url: str, text: str) -> str:
     sio.on("*", record)
     await sio.connect(url, transports=["websocket"], wait_timeout=30)
     try:
-        await sio.emit("session_request", {"session_id": None})
+        # this server's own protocol (events like bot_typing), as the widget asks for it
+        await sio.emit("session_request", {"session_id": None, "protocol": "chatbot/1"})
         while (event := await asyncio.wait_for(events.get(), 30))[0] != "session_confirm":
             pass
         await sio.emit("user_uttered", {"message": text, "session_id": event[1]})

@@ -158,7 +158,7 @@ async def test_nobody_online_asks_the_address_then_opens_a_ticket_with_the_trans
     assert world.sandboxes.zendesk.users[ticket.requester_id].email == "ann@example.com"
     assert {"chat_handoff", "reason_customer_asked"} <= set(ticket.tags)
     body = ticket.comments[0].body
-    assert body.startswith("Handed over: customer asked.")
+    assert body.startswith("Why a person: The customer asked for a person.")
     assert "Customer: hello" in body and "Customer: it's ann@example.com" in body
     transcript = await world.service.messages_since(chat.session_id)
     assert [m.text for m in transcript if m.sender == "note"] == [

@@ -210,7 +210,7 @@ async def test_escalation_is_an_internal_note_and_a_group(aiohttp_server, tmp_pa
     await rig.settle()
     assert rig.bot_replies(ticket) == []
     [note] = rig.notes(ticket)
-    assert "handed this ticket over" in note and "Intent guess" in note
+    assert "handed this ticket over" in note and "They seem to want" in note
     assert "The bot's draft" in note  # what it would have said, for the agent
     zt = rig.sim.tickets[ticket]
     assert zt.group_id == 98002 and zt.assignee_id is None
