@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-__all__ = ["READY", "Item", "check_settings", "register", "render"]
+__all__ = [
+    "READY",
+    "Item",
+    "check_settings",
+    "missing_line",
+    "ok_line",
+    "register",
+    "render",
+    "warning_line",
+]
 
 READY, MISSING, WARNING = "ready", "missing", "warning"
 MIN_SECRET = 32
@@ -39,15 +48,15 @@ class Item:
     fix: str = ""
 
 
-def _ok(name: str, detail: str) -> Item:
+def ok_line(name: str, detail: str) -> Item:
     return Item(name, READY, detail)
 
 
-def _missing(name: str, detail: str, fix: str) -> Item:
+def missing_line(name: str, detail: str, fix: str) -> Item:
     return Item(name, MISSING, detail, fix)
 
 
-def _warn(name: str, detail: str, fix: str = "") -> Item:
+def warning_line(name: str, detail: str, fix: str = "") -> Item:
     return Item(name, WARNING, detail, fix)
 
 
@@ -56,10 +65,10 @@ def _warn(name: str, detail: str, fix: str = "") -> Item:
 
 def _secret(name: str, value: str, fix: str) -> Item:
     if value in DEMO_VALUES:
-        return _missing(name, "not set (the demo value)", fix)
+        return missing_line(name, "not set (the demo value)", fix)
     if len(value) < MIN_SECRET:
-        return _missing(name, f"{len(value)} characters: too short to be safe", fix)
-    return _ok(name, f"set ({len(value)} characters)")
+        return missing_line(name, f"{len(value)} characters: too short to be safe", fix)
+    return ok_line(name, f"set ({len(value)} characters)")
 
 
 def _loopback(host: str) -> bool:
@@ -73,22 +82,22 @@ def _public_url(settings: Any) -> Item:
     url = settings.public_url
     fix = "set public_url to the https:// address customers and Zendesk reach the server at"
     if not url:
-        return _missing("public_url", "not set", fix)
+        return missing_line("public_url", "not set", fix)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return _missing("public_url", f"{url!r} is not an http(s) address", fix)
+        return missing_line("public_url", f"{url!r} is not an http(s) address", fix)
     if parts.scheme == "http" and not _loopback(parts.hostname):
-        return _missing("public_url", f"{url} is not https: browsers and Zendesk need TLS", fix)
+        return missing_line("public_url", f"{url} is not https: browsers and Zendesk need TLS", fix)
     if parts.scheme == "http":
-        return _ok("public_url", f"{url} (this machine only: fine for a trial run)")
-    return _ok("public_url", url)
+        return ok_line("public_url", f"{url} (this machine only: fine for a trial run)")
+    return ok_line("public_url", url)
 
 
 def _trusted_proxies(settings: Any) -> Item:
     if not hasattr(settings, "trusted_proxies"):
         if not settings.public_url.startswith("https://"):
-            return _ok("trusted_proxies", "no reverse proxy (this version reads none)")
-        return _warn(
+            return ok_line("trusted_proxies", "no reverse proxy (this version reads none)")
+        return warning_line(
             "trusted_proxies",
             "this version reads no trusted_proxies: behind a proxy, limits count the proxy",
         )
@@ -100,34 +109,34 @@ def _trusted_proxies(settings: Any) -> Item:
         except ValueError:
             bad.append(str(entry))
     if bad:
-        return _missing(
+        return missing_line(
             "trusted_proxies",
             f"not addresses or networks: {', '.join(bad)}",
             "list the reverse proxy's address, e.g. [127.0.0.1]",
         )
     if proxies:
-        return _ok("trusted_proxies", ", ".join(map(str, proxies)))
+        return ok_line("trusted_proxies", ", ".join(map(str, proxies)))
     if settings.public_url.startswith("https://") and _loopback(settings.host):
-        return _warn(
+        return warning_line(
             "trusted_proxies",
             "none, yet the server listens on loopback behind an https address (a proxy?)",
             "add the proxy's address (trusted_proxies: [127.0.0.1]) so limits count customers",
         )
-    return _ok("trusted_proxies", "none (no reverse proxy in front)")
+    return ok_line("trusted_proxies", "none (no reverse proxy in front)")
 
 
 def _config_items(settings: Any) -> list[Item]:
     items = []
     if settings.demo:
         items.append(
-            _missing(
+            missing_line(
                 "mode",
                 "demo: no outside service is configured, the sandboxes stand in for all",
                 "fill in shopify, zendesk and your carriers (docs/going-live.md)",
             )
         )
     else:
-        items.append(_ok("mode", "production"))
+        items.append(ok_line("mode", "production"))
     items.append(
         _secret(
             "identity_secret",
@@ -156,7 +165,7 @@ def _config_items(settings: Any) -> list[Item]:
     origins = tuple(settings.allowed_origins)
     if "*" in origins:
         items.append(
-            _warn(
+            warning_line(
                 "allowed_origins",
                 "any site may embed the chat",
                 "list your shop's address: allowed_origins: [https://your-shop.com]",
@@ -164,21 +173,21 @@ def _config_items(settings: Any) -> list[Item]:
         )
     elif any("example" in o for o in origins):
         items.append(
-            _missing(
+            missing_line(
                 "allowed_origins",
                 f"still the example: {', '.join(origins)}",
                 "list your shop's address(es)",
             )
         )
     else:
-        items.append(_ok("allowed_origins", ", ".join(origins)))
+        items.append(ok_line("allowed_origins", ", ".join(origins)))
     items.append(_trusted_proxies(settings))
     if settings.agents:
         names = ", ".join(a.username for a in settings.agents)
-        items.append(_ok("agents", f"{len(settings.agents)} console account(s): {names}"))
+        items.append(ok_line("agents", f"{len(settings.agents)} console account(s): {names}"))
     else:
         items.append(
-            _missing(
+            missing_line(
                 "agents",
                 "nobody can sign in to the agent console",
                 "add agents with a password_hash from `chatbot hash-password`",
@@ -195,16 +204,18 @@ def _files(settings: Any) -> list[Item]:
     try:
         policy = load_policy(settings.policy_path)
     except ConfigError as exc:
-        items.append(_missing("policy", str(exc), f"fix {settings.policy_path}"))
+        items.append(missing_line("policy", str(exc), f"fix {settings.policy_path}"))
     else:
         detail = f"{settings.policy_path}: {policy.shop_name}"
         if policy.shop_name == "Maison Demo":
-            items.append(_warn("policy", detail + " (the demo shop's)", "edit shop: in the policy"))
+            items.append(
+                warning_line("policy", detail + " (the demo shop's)", "edit shop: in the policy")
+            )
         else:
-            items.append(_ok("policy", detail))
+            items.append(ok_line("policy", detail))
     if settings.templates_dir is not None and not settings.templates_dir.is_dir():
         items.append(
-            _missing(
+            missing_line(
                 "templates_dir",
                 f"{settings.templates_dir} is not a folder",
                 "create it (empty is fine) or remove templates_dir",
@@ -217,7 +228,7 @@ def _files(settings: Any) -> list[Item]:
         meta = registry.read_meta(registry.resolve(settings.model_dir))
     except NLUError as exc:
         items.append(
-            _missing(
+            missing_line(
                 "intent model",
                 str(exc),
                 "chatbot train --config CONFIG (a few minutes; without a model every "
@@ -225,7 +236,7 @@ def _files(settings: Any) -> list[Item]:
             )
         )
     else:
-        items.append(_ok("intent model", f"{meta.version} in {settings.model_dir}"))
+        items.append(ok_line("intent model", f"{meta.version} in {settings.model_dir}"))
     return items
 
 
@@ -238,39 +249,39 @@ async def _database(settings: Any) -> Item:
     found = await probe_database(settings.database_url)
     where = f"{found.backend}"
     if found.error:
-        return _missing(
+        return missing_line(
             "database",
             f"{where}: cannot connect ({found.error})",
             "check database_url, that the database server runs and the user may connect",
         )
     if found.version is None:
-        return _ok("database", f"{where}: a new file, created at first start")
+        return ok_line("database", f"{where}: a new file, created at first start")
     if found.version > found.latest:
-        return _missing(
+        return missing_line(
             "database",
             f"schema version {found.version} is newer than this server's {found.latest}",
             "upgrade the server (docs/going-live.md, upgrades)",
         )
     state = "up to date" if found.version == found.latest else "migrated at next start"
     note = "" if found.backend == "postgresql" else " (one process; PostgreSQL for backups)"
-    return _ok("database", f"{where}, schema {found.version} ({state}){note}")
+    return ok_line("database", f"{where}, schema {found.version} ({state}){note}")
 
 
 async def _redis(settings: Any) -> Item:
     if not settings.redis_url:
-        return _ok("redis", "not used (one server process)")
+        return ok_line("redis", "not used (one server process)")
     import redis.asyncio as aioredis
 
     client = aioredis.from_url(settings.redis_url, socket_connect_timeout=5)
     try:
         await client.ping()
     except Exception as exc:  # redis' own errors: refused, auth, unknown host
-        return _missing(
+        return missing_line(
             "redis", f"cannot reach {settings.redis_url}: {exc}", "check redis_url and Redis"
         )
     finally:
         await client.aclose()
-    return _ok("redis", f"{settings.redis_url} answers")
+    return ok_line("redis", f"{settings.redis_url} answers")
 
 
 async def _guard(name: str, read: Callable[[], Awaitable[Item]], fix: str) -> Item:
@@ -280,11 +291,11 @@ async def _guard(name: str, read: Callable[[], Awaitable[Item]], fix: str) -> It
     try:
         return await read()
     except AuthFailed as exc:
-        return _missing(name, f"credentials refused ({exc})", fix)
+        return missing_line(name, f"credentials refused ({exc})", fix)
     except IntegrationUnavailable as exc:
-        return _missing(name, f"cannot reach it ({exc})", "check base_url and the network")
+        return missing_line(name, f"cannot reach it ({exc})", "check base_url and the network")
     except IntegrationError as exc:
-        return _missing(name, f"unexpected answer ({exc})", fix)
+        return missing_line(name, f"unexpected answer ({exc})", fix)
 
 
 async def check_settings(settings: Any) -> list[Item]:
@@ -337,8 +348,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        render([_missing("config", str(exc), "fix the file (chatbot init writes a new one)")], out)
+        render(
+            [missing_line("config", str(exc), "fix the file (chatbot init writes a new one)")], out
+        )
         return 1
-    items = [_ok("config", "read"), *asyncio.run(check_settings(settings))]
+    items = [ok_line("config", "read"), *asyncio.run(check_settings(settings))]
     render(items, out)
     return 1 if any(i.status == MISSING for i in items) else 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from chatserver.commands.check import Item, _missing, _ok, _warn
+from chatserver.commands.check import Item, missing_line, ok_line, warning_line
 from integrations.carriers import CARRIERS
 from integrations.shopify_queries import OPTIONAL_SCOPES, REQUIRED_SCOPES, granted
 
@@ -39,8 +39,10 @@ def _not_configured(name: str, fix: str, *, needed: bool) -> Check:
     async def read() -> Item:
         detail = "not configured (no base_url)"
         if needed:
-            return _missing(name, detail, fix)
-        return _warn(name, detail + f": parcels shipped with {name.upper()} go to a person", fix)
+            return missing_line(name, detail, fix)
+        return warning_line(
+            name, detail + f": parcels shipped with {name.upper()} go to a person", fix
+        )
 
     return name, read, fix
 
@@ -51,7 +53,7 @@ def _shopify(clients: Any) -> Check:
         shop = f"{access.name} ({access.domain})"
         lacking = [s for s in REQUIRED_SCOPES if not granted(s, access.scopes)]
         if lacking:
-            return _missing(
+            return missing_line(
                 "shopify",
                 f"{shop}: the token lacks {', '.join(lacking)}",
                 SHOPIFY_SCOPES_FIX.format(scopes=", ".join(lacking)),
@@ -59,12 +61,12 @@ def _shopify(clients: Any) -> Check:
         optional = [s for s in OPTIONAL_SCOPES if not granted(s, access.scopes)]
         if optional:
             why = "; ".join(f"{s}: {OPTIONAL_SCOPES[s]}" for s in optional)
-            return _warn(
+            return warning_line(
                 "shopify",
                 f"{shop}: needed scopes granted; without {why}",
                 SHOPIFY_SCOPES_FIX.format(scopes=", ".join(optional)),
             )
-        return _ok("shopify", f"{shop}: every scope the bot uses is granted")
+        return ok_line("shopify", f"{shop}: every scope the bot uses is granted")
 
     fix = "shopify.access_token: the custom app's Admin API access token (shpat_...)"
     return "shopify", read, fix
@@ -74,7 +76,7 @@ def _zendesk(settings: Any, clients: Any) -> Check:
     async def read() -> Item:
         me = await clients.zendesk.me()
         if me.role not in ("agent", "admin"):
-            return _missing(
+            return missing_line(
                 "zendesk",
                 f"the credentials belong to {me.name}, a {me.role}: the bot needs an agent",
                 "use an agent's email with an API token (docs/zendesk.md)",
@@ -82,12 +84,12 @@ def _zendesk(settings: Any, clients: Any) -> Check:
         detail = f"signed in as {me.name} ({me.role})"
         group = settings.zendesk.escalation_group_id
         if group is not None and group not in (await clients.zendesk.group_ids()).values():
-            return _missing(
+            return missing_line(
                 "zendesk",
                 f"{detail}; no group has id {group}",
                 "zendesk.escalation_group_id: a group id from Admin Center > People > Groups",
             )
-        return _ok("zendesk", detail + (f"; escalation group {group}" if group else ""))
+        return ok_line("zendesk", detail + (f"; escalation group {group}" if group else ""))
 
     fix = "zendesk.email and zendesk.api_token (Admin Center > Apps and integrations > APIs)"
     return "zendesk", read, fix
@@ -100,9 +102,9 @@ def _carrier(name: str, clients: Any) -> Check:
         auth = getattr(client, "auth", None)
         if auth is not None and hasattr(auth, "token"):
             await auth.token()
-            return _ok(name, "OAuth token granted")
+            return ok_line(name, "OAuth token granted")
         await client.track(DHL_PROBE_NUMBER)
-        return _ok(name, "API key accepted")
+        return ok_line(name, "API key accepted")
 
     return name, read, f"{name}.client_id / client_secret from {CARRIER_PORTALS[name]}"
 
