@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pytest
 
-from chatserver.channels.zendesk.rules import others_copied
 from integrations.models import Ticket
 from tests.chatserver.mail_desk import BASE, MailDesk
 
@@ -68,6 +67,8 @@ async def test_a_cc_added_later_stops_the_next_answer(desk):
 
 
 def test_only_people_besides_the_requester_and_the_bot_count():
+    from chatserver.channels.zendesk.rules import others_copied
+
     ticket = Ticket(
         1, "s", "open", requester_id=10, assignee_id=None, group_id=None,
         email_cc_ids=(10, 99), follower_ids=(7,), collaborator_ids=(10, 99, 7),

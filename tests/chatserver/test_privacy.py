@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatserver.privacy import PLACEHOLDERS, RedactingFilter, mask, shorten
+from chatserver.privacy import PLACEHOLDERS, mask
 
 
 @pytest.mark.parametrize(
@@ -168,6 +168,8 @@ async def test_predictions_dashboard_and_export_keep_no_personal_data(tmp_path):
 
 
 def test_log_lines_keep_only_the_end_of_tracking_numbers_and_the_start_of_session_ids():
+    from chatserver.privacy import shorten
+
     line = (
         "HTTP Request: GET http://127.0.0.1:8080/sandbox/usps/tracking/v3/tracking/"
         "9400111899223456789017?expand=DETAIL ups 1Z999AA10123456784 fedex 772118345670 "
@@ -184,6 +186,8 @@ def test_log_lines_keep_only_the_end_of_tracking_numbers_and_the_start_of_sessio
 def test_every_record_a_handler_writes_is_shortened_even_its_traceback():
     import io
     import logging
+
+    from chatserver.privacy import RedactingFilter
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -210,6 +214,7 @@ def test_chatbot_installs_the_filter_on_its_log_handlers():
     import logging
 
     from chatserver.cli import redact_logs
+    from chatserver.privacy import RedactingFilter
 
     root = logging.getLogger()
     handler = logging.StreamHandler()

@@ -2,7 +2,8 @@
 
 Finding 1 of issue 12: a config with real API URLs but no secrets started in production
 mode with ``identity_secret`` and ``zendesk.webhook_secret`` still "demo", so anyone could
-sign an identity or a webhook.
+sign an identity or a webhook. (What is new in ``chatserver.settings`` is imported inside
+the tests, so on the code before the fix these fail on what it did, not on an import.)
 """
 
 from __future__ import annotations
@@ -18,16 +19,10 @@ import yaml
 from chatserver.app import create_app
 from chatserver.errors import ConfigError
 from chatserver.ops.limits import ChatLimits
-from chatserver.settings import (
-    MIN_SECRET_CHARS,
-    PROJECT_ROOT,
-    SECRET_RECIPE,
-    LimitSettings,
-    load_settings,
-    unsafe_secrets,
-)
+from chatserver.settings import PROJECT_ROOT, load_settings
 
 APIS = ("shopify", "zendesk", "usps", "fedex", "ups", "dhl")
+MIN_SECRET_CHARS = 32
 GOOD = "k3J9-" + "x" * (MIN_SECRET_CHARS - 5)  # exactly long enough
 SECRETS = {"identity_secret": GOOD, "cookie_secret": GOOD + "c"}
 
@@ -42,7 +37,15 @@ def production(**values):
     return load_settings(**config)
 
 
+def unsafe_secrets(settings):
+    from chatserver.settings import unsafe_secrets
+
+    return unsafe_secrets(settings)
+
+
 def test_production_without_secrets_names_every_missing_one_and_how_to_make_it():
+    from chatserver.settings import SECRET_RECIPE
+
     problems = unsafe_secrets(production())
     assert [p.split(" ", 1)[0] for p in problems] == [
         "identity_secret",
@@ -145,6 +148,8 @@ def test_trusted_proxies_take_addresses_and_networks_and_refuse_typos():
 
 
 def test_every_limit_is_documented_with_its_default():
+    from chatserver.settings import LimitSettings
+
     text = (PROJECT_ROOT / "docs" / "security.md").read_text(encoding="utf-8")
     for f in dataclasses.fields(LimitSettings):
         assert re.search(rf"^  {f.name}: {f.default:g}\b", text, re.MULTILINE), f.name

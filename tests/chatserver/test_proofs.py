@@ -6,6 +6,8 @@ email walked order numbers in new sessions, four guesses each, and read the orde
 ninth guess. Now every failure counts per session, client address, claimed email and order
 number, across sessions (and processes, in Redis), with a growing back-off; past a limit
 the runner makes no Shopify lookup at all and the customer is told so and offered a person.
+(``chatserver.ops.attempts`` is imported inside the tests: on the code before the fix the
+session-limit and real-server tests fail on what it did.)
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import httpx
 import pytest
 
 from chatserver.dialogue.actions import LookupOrder
-from chatserver.dialogue.events import OrderFound, ProofRefused
-from chatserver.ops.attempts import MemoryAttempts, ProofLimits, RedisAttempts
+from chatserver.dialogue.events import OrderFound
 from chatserver.runner import Runner
 from integrations.models import Order
 from tests.chatserver.harness import World
+from tests.chatserver.live import Customer, text_of
+from tests.chatserver.processes import ServerProcess, serve_sandboxes, write_config
 
 TRACKING = "9400111899223456789017"  # Maria's parcel: the order's details
 REFUSED = "For your security"
@@ -54,9 +57,27 @@ def clock():
     return Clock()
 
 
+def limits(**numbers):
+    from chatserver.ops.attempts import ProofLimits
+
+    return ProofLimits(**numbers)
+
+
+def memory(clock, **numbers):
+    from chatserver.ops.attempts import MemoryAttempts
+
+    return MemoryAttempts(limits(**numbers), clock)
+
+
+def refused(retry_after=None):
+    from chatserver.dialogue.events import ProofRefused
+
+    return ProofRefused(retry_after)
+
+
 @pytest.fixture
 async def world(clock):
-    attempts = MemoryAttempts(ProofLimits(), clock)
+    attempts = memory(clock)
     w = await World(attempts=attempts).start()
     yield w
     await w.aclose()
@@ -93,19 +114,21 @@ async def test_a_refusal_offers_a_person_and_looks_nothing_up(world, clock):
     assert ("Talk to a person", "/human_agent") in chat.buttons
 
 
-async def test_the_session_limit_stops_lookups_after_its_escalation(world, clock):
-    lookups = Lookups(world.http)
-    chat = await world.chat()
-    await chat.say("where is my order")
-    for n in range(5):
-        clock.now += 60
-        await chat.say(f"nobody{n}@example.com #30{n}0")  # other emails, other orders
-    assert chat.last.escalated and chat.last.escalation_reason == "identity_not_proven"
-    before = lookups.count
-    await chat.say("where is my order")
-    clock.now += 60
-    reply = await chat.say("maria@example.com #1001")
-    assert lookups.count == before and REFUSED in reply and TRACKING not in reply
+async def test_the_session_limit_stops_lookups_after_its_escalation():
+    world = await World().start()  # the policy's own limit per session, no other counter
+    try:
+        lookups = Lookups(world.http)
+        chat = await world.chat()
+        await chat.say("where is my order")
+        for n in range(5):
+            await chat.say(f"nobody{n}@example.com #30{n}0")  # other emails, other orders
+        assert chat.last.escalated and chat.last.escalation_reason == "identity_not_proven"
+        before = lookups.count
+        await chat.say("where is my order")
+        reply = await chat.say("maria@example.com #1001")
+        assert lookups.count == before and REFUSED in reply and TRACKING not in reply
+    finally:
+        await world.aclose()
 
 
 async def test_a_quick_second_guess_waits_out_the_back_off(world, clock):
@@ -120,8 +143,8 @@ async def test_a_quick_second_guess_waits_out_the_back_off(world, clock):
 
 
 async def test_one_address_is_limited_across_emails_and_sessions(clock):
-    limits = ProofLimits(per_ip=3, per_email=100, per_order=100, per_session=100)
-    world = await World(attempts=MemoryAttempts(limits, clock)).start()
+    attempts = memory(clock, per_ip=3, per_email=100, per_order=100, per_session=100)
+    world = await World(attempts=attempts).start()
     try:
         runner = world.service.runner
         for n in range(3):
@@ -133,12 +156,12 @@ async def test_one_address_is_limited_across_emails_and_sessions(clock):
             )
             assert event == OrderFound(None, f"p{n}@example.com", proof=True)
         clock.now += 60
-        refused = await runner.execute(
+        blocked = await runner.execute(
             LookupOrder("#1001", "maria@example.com", proof=True),
             session_id="new",
             client="203.0.113.9",
         )
-        assert refused == ProofRefused(None)
+        assert blocked == refused()
         other = await runner.execute(
             LookupOrder("#1001", "maria@example.com", proof=True),
             session_id="new",
@@ -167,7 +190,7 @@ class CountingShop:
 
 async def test_guesses_sent_at_once_from_many_sessions_get_one_lookup(clock):
     shop = CountingShop(delay=0.01)
-    runner = Runner(shop, tracker=None, attempts=MemoryAttempts(ProofLimits(), clock))  # type: ignore[arg-type]
+    runner = Runner(shop, tracker=None, attempts=memory(clock))  # type: ignore[arg-type]
     events = await asyncio.gather(
         *(
             runner.execute(
@@ -179,18 +202,18 @@ async def test_guesses_sent_at_once_from_many_sessions_get_one_lookup(clock):
         )
     )
     assert shop.calls == 1
-    assert sum(isinstance(e, ProofRefused) for e in events) == 49
+    assert sum(e == refused(e.retry_after) for e in events if hasattr(e, "retry_after")) == 49
 
 
 def test_the_back_off_doubles_then_the_limit_locks_for_the_window():
-    limits = ProofLimits(backoff=1.0, window=3600.0)
-    assert [limits.wait(n, 0.0, 5, 0.0)[0] for n in range(6)] == [0, 1, 2, 4, 8, 3600]
-    assert limits.wait(5, 0.0, 5, 0.0) == (3600.0, True)
-    assert limits.wait(5, 0.0, 5, 3600.0) == (0.0, False)  # forgotten after the window
+    numbers = limits(backoff=1.0, window=3600.0)
+    assert [numbers.wait(n, 0.0, 5, 0.0)[0] for n in range(6)] == [0, 1, 2, 4, 8, 3600]
+    assert numbers.wait(5, 0.0, 5, 0.0) == (3600.0, True)
+    assert numbers.wait(5, 0.0, 5, 3600.0) == (0.0, False)  # forgotten after the window
 
 
 async def test_a_matching_proof_or_an_unanswered_lookup_is_no_failure(clock):
-    attempts = MemoryAttempts(ProofLimits(per_email=1), clock)
+    attempts = memory(clock, per_email=1)
     claim = {"session": "s", "client": "ip", "email": "maria@example.com", "order": "#1001"}
     for _ in range(3):
         assert await attempts.reserve(**claim) == 0
@@ -201,9 +224,7 @@ async def test_a_matching_proof_or_an_unanswered_lookup_is_no_failure(clock):
 
 
 async def test_emails_and_order_numbers_count_however_they_are_written(clock):
-    attempts = MemoryAttempts(
-        ProofLimits(per_email=1, per_order=100, per_ip=0, per_session=0), clock
-    )
+    attempts = memory(clock, per_email=1, per_order=100, per_ip=0, per_session=0)
     await attempts.reserve(session="a", client="", email="Maria@Example.com", order="#1001")
     wait = await attempts.reserve(session="b", client="", email=" maria@example.com", order="1002")
     assert wait == math.inf
@@ -211,6 +232,8 @@ async def test_emails_and_order_numbers_count_however_they_are_written(clock):
 
 async def test_redis_counts_across_processes(redis_url, clock):
     from redis.asyncio import Redis
+
+    from chatserver.ops.attempts import ProofLimits, RedisAttempts
 
     clients = [Redis.from_url(redis_url) for _ in range(2)]
     deployment = f"test-{id(clock)}"
@@ -242,6 +265,8 @@ async def test_redis_counts_across_processes(redis_url, clock):
 async def test_without_redis_the_process_still_counts(clock):
     from redis.asyncio import Redis
 
+    from chatserver.ops.attempts import ProofLimits, RedisAttempts
+
     redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     attempts = RedisAttempts(redis, "gone", ProofLimits(per_email=1), clock)
     claim = {"session": "", "client": "", "email": "maria@example.com", "order": ""}
@@ -250,3 +275,32 @@ async def test_without_redis_the_process_still_counts(clock):
         assert await attempts.reserve(**claim) == math.inf
     finally:
         await redis.aclose()
+
+
+async def test_walking_order_numbers_against_a_real_server(aiohttp_server, tmp_path, model_dir):
+    """The finding as reported: a real ``chatbot serve``, a new session every four guesses."""
+    boxes, sandboxes = await serve_sandboxes(aiohttp_server)
+    config = write_config(
+        tmp_path / "config.yml",
+        sandboxes,
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/chat.db",
+        data_dir=tmp_path,
+        model_dir=model_dir,
+    )
+    server = ServerProcess(config, tmp_path / "server.log")
+    said = []
+    try:
+        await server.start()
+        for start in range(0, len(WALK), 4):
+            attacker = Customer(server.url)
+            try:
+                await attacker.open()
+                await attacker.turn("where is my order")
+                for guess in WALK[start : start + 4]:
+                    said.append(text_of(await attacker.turn(f"maria@example.com {guess}")))
+            finally:
+                await attacker.aclose()
+    finally:
+        await server.stop()
+        await boxes.aclose()
+    assert len(said) == 9 and not any(TRACKING in s for s in said), said

@@ -14,8 +14,6 @@ import aiohttp
 import pytest
 import socketio
 
-from chatserver.ops.limits import LoginThrottle
-from chatserver.ops.proxies import TrustedProxies
 from chatserver.web.auth import hash_password
 from tests.chatserver.live import Customer, start_server
 
@@ -37,11 +35,15 @@ from tests.chatserver.live import Customer, start_server
     ],
 )
 def test_forwarded_for_counts_only_from_trusted_proxies(peer, header, client):
+    from chatserver.ops.proxies import TrustedProxies
+
     proxies = TrustedProxies(["127.0.0.1", "10.0.0.0/8"])
     assert proxies.client(peer, header) == client
 
 
 def test_without_trusted_proxies_the_header_is_never_read():
+    from chatserver.ops.proxies import TrustedProxies
+
     assert TrustedProxies().client("127.0.0.1", "198.51.100.7") == "127.0.0.1"
 
 
@@ -139,6 +141,8 @@ async def test_guessing_one_agents_password_from_many_addresses_is_throttled(beh
 
 
 def test_login_throttle_counts_addresses_and_usernames_apart():
+    from chatserver.ops.limits import LoginThrottle
+
     now = [0.0]
     throttle = LoginThrottle(per_ip=2, failures_per_user=2, clock=lambda: now[0])
     assert throttle.admit("a", "alex") and throttle.admit("a", "sam")

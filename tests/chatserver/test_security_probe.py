@@ -164,8 +164,8 @@ async def test_the_probe(probe, tmp_path):
     # Metric labels: slash-words are text, not new series.
     visitor = await customer(url, "198.51.100.2")
     try:
-        for n in range(5):
-            await visitor.turn(f"/anything_{n}")
+        for n in range(5):  # "/anything", "/anythingb", ...: each names a new intent
+            await visitor.turn("/anything" + "abcde"[n] * n)
     finally:
         await visitor.aclose()
     async with httpx.AsyncClient() as http:
