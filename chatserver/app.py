@@ -2,7 +2,9 @@
 
 Lifetimes live in ``cleanup_ctx``: the shared HTTP client and API clients, the store,
 the intent model (in the holder hot reload swaps it in), the turn locks, the agents'
-presence and the conversation service (``chatserver.build.build_service``). In demo mode
+presence, the proof-attempt counters and the conversation service
+(``chatserver.build.build_service``). Outside demo mode the factory refuses settings
+whose secrets are unsafe (``chatserver.settings.unsafe_secrets``). In demo mode
 the sandboxes of every outside API are mounted under ``/sandbox/...`` and the Zendesk
 sandbox delivers its webhooks to this server.
 """
@@ -20,6 +22,7 @@ from chatserver.build import build_clients, build_service
 from chatserver.channels.agent import setup_agent
 from chatserver.channels.chat import setup_chat
 from chatserver.channels.zendesk.webhook import setup_zendesk_channel
+from chatserver.errors import ConfigError
 from chatserver.keys import (
     CLASSIFIER,
     HTTP,
@@ -27,20 +30,23 @@ from chatserver.keys import (
     METRICS,
     MODEL,
     PRESENCE,
+    PROXIES,
     SANDBOXES,
     SERVICE,
     SETTINGS,
     STORAGE,
     ZENDESK,
 )
+from chatserver.ops.attempts import proof_attempts
 from chatserver.ops.limits import ChatLimits
 from chatserver.ops.metrics import Metrics, setup_metrics
 from chatserver.ops.model_reload import setup_model_reload
 from chatserver.ops.presence import agent_presence
+from chatserver.ops.proxies import TrustedProxies
 from chatserver.ops.recovery import recover_on_startup
 from chatserver.ops.scaleout import session_locks
 from chatserver.service import Classifier, ModelHolder
-from chatserver.settings import Settings
+from chatserver.settings import Settings, unsafe_secrets
 from chatserver.storage import SqlStorage
 from chatserver.web.dashboard import setup_dashboard
 from chatserver.web.pages import setup_pages
@@ -103,6 +109,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         async with (
             session_locks(settings) as locks,  # across processes on PostgreSQL
             agent_presence(settings) as presence,  # agents online on any process
+            proof_attempts(settings) as attempts,  # failed proofs, across processes
         ):
             app[PRESENCE] = presence
             app[SERVICE] = build_service(
@@ -111,6 +118,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
                 classifier=model,
                 clients=clients,
                 staff=presence,
+                attempts=attempts,
                 locks=locks,
                 metrics=app[METRICS],
             )
@@ -120,11 +128,19 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings, *, classifier: Classifier | None = None) -> web.Application:
-    """The whole server. ``classifier`` replaces the installed model (tests)."""
+    """The whole server. ``classifier`` replaces the installed model (tests).
+
+    Raises:
+        ConfigError: outside demo mode, a secret is missing, short or a demo value.
+    """
+    problems = unsafe_secrets(settings)
+    if problems:
+        raise ConfigError("; ".join(problems))
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
-    app[LIMITS] = ChatLimits()
+    app[LIMITS] = ChatLimits.from_settings(settings.limits)
+    app[PROXIES] = TrustedProxies(settings.trusted_proxies)
     if classifier is not None:
         app[CLASSIFIER] = classifier
     app.router.add_get("/healthz", healthz)

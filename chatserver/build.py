@@ -4,9 +4,9 @@
 mode the base URLs point at this server's own ``/sandbox/<api>`` mounts, so the demo
 runs the production code path over real HTTP; offline runs point them at the
 simulators in the same process). ``build_service`` wires the service on them: the
-shop's policy (``policy_path``) and templates (``templates_dir``), its identity secret,
-the presence of agents and the Zendesk desk for chat hand-offs, the prediction log and
-the metrics. The server (``chatserver.app``), ``chatbot replay`` and the offline tools
+shop's policy (``policy_path``) and templates (``templates_dir``), its identity secret
+and session expiry, the presence of agents and the Zendesk desk for chat hand-offs, the
+proof-attempt limits, the prediction log and the metrics. The server (``chatserver.app``), ``chatbot replay`` and the offline tools
 (``chatserver.learning.sandboxed``) all call them, so they run the same service. Each
 part is handed in or built here, once; nothing is reassigned afterwards.
 """
@@ -25,7 +25,7 @@ from chatserver.learning.collector import Collector
 from chatserver.ops.metrics import Metrics
 from chatserver.policy import Policy, load_policy
 from chatserver.replies import Renderer
-from chatserver.runner import Runner, Staff
+from chatserver.runner import Attempts, Runner, Staff
 from chatserver.service import Classifier, ConversationService, ModelHolder
 from chatserver.settings import Settings
 from chatserver.storage import SqlStorage
@@ -124,6 +124,7 @@ def build_service(
     classifier: Classifier | ModelHolder,
     clients: Clients,
     staff: Staff | None = None,
+    attempts: Attempts | None = None,
     locks: SessionLocks | None = None,
     clock: Callable[[], datetime] = _utc_now,
     metrics: Metrics | None = None,
@@ -139,6 +140,8 @@ def build_service(
         clients: the outside APIs (``build_clients``).
         staff: who is online (``chatserver.ops.presence``); None: always someone, so
             hand-offs stay in the chat (offline runs).
+        attempts: counts failed order proofs across sessions (``chatserver.ops.attempts``);
+            None: no limit beyond the policy's per session (offline runs).
         locks: the turn locks (``chatserver.ops.scaleout.session_locks``).
         clock: the current time; offline runs pass a fixed one.
         metrics: counts turns, hand-offs and tickets.
@@ -160,7 +163,12 @@ def build_service(
         on_open=metrics.tickets.inc if metrics is not None else None,
     )
     runner = Runner(
-        clients.shopify, clients.tracker, staff=staff, tickets=tickets, timeout=effect_timeout
+        clients.shopify,
+        clients.tracker,
+        staff=staff,
+        tickets=tickets,
+        attempts=attempts,
+        timeout=effect_timeout,
     )
     return ConversationService(
         storage,
@@ -170,6 +178,7 @@ def build_service(
         renderer,
         identity_secret=settings.identity_secret,
         clock=clock,
+        session_idle=settings.limits.session_idle_minutes * 60.0,
         locks=locks,
         collector=Collector(storage.predictions) if collect else None,
         metrics=metrics,

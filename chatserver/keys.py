@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chatserver.ops.limits import ChatLimits
     from chatserver.ops.metrics import Metrics
     from chatserver.ops.presence import LocalPresence
+    from chatserver.ops.proxies import TrustedProxies
     from chatserver.service import Classifier, ConversationService, ModelHolder
     from chatserver.settings import Settings
     from chatserver.storage import Storage
@@ -34,6 +35,7 @@ __all__ = [
     "MODEL",
     "NOTIFIER",
     "PRESENCE",
+    "PROXIES",
     "SANDBOXES",
     "SERVICE",
     "SETTINGS",
@@ -56,3 +58,4 @@ NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")  # emits to customers an
 PRESENCE: web.AppKey[LocalPresence] = web.AppKey("presence")  # agents online, any process
 AGENT_AUTH: web.AppKey[AgentAuth] = web.AppKey("agent_auth")
 LIMITS: web.AppKey[ChatLimits] = web.AppKey("limits")  # tests may replace it before start-up
+PROXIES: web.AppKey[TrustedProxies] = web.AppKey("proxies")  # who the client is behind them

@@ -18,6 +18,7 @@ __all__ = [
     "OrderCancelled",
     "OrderFound",
     "OrdersFound",
+    "ProofRefused",
     "ReturnRequested",
     "SubscriptionCancelled",
     "SubscriptionsFound",
@@ -54,11 +55,23 @@ class UserMessage:
 class OrderFound:
     """Answer to ``LookupOrder``: None both for no such order and for someone else's.
 
-    ``email`` is the address the order was looked up with: a match proves it.
+    ``email`` is the address the order was looked up with: a match proves it (``proof``:
+    it was only a claim before).
     """
 
     order: Order | None
     email: str | None = None
+    proof: bool = False
+
+
+@dataclass(frozen=True)
+class ProofRefused:
+    """Answer to a proof's ``LookupOrder`` made too often: nothing was looked up.
+
+    ``retry_after``: seconds until another try is allowed; None: not for now (a limit).
+    """
+
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,7 @@ class ActionFailed:
 Event = (
     UserMessage
     | OrderFound
+    | ProofRefused
     | OrdersFound
     | Tracked
     | OrderCancelled

@@ -27,7 +27,7 @@ import httpx
 
 from chatserver.build import Clients, build_clients, build_service
 from chatserver.policy import Policy
-from chatserver.runner import Staff
+from chatserver.runner import Attempts, Staff
 from chatserver.service import Classifier, ConversationService
 from chatserver.settings import CarrierSettings, Settings, ShopifySettings, ZendeskSettings
 from chatserver.storage import SqlStorage
@@ -72,6 +72,7 @@ class SandboxedService:
         database_url: the store (default: a fresh in-memory SQLite database).
         collect: keep the prediction log (``chatserver.learning.collector``).
         staff: who is online (default: always someone: hand-offs stay in the chat).
+        attempts: the proof-attempt limits across sessions (default: none).
         locks: the turn locks (default: this process's); the caller closes them.
     """
 
@@ -85,6 +86,7 @@ class SandboxedService:
         database_url: str = "sqlite+aiosqlite://",
         collect: bool = True,
         staff: Staff | None = None,
+        attempts: Attempts | None = None,
         locks: SessionLocks | None = None,
     ) -> None:
         self.classifier = classifier
@@ -95,6 +97,7 @@ class SandboxedService:
         self.policy = policy
         self.collect = collect
         self.staff = staff
+        self.attempts = attempts
         self.locks = locks
         self.sandboxes: Sandboxes = build_sandboxes(now=now)
         sims = self.sandboxes.by_name()
@@ -118,6 +121,7 @@ class SandboxedService:
             classifier=self.classifier,
             clients=self.clients(),
             staff=self.staff,
+            attempts=self.attempts,
             locks=self.locks,
             clock=lambda: self.now,
             policy=self.policy,

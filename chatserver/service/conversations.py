@@ -19,7 +19,7 @@ from chatserver.dialogue.actions import HandOff, Reply, Tag
 from chatserver.dialogue.events import UserMessage
 from chatserver.dialogue.state import DialogueState
 from chatserver.errors import SessionNotFound
-from chatserver.identity import verify_identity
+from chatserver.identity import exact_email, verify_identity
 from chatserver.policy import Policy
 from chatserver.replies import Renderer, first_name
 from chatserver.runner import Runner, run_turn
@@ -59,6 +59,8 @@ class ConversationService:
         renderer: turns replies into channel wording.
         identity_secret: the shop secret that signs ``customData.identity``.
         clock: returns the current time (aware); tests pass a fixed one.
+        session_idle: seconds after which an unused chat is not resumed and what it
+            proved is forgotten (0: never).
         locks: serialises the turns of one session.
         collector: keeps every prediction and its outcome (``chatserver.learning.collector``).
         metrics: counts turns, intents and hand-offs (``chatserver.ops.metrics``).
@@ -74,6 +76,7 @@ class ConversationService:
         *,
         identity_secret: str = "",
         clock: Callable[[], datetime] = _utc_now,
+        session_idle: float = 0.0,
         locks: SessionLocks | None = None,
         collector: Collector | None = None,
         metrics: Metrics | None = None,
@@ -87,6 +90,7 @@ class ConversationService:
         self.renderer = renderer
         self.identity_secret = identity_secret
         self.clock = clock
+        self.session_idle = session_idle
         self.locks: SessionLocks = locks or LocalLocks()
         self.collector = collector
         self.metrics = metrics
@@ -101,13 +105,15 @@ class ConversationService:
     ) -> Session:
         """Resume a session, or start one.
 
-        A chat gets its own session back only by its exact id; an unknown or missing id
-        gets a NEW unguessable id (never someone else's). With ``external_ref`` (a Zendesk
-        ticket id) the newest session of that channel and reference is resumed.
+        A chat gets its own session back only by its exact id, and only while it has not
+        been idle longer than ``session_idle``; an unknown, missing or expired id gets a
+        NEW unguessable id (never someone else's). With ``external_ref`` (a Zendesk ticket
+        id) the newest session of that channel and reference is resumed.
         """
         if session_id:
             found = await self.storage.get_session(session_id)
-            if found is not None and found.channel == channel:
+            live = found is not None and not self._idle(found, self.clock())
+            if found is not None and found.channel == channel and live:
                 return found
         if external_ref is not None:
             found = await self.storage.find_session(channel, external_ref)
@@ -126,6 +132,12 @@ class ConversationService:
 
     async def get_session(self, session_id: str) -> Session | None:
         return await self.storage.get_session(session_id)
+
+    def _idle(self, session: Session, now: datetime) -> bool:
+        """A chat unused for longer than ``session_idle`` (its bearer may be someone else)."""
+        if not self.session_idle or session.channel != "chat":
+            return False
+        return (now - session.updated_at).total_seconds() > self.session_idle
 
     async def messages_since(
         self, session_id: str, after_id: int | None = None
@@ -214,8 +226,11 @@ class ConversationService:
     ) -> TurnResult:
         if session.status == "closed":
             session = replace(session, status="bot", state=DialogueState())
+        if self._idle(session, now):  # a socket kept open past the expiry: prove again
+            session = replace(session, state=session.state.without_proof())
 
-        identity_email = message.identity_email
+        # Checked on every message: access from a signed identity lasts while it is sent.
+        identity_email = exact_email(message.identity_email)
         if identity_email is None and message.identity is not None:
             identity_email = verify_identity(message.identity, self.identity_secret, self.clock())
         event = UserMessage(
@@ -227,12 +242,17 @@ class ConversationService:
             ranking=parse.ranking,
             entities=parse.entities,
             channel=session.channel,
-            identity_email=identity_email.strip().lower() if identity_email else None,
+            identity_email=identity_email,
             payload=parse.payload,
             known_email=session.customer_email,
         )
         state, actions = await run_turn(
-            session.state, event, self.policy, self.runner, session_id=session.id
+            session.state,
+            event,
+            self.policy,
+            self.runner,
+            session_id=session.id,
+            client=message.client_address,
         )
 
         replies = [a for a in actions if isinstance(a, Reply)]

@@ -5,7 +5,8 @@ those newer than the ``schema_version`` table says, each in its own transaction.
 empty database gets the newest tables at once (every version recorded); an existing
 one walks the steps. Steps 1 to 3 create the frozen tables of
 :mod:`chatserver.storage.schema_v3`; step 4 (:mod:`chatserver.storage.migration_v4`)
-moves a version-3 database, with its data, to one time type and each fact stored once.
+moves a version-3 database, with its data, to one time type and each fact stored once;
+step 5 adds the console's server-side sessions (``agent_sessions``).
 
 On PostgreSQL the whole run holds an advisory lock, so processes starting together
 migrate one after the other (the later ones find nothing left to do).
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import chatserver.storage.schema_v3 as schema_v3
 from chatserver.storage.migration_v4 import upgrade_to_v4
-from chatserver.storage.tables import metadata, schema_version
+from chatserver.storage.tables import agent_sessions, metadata, schema_version
 
 __all__ = ["LATEST", "MIGRATIONS", "migrate"]
 
@@ -41,6 +42,10 @@ def _v3(conn: sa.Connection) -> None:
     schema_v3.metadata.create_all(conn, tables=schema_v3.V3_TABLES)
 
 
+def _v5(conn: sa.Connection) -> None:
+    agent_sessions.create(conn)  # a new table: nothing to move
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
     (1, "sessions and messages", _v1),
     (2, "zendesk inbound queue, answered comments and reply outbox", _v2),
@@ -50,6 +55,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
         "zendesk times as timestamps; intent, confidence and label only in predictions",
         upgrade_to_v4,
     ),
+    (5, "agent console sessions kept server-side (sign-out ends them)", _v5),
 ]
 LATEST = MIGRATIONS[-1][0]
 

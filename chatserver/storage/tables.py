@@ -17,6 +17,8 @@ Where each fact lives:
 ``zendesk_*``    the e-mail channel's queue: inbound events, tickets as units of work,
                  each customer comment's outcome, and the reply outbox
                  (:mod:`chatserver.storage.zendesk_queue`).
+``agent_sessions`` the console's signed-in sessions, by a hash of the cookie's token
+                 (:mod:`chatserver.storage.agent_sessions`): signing out deletes the row.
 
 Every time is a timezone-aware timestamp, written in UTC.
 """
@@ -27,6 +29,7 @@ import sqlalchemy as sa
 
 __all__ = [
     "TIME",
+    "agent_sessions",
     "answered",
     "events",
     "messages",
@@ -180,4 +183,16 @@ outbox = sa.Table(
     sa.Column("sent_at", TIME),
     sa.Index("ix_zendesk_outbox_status", "status", "ticket_id"),
     sqlite_autoincrement=True,
+)
+
+agent_sessions = sa.Table(
+    "agent_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # sha256 of the cookie's token
+    sa.Column("username", sa.String(200), nullable=False, index=True),
+    # a hash of the password hash the agent signed in with: a new password ends the session
+    sa.Column("password_tag", sa.String(64), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("expires_at", TIME, nullable=False, index=True),
 )

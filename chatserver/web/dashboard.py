@@ -107,8 +107,8 @@ _PAGE = _ENV.from_string(
 )
 
 
-def _agent(request: web.Request) -> dict[str, Any] | None:
-    return request.app[AGENT_AUTH].session(request.cookies.get(SESSION_COOKIE))
+async def _agent(request: web.Request) -> dict[str, Any] | None:
+    return await request.app[AGENT_AUTH].session(request.cookies.get(SESSION_COOKIE))
 
 
 def _outside_errors(request: web.Request) -> dict[str, int]:
@@ -160,7 +160,7 @@ def _charts(s: Stats) -> dict[str, Markup]:
 
 
 async def dashboard(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     if agent is None:
         raise web.HTTPSeeOther("/agent/login", headers=PRIVATE)
     s = await _stats(request)
@@ -182,13 +182,13 @@ async def dashboard(request: web.Request) -> web.Response:
 
 
 async def stats(request: web.Request) -> web.Response:
-    if _agent(request) is None:
+    if await _agent(request) is None:
         return web.json_response({"error": "sign in at /agent/login"}, status=401, headers=PRIVATE)
     return web.json_response((await _stats(request)).to_json(), headers=PRIVATE)
 
 
 async def label(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     if agent is None:
         raise web.HTTPSeeOther("/agent/login", headers=PRIVATE)
     form = await request.post()
