@@ -165,6 +165,23 @@ class ArticleIndex:
     def passages(self, article_id: str) -> list[Passage]:
         return list(self._passages.get(article_id, ()))
 
+    def copy(self, analyzer: Analyzer | None = None) -> ArticleIndex:
+        """A new index over the same articles and cached tokens (nothing re-tokenized), to
+        refresh while this one keeps answering; ``analyzer`` tokenizes what changes."""
+        other = ArticleIndex(
+            ranker=self.ranker,
+            analyzer=analyzer or self.analyzer,
+            title_weight=self.title_weight,
+            passage_weight=self.passage_weight,
+        )
+        other._articles = dict(self._articles)
+        other._passages = dict(self._passages)
+        other._passage_tokens = dict(self._passage_tokens)
+        other._title_tokens = dict(self._title_tokens)
+        other._article_tokens = dict(self._article_tokens)
+        other._fit()
+        return other
+
     # --- building ----------------------------------------------------------------
 
     def build(self, articles: Iterable[ArticleLike]) -> ArticleIndex:

@@ -13,7 +13,7 @@ from chatserver.cli import main
 from integrations.articles import Article
 from integrations.articles_folder import ArticleFolder
 from nlu.errors import DataError
-from nlu.retrieval.answers import DEMO_ARTICLES, HelpCenterAnswers
+from nlu.retrieval.answers import DEMO_ARTICLES, HelpCenterAnswers, default_model
 from nlu.retrieval.confidence import choose_threshold, features
 from nlu.retrieval.index import Analyzer, ArticleIndex
 from nlu.retrieval.passages import split_article
@@ -124,6 +124,31 @@ def test_upsert_and_remove_refresh_the_index(analyzer):
     index.remove(["1", "3"])
     assert [h.article.id for h in index.search("gift cards").hits] == ["2"]
     assert index.search("brooklyn").hits == ()  # the old text is gone
+
+
+def test_updated_answers_leave_the_serving_ones_untouched(analyzer):
+    served = HelpCenterAnswers.build(
+        [article("1", "Gift cards", "<p>We sell gift cards.</p>"),
+         article("2", "Stores", "<p>One showroom in Brooklyn.</p>")],
+        analyzer=analyzer,
+    )  # fmt: skip
+    other = Analyzer()
+    fresh = served.updated(
+        [article("3", "Parking", "<p>Park behind the showroom.</p>")], ["1"], analyzer=other
+    )
+    assert (len(served), len(fresh)) == (2, 2)
+    assert served.index.search("gift cards").best.article.id == "1"  # as it was
+    assert fresh.index.search("gift cards").hits == ()
+    assert fresh.index.search("where to park").best.article.id == "3"
+    assert fresh.analyzer is other and served.analyzer is analyzer
+    assert fresh.model is served.model and fresh.threshold == served.threshold
+
+
+def test_the_default_model_is_fitted_once_and_handed_out_as_copies(analyzer):
+    first, second = default_model(analyzer), default_model(analyzer)
+    assert first is not second and first.threshold == second.threshold
+    first.threshold = 0.1
+    assert default_model(analyzer).threshold == second.threshold
 
 
 def test_an_empty_index_and_unknown_words_find_nothing(analyzer):
