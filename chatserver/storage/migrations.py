@@ -5,7 +5,9 @@ those newer than the ``schema_version`` table says, each in its own transaction.
 empty database gets the newest tables at once (every version recorded); an existing
 one walks the steps. Steps 1 to 3 create the frozen tables of
 :mod:`chatserver.storage.schema_v3`; step 4 (:mod:`chatserver.storage.migration_v4`)
-moves a version-3 database, with its data, to one time type and each fact stored once.
+moves a version-3 database, with its data, to one time type and each fact stored once;
+step 5 (:mod:`chatserver.storage.migration_v5`) gives predictions their help-center
+article.
 
 On PostgreSQL the whole run holds an advisory lock, so processes starting together
 migrate one after the other (the later ones find nothing left to do).
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import chatserver.storage.schema_v3 as schema_v3
 from chatserver.storage.migration_v4 import upgrade_to_v4
+from chatserver.storage.migration_v5 import upgrade_to_v5
 from chatserver.storage.tables import metadata, schema_version
 
 __all__ = ["LATEST", "MIGRATIONS", "migrate"]
@@ -50,6 +53,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
         "zendesk times as timestamps; intent, confidence and label only in predictions",
         upgrade_to_v4,
     ),
+    (5, "predictions: the help-center article answered with, and what came of it", upgrade_to_v5),
 ]
 LATEST = MIGRATIONS[-1][0]
 
