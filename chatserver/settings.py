@@ -20,6 +20,7 @@ from integrations.shopify_versions import DEFAULT_VERSION, check_api_version
 __all__ = [
     "AgentUser",
     "CarrierSettings",
+    "HelpCenterSettings",
     "Settings",
     "ShopifySettings",
     "ZendeskSettings",
@@ -60,6 +61,23 @@ class CarrierSettings:
 
 
 @dataclass(frozen=True)
+class HelpCenterSettings:
+    """Where the help-center articles come from (docs/helpcenter.md)."""
+
+    source: str = ""  # zendesk | folder | none; "" = zendesk when Zendesk is used (demo too)
+    locale: str = "en-us"  # the Guide locale to read (zendesk)
+    path: Path | None = None  # folder of *.md articles (folder)
+    url_base: str = ""  # folder: links are {url_base}/{file name}; none without it
+    base_url: str = ""  # zendesk: Guide's host when host-mapped; "" = the zendesk base_url
+    threshold: float | None = None  # answer from an article at this confidence; None: the model's
+    refresh_minutes: float = 15.0  # incremental sync period (0: never); a full re-read daily
+
+    def resolved_source(self, zendesk_used: bool) -> str:
+        """The source in effect: ``source``, or zendesk when Zendesk is used, else none."""
+        return self.source or ("zendesk" if zendesk_used else "none")
+
+
+@dataclass(frozen=True)
 class AgentUser:
     username: str
     password_hash: str  # "scrypt$<salt hex>$<hash hex>", see chatserver.web.auth
@@ -89,6 +107,7 @@ class Settings:
     fedex: CarrierSettings = field(default_factory=CarrierSettings)
     ups: CarrierSettings = field(default_factory=CarrierSettings)
     dhl: CarrierSettings = field(default_factory=CarrierSettings)
+    helpcenter: HelpCenterSettings = field(default_factory=HelpCenterSettings)
 
     @property
     def demo(self) -> bool:
@@ -118,6 +137,7 @@ _NESTED = {
     "fedex": CarrierSettings,
     "ups": CarrierSettings,
     "dhl": CarrierSettings,
+    "helpcenter": HelpCenterSettings,
 }
 _PATHS = {"data_dir", "model_dir", "policy_path", "templates_dir"}
 
@@ -160,6 +180,8 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
 
     values: dict[str, Any] = {}
     for key, value in raw.items():
+        if key == "helpcenter" and isinstance(value, dict) and value.get("path") is not None:
+            value = {**value, "path": Path(value["path"])}
         if key in _NESTED:
             values[key] = _build(_NESTED[key], value or {}, key)
         elif key == "agents":
@@ -192,4 +214,20 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     reload = settings.model_reload_seconds
     if isinstance(reload, bool) or not isinstance(reload, int | float) or not 0 <= reload < 1e6:
         raise ConfigError(f"model_reload_seconds: expected seconds, 0 or more, got {reload!r}")
+    _check_helpcenter(settings.helpcenter)
     return settings
+
+
+def _check_helpcenter(hc: HelpCenterSettings) -> None:
+    if hc.source not in ("", "zendesk", "folder", "none"):
+        raise ConfigError(f"helpcenter.source: expected zendesk, folder or none, got {hc.source!r}")
+    if hc.source == "folder" and hc.path is None:
+        raise ConfigError("helpcenter.path: the folder of articles is required with source folder")
+    if not isinstance(hc.locale, str) or not hc.locale or "/" in hc.locale:
+        raise ConfigError(f"helpcenter.locale: expected a locale such as en-us, got {hc.locale!r}")
+    t = hc.threshold
+    if t is not None and (isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 1):
+        raise ConfigError(f"helpcenter.threshold: expected a number from 0 to 1, got {t!r}")
+    m = hc.refresh_minutes
+    if isinstance(m, bool) or not isinstance(m, int | float) or not 0 <= m < 1e6:
+        raise ConfigError(f"helpcenter.refresh_minutes: expected minutes, 0 or more, got {m!r}")
