@@ -25,10 +25,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlu.cleaning import clean
 from nlu.retrieval.confidence import AnswerModel, choose_threshold, cross_validated, labels
 from nlu.retrieval.index import Analyzer, ArticleIndex, Retrieval
 from nlu.retrieval.passages import ArticleLike
+from nlu.retrieval.question import question_text
 from nlu.retrieval.questions import DEFAULT_TUNING, Question, load_questions
 
 __all__ = ["DEMO_ARTICLES", "ArticleAnswer", "HelpCenterAnswers", "fit_answer_model"]
@@ -83,7 +83,7 @@ class HelpCenterAnswers:
         return cls(index, model or default_model(analyzer, ranker), threshold)
 
     def answer(self, text: str, channel: str = "chat") -> ArticleAnswer | None:
-        retrieval = self.index.search(clean(text, channel))
+        retrieval = self.index.search(question_text(text, channel))
         return self.read(retrieval)
 
     def read(self, retrieval: Retrieval) -> ArticleAnswer | None:

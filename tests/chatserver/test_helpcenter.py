@@ -79,7 +79,7 @@ async def test_yes_closes_politely_and_is_counted(world):
     shown = [p for p in rows if p.article_id]
     assert [(p.article_id, p.article_feedback) for p in shown] == [("360000101303", "helped")]
     assert shown[0].article_title.startswith("How to wash and care for merino wool")
-    assert shown[0].article_confidence >= 0.76
+    assert shown[0].article_confidence >= world.helpcenter.current.threshold
 
 
 async def test_no_offers_a_person_and_the_miss_goes_to_the_review_queue(world):
@@ -318,3 +318,27 @@ def test_the_stand_in_classifier_reads_the_questions_as_the_tests_expect():
     parse = KeywordClassifier().parse
     assert parse(GIFT_CARDS).escalate and parse(MERINO).escalate and parse(DOG).escalate
     assert replace(parse("my card was charged twice")).intent == "payment_issue"
+
+
+# --- by email, through the Zendesk channel ---------------------------------------------------
+
+
+async def test_a_zendesk_ticket_gets_the_article_as_a_public_reply():
+    from tests.chatserver.mail_desk import MailDesk
+
+    desk = await MailDesk.start()
+    try:
+        ticket = await desk.open_ticket(
+            f"Good afternoon,\n\n{BERLIN} I am visiting in May.\n\nLukas"
+        )
+        await desk.run()
+        [reply] = desk.bot_replies(ticket)
+        assert "Do you have physical stores?" in reply and "no Maison Demo store in Berlin" in reply
+        assert "/hc/en-us/articles/360000101601" in reply
+        assert desk.notes(ticket) == []  # answered, not escalated
+        await desk.customer_reply(ticket, "I'd rather speak to someone about a visit")
+        await desk.run()
+        [shown] = [p for p in await predictions(desk.world) if p.article_id]
+        assert shown.channel == "email" and shown.article_feedback == "handed_off"
+    finally:
+        await desk.aclose()

@@ -17,6 +17,7 @@ from nlu.retrieval.answers import DEMO_ARTICLES, HelpCenterAnswers, default_mode
 from nlu.retrieval.confidence import choose_threshold, features
 from nlu.retrieval.index import Analyzer, ArticleIndex
 from nlu.retrieval.passages import split_article
+from nlu.retrieval.question import question_text
 from nlu.retrieval.questions import load_questions
 
 
@@ -149,6 +150,35 @@ def test_the_default_model_is_fitted_once_and_handed_out_as_copies(analyzer):
     assert first is not second and first.threshold == second.threshold
     first.threshold = 0.1
     assert default_model(analyzer).threshold == second.threshold
+
+
+def test_character_ngrams_rank_the_article_whose_words_only_differ_in_form(analyzer, demo):
+    question = "can I use two discount codes on one order"  # "codes" vs "code", "discount"
+    lemmas_only = ArticleIndex(analyzer=analyzer, char_weight=0).build(demo)
+    assert lemmas_only.search(question).best.article.title == "Do you have a student discount?"
+    fused = ArticleIndex(analyzer=analyzer).build(demo)
+    best = fused.search(question).best
+    assert best.article.title == "Using discount and promo codes"
+    assert best.score == max(
+        h.score for h in lemmas_only.search(question).hits if h.article.id == best.article.id
+    )
+
+
+def test_the_opening_passage_answers_the_articles_title(answers):
+    answer = answers.answer("which payment methods do you accept?")
+    assert answer.heading == "" and answer.passage.startswith("You can pay with:")
+
+
+def test_greeting_and_sign_off_lines_are_not_searched():
+    email = (
+        "Good afternoon,\n\ndo you have a store in Berlin? I am visiting in May.\n\nThanks\nLukas"
+    )
+    assert question_text(email, "email") == "do you have a store in Berlin? I am visiting in May."
+    assert question_text("Hi, do you sell gift cards?", "chat") == "Hi, do you sell gift cards?"
+    assert (
+        question_text("Dear team,\n\nmy order 1001 is late\n\nJo", "email")
+        == "my order 1001 is late"
+    )
 
 
 def test_an_empty_index_and_unknown_words_find_nothing(analyzer):
