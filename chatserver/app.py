@@ -162,6 +162,7 @@ def _setup_sandboxes(app: web.Application) -> None:
     boxes = build_sandboxes(
         webhook_url=f"{settings.base_url}/webhooks/zendesk",
         article_webhook_url=f"{settings.base_url}{ARTICLE_WEBHOOK_PATH}",
+        article_webhook_secret=settings.helpcenter.webhook_secret or None,
         webhook_secret=settings.zendesk.webhook_secret,
         public_url=settings.base_url,
     )

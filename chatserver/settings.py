@@ -71,6 +71,9 @@ class HelpCenterSettings:
     base_url: str = ""  # zendesk: Guide's host when host-mapped; "" = the zendesk base_url
     threshold: float | None = None  # answer from an article at this confidence; None: the model's
     refresh_minutes: float = 15.0  # incremental sync period (0: never); a full re-read daily
+    # The article-events webhook's signing secret (Zendesk gives each webhook its own,
+    # and one subscribed to events cannot serve triggers); "" = zendesk.webhook_secret.
+    webhook_secret: str = ""
 
     def resolved_source(self, zendesk_used: bool) -> str:
         """The source in effect: ``source``, or zendesk when Zendesk is used, else none."""

@@ -72,13 +72,15 @@ def build_sandboxes(
     public_url: str | None = None,
     http: httpx.AsyncClient | None = None,
     article_webhook_url: str | None = None,
+    article_webhook_secret: str | None = None,
 ) -> Sandboxes:
     """Every sandbox, seeded from one demo shop.
 
     Args:
         webhook_url: where the Zendesk sandbox delivers its trigger webhooks.
         article_webhook_url: where the help center delivers its article events
-            (``zen:event-type:article.published`` / ``unpublished``), same secret.
+            (``zen:event-type:article.published`` / ``unpublished``), signed with
+            ``article_webhook_secret`` (default: ``webhook_secret``).
         public_url: this server's address, for links the Zendesk sandbox writes.
         http: client for webhook delivery (the sandbox makes its own if None).
     """
@@ -102,7 +104,7 @@ def build_sandboxes(
         helpcenter=HelpCenterSimulator(
             base_url=zendesk_url,
             webhook_url=article_webhook_url,
-            webhook_secret=webhook_secret,
+            webhook_secret=article_webhook_secret or webhook_secret,
             http=http,
         ),
     )

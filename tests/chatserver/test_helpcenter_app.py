@@ -153,6 +153,20 @@ async def test_the_article_webhook_checks_the_signature_and_the_event(server):
     assert len(server.app[HELPCENTER]) == 39  # nothing was applied
 
 
+async def test_the_article_webhook_may_have_a_secret_of_its_own(aiohttp_server, tmp_path):
+    server = await start_server(
+        aiohttp_server, tmp_path, classifier=Escalating(),
+        helpcenter={"webhook_secret": "guide-secret"},
+    )  # fmt: skip
+    body = article_event("vote_created")
+    url = server.make_url(ARTICLE_WEBHOOK_PATH)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data=body, headers=signed(body, "demo")) as resp:
+            assert resp.status == 401  # the ticket webhooks' secret is not this one's
+        async with http.post(url, data=body, headers=signed(body, "guide-secret")) as resp:
+            assert resp.status == 200
+
+
 async def test_without_a_help_center_the_webhook_says_so(aiohttp_server, tmp_path):
     server = await start_server(
         aiohttp_server, tmp_path, classifier=Escalating(), helpcenter={"source": "none"}

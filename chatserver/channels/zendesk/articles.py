@@ -2,7 +2,8 @@
 
 Subscribe a Zendesk webhook to the event types ``zen:event-type:article.published`` and
 ``zen:event-type:article.unpublished`` (docs/helpcenter.md); it is signed like the ticket
-webhooks and verified with the same secret (``zendesk.webhook_secret``). The endpoint
+webhooks, with its own signing secret (``helpcenter.webhook_secret``; by default the
+ticket webhooks' ``zendesk.webhook_secret``). The endpoint
 verifies, reads the event and answers at once; the help-center sync
 (:class:`chatserver.ops.helpcenter.HelpCenterSync`) fetches a published article, or drops
 an unpublished one, in a task of its own.
@@ -44,10 +45,11 @@ async def article_webhook(request: web.Request) -> web.Response:
         if len(body) > MAX_BODY_BYTES:
             return _answer(413, "body too large")
     raw = bytes(body)
-    zd = app[SETTINGS].zendesk
+    settings = app[SETTINGS]
+    zd = settings.zendesk
     try:
         verify(
-            zd.webhook_secret,
+            settings.helpcenter.webhook_secret or zd.webhook_secret,
             request.headers.get(TIMESTAMP_HEADER),
             raw,
             request.headers.get(SIGNATURE_HEADER),
