@@ -6,7 +6,9 @@ runs the production code path over real HTTP; offline runs point them at the
 simulators in the same process). ``build_service`` wires the service on them: the
 shop's policy (``policy_path``) and templates (``templates_dir``), its identity secret
 and session expiry, the presence of agents and the Zendesk desk for chat hand-offs, the
-proof-attempt limits, the prediction log and the metrics. The server (``chatserver.app``), ``chatbot replay`` and the offline tools
+proof-attempt limits, the prediction log and the metrics, the help-center answers
+(``build_article_source`` is where their articles come from). The server
+(``chatserver.app``), ``chatbot replay`` and the offline tools
 (``chatserver.learning.sandboxed``) all call them, so they run the same service. Each
 part is handed in or built here, once; nothing is reassigned afterwards.
 """
@@ -21,6 +23,7 @@ from typing import Any
 import httpx
 
 from chatserver.channels.handoff import HandOffTickets
+from chatserver.helpcenter import HelpCenter
 from chatserver.learning.collector import Collector
 from chatserver.ops.metrics import Metrics
 from chatserver.policy import Policy, load_policy
@@ -30,6 +33,8 @@ from chatserver.service import Classifier, ConversationService, ModelHolder
 from chatserver.settings import Settings
 from chatserver.storage import SqlStorage
 from chatserver.storage.locks import SessionLocks
+from integrations.articles import ArticleSource
+from integrations.articles_folder import ArticleFolder
 from integrations.carriers import (
     CARRIERS,
     CarrierAccount,
@@ -37,12 +42,13 @@ from integrations.carriers import (
     build_carriers,
     resolve,
 )
+from integrations.helpcenter import HelpCenterClient
 from integrations.http import Observer
 from integrations.models import Tracking
 from integrations.shopify import ShopifyClient
 from integrations.zendesk import ZendeskClient
 
-__all__ = ["CarrierTracker", "Clients", "build_clients", "build_service"]
+__all__ = ["CarrierTracker", "Clients", "build_article_source", "build_clients", "build_service"]
 
 
 def _utc_now() -> datetime:
@@ -117,6 +123,33 @@ def build_clients(
     return Clients(shopify, zendesk, carriers, CarrierTracker(carriers))
 
 
+def build_article_source(
+    settings: Settings, http: httpx.AsyncClient, **options: Any
+) -> ArticleSource | None:
+    """Where the help-center articles come from (``settings.helpcenter``): Zendesk Guide on
+    the ``zendesk:`` credentials (the sandbox's in demo mode), a folder, or None.
+
+    ``options`` go to the Guide client (``observer``, ``sleep``, ``retry``...).
+    """
+    hc = settings.helpcenter
+    source = hc.resolved_source(settings.demo or bool(settings.zendesk.base_url))
+    if source == "folder" and hc.path is not None:
+        return ArticleFolder(hc.path, base_url=hc.url_base or None, locale=hc.locale)
+    if source != "zendesk":
+        return None
+    zd = settings.zendesk
+    opts: dict[str, Any] = {"timeout": float(settings.outside_timeout_seconds), **options}
+    return HelpCenterClient(
+        http,
+        base_url=hc.base_url.rstrip("/") or settings.api_base_url("zendesk"),
+        email=zd.email,
+        api_token=zd.api_token or None,
+        oauth_token=zd.oauth_token or None,
+        locale=hc.locale,
+        **opts,
+    )
+
+
 def build_service(
     settings: Settings,
     *,
@@ -131,6 +164,7 @@ def build_service(
     policy: Policy | None = None,
     collect: bool = True,
     effect_timeout: float = 20.0,
+    helpcenter: HelpCenter | None = None,
 ) -> ConversationService:
     """The conversation service these settings describe.
 
@@ -148,6 +182,8 @@ def build_service(
         policy: an already loaded policy instead of ``settings.policy_path`` (tests).
         collect: keep the prediction log.
         effect_timeout: seconds one outside call of a turn may take.
+        helpcenter: the help-center answers (``chatserver.ops.helpcenter`` fills them);
+            None: no answers from articles.
 
     Raises:
         PolicyError: the policy file is invalid.
@@ -182,4 +218,5 @@ def build_service(
         locks=locks,
         collector=Collector(storage.predictions) if collect else None,
         metrics=metrics,
+        helpcenter=helpcenter,
     )

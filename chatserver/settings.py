@@ -27,6 +27,7 @@ __all__ = [
     "SECRET_RECIPE",
     "AgentUser",
     "CarrierSettings",
+    "HelpCenterSettings",
     "LimitSettings",
     "Settings",
     "ShopifySettings",
@@ -70,6 +71,26 @@ class CarrierSettings:
     base_url: str = ""  # empty = sandbox
     client_id: str = DEMO_SECRET
     client_secret: str = DEMO_SECRET  # DHL: the API key
+
+
+@dataclass(frozen=True)
+class HelpCenterSettings:
+    """Where the help-center articles come from (docs/helpcenter.md)."""
+
+    source: str = ""  # zendesk | folder | none; "" = zendesk when Zendesk is used (demo too)
+    locale: str = "en-us"  # the Guide locale to read (zendesk)
+    path: Path | None = None  # folder of *.md articles (folder)
+    url_base: str = ""  # folder: links are {url_base}/{file name}; none without it
+    base_url: str = ""  # zendesk: Guide's host when host-mapped; "" = the zendesk base_url
+    threshold: float | None = None  # answer from an article at this confidence; None: the model's
+    refresh_minutes: float = 15.0  # incremental sync period (0: never); a full re-read daily
+    # The article-events webhook's signing secret (Zendesk gives each webhook its own,
+    # and one subscribed to events cannot serve triggers); "" = zendesk.webhook_secret.
+    webhook_secret: str = ""
+
+    def resolved_source(self, zendesk_used: bool) -> str:
+        """The source in effect: ``source``, or zendesk when Zendesk is used, else none."""
+        return self.source or ("zendesk" if zendesk_used else "none")
 
 
 @dataclass(frozen=True)
@@ -130,6 +151,7 @@ class Settings:
     fedex: CarrierSettings = field(default_factory=CarrierSettings)
     ups: CarrierSettings = field(default_factory=CarrierSettings)
     dhl: CarrierSettings = field(default_factory=CarrierSettings)
+    helpcenter: HelpCenterSettings = field(default_factory=HelpCenterSettings)
 
     @property
     def demo(self) -> bool:
@@ -160,6 +182,7 @@ _NESTED = {
     "fedex": CarrierSettings,
     "ups": CarrierSettings,
     "dhl": CarrierSettings,
+    "helpcenter": HelpCenterSettings,
 }
 _PATHS = {"data_dir", "model_dir", "policy_path", "templates_dir"}
 
@@ -202,6 +225,8 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
 
     values: dict[str, Any] = {}
     for key, value in raw.items():
+        if key == "helpcenter" and isinstance(value, dict) and value.get("path") is not None:
+            value = {**value, "path": Path(value["path"])}
         if key in _NESTED:
             values[key] = _build(_NESTED[key], value or {}, key)
         elif key == "agents":
@@ -254,6 +279,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             raise ConfigError(f"{name}: expected a string")
     if not isinstance(settings.zendesk.webhook_secret, str):
         raise ConfigError("zendesk.webhook_secret: expected a string")
+    _check_helpcenter(settings.helpcenter)
     return replace(settings, limits=_limits(settings.limits))
 
 
@@ -326,3 +352,18 @@ def _weak(value: str) -> str | None:
     if len(stripped) < MIN_SECRET_CHARS:
         return f"is too short ({len(stripped)} characters)"
     return None
+
+
+def _check_helpcenter(hc: HelpCenterSettings) -> None:
+    if hc.source not in ("", "zendesk", "folder", "none"):
+        raise ConfigError(f"helpcenter.source: expected zendesk, folder or none, got {hc.source!r}")
+    if hc.source == "folder" and hc.path is None:
+        raise ConfigError("helpcenter.path: the folder of articles is required with source folder")
+    if not isinstance(hc.locale, str) or not hc.locale or "/" in hc.locale:
+        raise ConfigError(f"helpcenter.locale: expected a locale such as en-us, got {hc.locale!r}")
+    t = hc.threshold
+    if t is not None and (isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 1):
+        raise ConfigError(f"helpcenter.threshold: expected a number from 0 to 1, got {t!r}")
+    m = hc.refresh_minutes
+    if isinstance(m, bool) or not isinstance(m, int | float) or not 0 <= m < 1e6:
+        raise ConfigError(f"helpcenter.refresh_minutes: expected minutes, 0 or more, got {m!r}")

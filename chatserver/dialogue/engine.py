@@ -33,7 +33,7 @@ from chatserver.dialogue.events import (
 from chatserver.dialogue.slots import details_only, fill_slots, is_exit, topic_of
 from chatserver.dialogue.state import DialogueState, Facts
 from chatserver.policy import Policy
-from chatserver.scripts import FALLBACK, SCRIPTS
+from chatserver.scripts import FALLBACK, SCRIPTS, articles
 from chatserver.scripts.basics import ask_topic
 from chatserver.scripts.common import escalate, finish
 
@@ -149,6 +149,10 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         return state, [Reply("common/nothing_else")]  # "oh never mind" after an answer
     if state.awaiting and answered and state.intent in SCRIPTS:
         return SCRIPTS[state.intent](replace(state, reprompts=0), policy)
+    # Help-center answers (and their "Did that help?"), before new scripts and the fallback.
+    state, from_article = articles.on_message(state, msg, answered)
+    if from_article is not None:
+        return state, from_article
 
     new = msg.intent if msg.intent in SCRIPTS and not msg.escalate else None
     if new and not (state.awaiting and (new == state.intent or new in PATIENT_INTENTS)):

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from integrations.models import Order, ReturnRequest, Subscription, Tracking
+
+if TYPE_CHECKING:
+    from nlu.retrieval.answers import ArticleAnswer
 
 __all__ = [
     "ActionFailed",
@@ -35,7 +38,8 @@ class UserMessage:
     ``identity_email`` is an address the server has verified (the email requester, or a
     valid signed identity); ``payload`` holds the JSON of ``/choose{...}``-style replies;
     ``known_email`` is the address the session kept from an earlier conversation, where a
-    hand-off's ticket may go.
+    hand-off's ticket may go. ``article`` is the help-center answer the service found
+    for the message (``chatserver.helpcenter.offered_article``), when one should answer it.
     """
 
     text: str
@@ -49,6 +53,7 @@ class UserMessage:
     identity_email: str | None = None
     payload: dict[str, Any] = field(default_factory=dict, hash=False)
     known_email: str | None = None  # the session's address from before (for a ticket)
+    article: ArticleAnswer | None = None  # answer from this help-center article
 
 
 @dataclass(frozen=True)

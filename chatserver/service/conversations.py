@@ -19,6 +19,7 @@ from chatserver.dialogue.actions import HandOff, Reply, Tag
 from chatserver.dialogue.events import UserMessage
 from chatserver.dialogue.state import DialogueState
 from chatserver.errors import SessionNotFound
+from chatserver.helpcenter import HelpCenter, article_outcome, offered_article
 from chatserver.identity import exact_email, verify_identity
 from chatserver.policy import Policy
 from chatserver.replies import Renderer, first_name
@@ -64,6 +65,7 @@ class ConversationService:
         locks: serialises the turns of one session.
         collector: keeps every prediction and its outcome (``chatserver.learning.collector``).
         metrics: counts turns, intents and hand-offs (``chatserver.ops.metrics``).
+        helpcenter: the help-center answers (``chatserver.helpcenter``); None: none.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class ConversationService:
         locks: SessionLocks | None = None,
         collector: Collector | None = None,
         metrics: Metrics | None = None,
+        helpcenter: HelpCenter | None = None,
     ) -> None:
         self.storage = storage
         self.classifier = (
@@ -94,6 +97,7 @@ class ConversationService:
         self.locks: SessionLocks = locks or LocalLocks()
         self.collector = collector
         self.metrics = metrics
+        self.helpcenter = helpcenter
         self.agents = AgentDesk(
             storage, renderer, clock=clock, locks=self.locks, collector=collector
         )
@@ -228,6 +232,10 @@ class ConversationService:
             session = replace(session, status="bot", state=DialogueState())
         if self._idle(session, now):  # a socket kept open past the expiry: prove again
             session = replace(session, state=session.state.without_proof())
+        before = session.state
+        article = offered_article(
+            self.helpcenter, message.text, session.channel, parse, classified=parse.classified
+        )
 
         # Checked on every message: access from a signed identity lasts while it is sent.
         identity_email = exact_email(message.identity_email)
@@ -245,6 +253,7 @@ class ConversationService:
             identity_email=identity_email,
             payload=parse.payload,
             known_email=session.customer_email,
+            article=article,
         )
         state, actions = await run_turn(
             session.state,
@@ -291,6 +300,12 @@ class ConversationService:
         outcome = "escalated" if handoffs else "answered"
         reason = handoffs[-1].reason if handoffs else None
         prediction = self._prediction(stored, session.channel, parse, outcome, reason)
+        shown, feedback = article_outcome(before, extra_tags, escalated=bool(handoffs))
+        if shown and article is not None:
+            prediction = replace(
+                prediction, article_id=article.article_id, article_title=article.title[:255],
+                article_confidence=article.confidence,
+            )  # fmt: skip
         decided = TurnOutcome(
             tuple(r.text for r in rendered), bool(handoffs), reason, summary, tags,
             intent if intent else parse.intent, parse.confidence,
@@ -304,6 +319,7 @@ class ConversationService:
             at=now,
             prediction=prediction,
             ticket=ticket,
+            article_feedback=feedback,
         )
         return TurnResult(
             customer_message=stored,

@@ -6,7 +6,8 @@ empty database gets the newest tables at once (every version recorded); an exist
 one walks the steps. Steps 1 to 3 create the frozen tables of
 :mod:`chatserver.storage.schema_v3`; step 4 (:mod:`chatserver.storage.migration_v4`)
 moves a version-3 database, with its data, to one time type and each fact stored once;
-step 5 adds the console's server-side sessions (``agent_sessions``).
+step 5 adds the console's server-side sessions (``agent_sessions``); step 6
+(:mod:`chatserver.storage.migration_v6`) gives predictions their help-center article.
 
 On PostgreSQL the whole run holds an advisory lock, so processes starting together
 migrate one after the other (the later ones find nothing left to do).
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import chatserver.storage.schema_v3 as schema_v3
 from chatserver.storage.migration_v4 import upgrade_to_v4
+from chatserver.storage.migration_v6 import upgrade_to_v6
 from chatserver.storage.tables import agent_sessions, metadata, schema_version
 
 __all__ = ["LATEST", "MIGRATIONS", "migrate"]
@@ -56,6 +58,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
         upgrade_to_v4,
     ),
     (5, "agent console sessions kept server-side (sign-out ends them)", _v5),
+    (6, "predictions: the help-center article answered with, and what came of it", upgrade_to_v6),
 ]
 LATEST = MIGRATIONS[-1][0]
 

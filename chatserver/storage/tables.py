@@ -116,6 +116,12 @@ predictions = sa.Table(
     sa.Column("created_at", TIME, nullable=False),
     # false: the intent came from a button's payload, not from the model
     sa.Column("classified", sa.Boolean, nullable=False, server_default=sa.true()),
+    # the help-center article the bot answered with (migration 5), and what came of it:
+    # helped | not_helped (the customer's Yes / No) | handed_off (a person next)
+    sa.Column("article_id", sa.String(64)),
+    sa.Column("article_title", sa.String(255)),
+    sa.Column("article_confidence", sa.Float),
+    sa.Column("article_feedback", sa.String(16)),
     sa.Index("ix_predictions_created", "created_at"),
     sa.Index("ix_predictions_reviewed", "reviewed"),
     sqlite_autoincrement=True,

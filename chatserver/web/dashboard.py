@@ -63,6 +63,9 @@ _PAGE = _ENV.from_string(
         {{ s.escalated }} handed to a person</div>
       <div class="card">Outside API failures<b>{{ s.integration_failures }}</b>
         hand-offs; {{ outside_total }} failed requests since start</div>
+      <div class="card">Help-center answers<b>{{ s.articles.shown }}</b>
+        {{ s.articles.helped }} helped, {{ s.articles.not_helped }} did not,
+        {{ s.articles.handed_off }} went to a person next</div>
     </section>
     <section class="charts">
       <figure>{{ charts.messages }}<figcaption>Customer messages per day, by channel</figcaption></figure>
@@ -74,7 +77,17 @@ _PAGE = _ENV.from_string(
     <h2>Outside API errors (this process)</h2>
     <ul>{% for name, n in s.outside_errors.items() %}<li>{{ name }}: {{ n }}</li>{% endfor %}</ul>
     {% endif %}
-    <h2>Newest low-confidence messages to label</h2>
+    {% if s.by_article %}
+    <h2>Help-center answers by article</h2>
+    <table class="queue">
+      <tr><th>Article</th><th>Shown</th><th>Helped</th><th>Did not help</th><th>Person next</th></tr>
+      {% for a in s.by_article %}
+      <tr><td>{{ a.title }}</td><td>{{ a.shown }}</td><td>{{ a.helped }}</td>
+        <td>{{ a.not_helped }}</td><td>{{ a.handed_off }}</td></tr>
+      {% endfor %}
+    </table>
+    {% endif %}
+    <h2>Newest low-confidence messages and article misses to label</h2>
     {% if s.to_label %}
     <table class="queue">
       <tr><th>When</th><th>Channel</th><th>Message (masked)</th><th>Model said</th><th>Label</th></tr>
@@ -83,7 +96,10 @@ _PAGE = _ENV.from_string(
         <td>{{ p.created_at.strftime("%m-%d %H:%M") }}</td>
         <td>{{ p.channel }}</td>
         <td>{{ p.text[:300] }}</td>
-        <td>{{ p.intent or "none" }} ({{ "%.2f"|format(p.confidence) }})</td>
+        <td>{{ p.intent or "none" }} ({{ "%.2f"|format(p.confidence) }})
+          {% if p.article_id %}<br>article offered: {{ p.article_title or p.article_id }}
+          ({{ "%.2f"|format(p.article_confidence or 0) }}){% if p.article_feedback %},
+          {{ feedback_words[p.article_feedback] }}{% endif %}{% endif %}</td>
         <td>
           <form method="post" action="/agent/dashboard/label">
             <input type="hidden" name="csrf_token" value="{{ csrf }}">
@@ -105,6 +121,13 @@ _PAGE = _ENV.from_string(
 </html>
 """
 )
+
+
+_FEEDBACK_WORDS = {
+    "helped": "it helped",
+    "not_helped": "it did not help",
+    "handed_off": "a person next",
+}
 
 
 async def _agent(request: web.Request) -> dict[str, Any] | None:
@@ -177,6 +200,7 @@ async def dashboard(request: web.Request) -> web.Response:
         now=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         outside_total=sum(s.outside_errors.values()),
         notice=notice,
+        feedback_words=_FEEDBACK_WORDS,
     )
     return web.Response(text=text, content_type="text/html", headers=PRIVATE)
 
