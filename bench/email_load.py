@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -171,9 +172,12 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
     server_port, sandbox_port = free_port(), free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200))
+    # Production mode (real API URLs) refuses demo secrets: one per run, shared with the
+    # Zendesk sandbox that signs the webhooks.
+    secret = secrets.token_urlsafe(48)
     boxes = build_sandboxes(
         webhook_url=f"http://127.0.0.1:{server_port}/webhooks/zendesk",
-        webhook_secret="demo",
+        webhook_secret=secret,
         public_url=sandbox_url,
         http=http,
     )
@@ -186,7 +190,13 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
         server_port,
         model_dir=args.model_dir,
         database_url=args.database_url,
-        **{api: {"base_url": f"{sandbox_url}{PREFIX}/{api}"} for api in APIS},
+        identity_secret=secrets.token_urlsafe(48),
+        cookie_secret=secrets.token_urlsafe(48),
+        **{
+            api: {"base_url": f"{sandbox_url}{PREFIX}/{api}"}
+            | ({"webhook_secret": secret} if api == "zendesk" else {})
+            for api in APIS
+        },
     )
     cmd = [
         __import__("sys").executable,

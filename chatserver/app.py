@@ -2,9 +2,12 @@
 
 Lifetimes live in ``cleanup_ctx``: the shared HTTP client and API clients, the store,
 the intent model (in the holder hot reload swaps it in), the turn locks, the agents'
-presence and the conversation service (``chatserver.build.build_service``). In demo mode
+presence, the proof-attempt counters, the conversation service
+(``chatserver.build.build_service``) and the help-center answers (loaded and refreshed
+by ``chatserver.ops.helpcenter``). Outside demo mode the factory refuses settings
+whose secrets are unsafe (``chatserver.settings.unsafe_secrets``). In demo mode
 the sandboxes of every outside API are mounted under ``/sandbox/...`` and the Zendesk
-sandbox delivers its webhooks to this server.
+sandbox delivers its webhooks (ticket and article events) to this server.
 """
 
 from __future__ import annotations
@@ -19,28 +22,36 @@ from aiohttp import web
 from chatserver.build import build_clients, build_service
 from chatserver.channels.agent import setup_agent
 from chatserver.channels.chat import setup_chat
+from chatserver.channels.zendesk.articles import ARTICLE_WEBHOOK_PATH, setup_article_webhook
 from chatserver.channels.zendesk.webhook import setup_zendesk_channel
+from chatserver.errors import ConfigError
+from chatserver.helpcenter import HelpCenter
 from chatserver.keys import (
     CLASSIFIER,
+    HELPCENTER,
     HTTP,
     LIMITS,
     METRICS,
     MODEL,
     PRESENCE,
+    PROXIES,
     SANDBOXES,
     SERVICE,
     SETTINGS,
     STORAGE,
     ZENDESK,
 )
+from chatserver.ops.attempts import proof_attempts
+from chatserver.ops.helpcenter import setup_helpcenter
 from chatserver.ops.limits import ChatLimits
 from chatserver.ops.metrics import Metrics, setup_metrics
 from chatserver.ops.model_reload import setup_model_reload
 from chatserver.ops.presence import agent_presence
+from chatserver.ops.proxies import TrustedProxies
 from chatserver.ops.recovery import recover_on_startup
 from chatserver.ops.scaleout import session_locks
 from chatserver.service import Classifier, ModelHolder
-from chatserver.settings import Settings
+from chatserver.settings import Settings, unsafe_secrets
 from chatserver.storage import SqlStorage
 from chatserver.web.dashboard import setup_dashboard
 from chatserver.web.pages import setup_pages
@@ -64,6 +75,7 @@ async def readyz(request: web.Request) -> web.Response:
             "status": "ready",
             "model_version": service.classifier.version,
             "demo": app[SETTINGS].demo,
+            "articles": len(app[HELPCENTER]),
         }
     )
 
@@ -103,6 +115,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         async with (
             session_locks(settings) as locks,  # across processes on PostgreSQL
             agent_presence(settings) as presence,  # agents online on any process
+            proof_attempts(settings) as attempts,  # failed proofs, across processes
         ):
             app[PRESENCE] = presence
             app[SERVICE] = build_service(
@@ -111,8 +124,10 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
                 classifier=model,
                 clients=clients,
                 staff=presence,
+                attempts=attempts,
                 locks=locks,
                 metrics=app[METRICS],
+                helpcenter=app[HELPCENTER],
             )
             yield
     finally:
@@ -120,11 +135,20 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings, *, classifier: Classifier | None = None) -> web.Application:
-    """The whole server. ``classifier`` replaces the installed model (tests)."""
+    """The whole server. ``classifier`` replaces the installed model (tests).
+
+    Raises:
+        ConfigError: outside demo mode, a secret is missing, short or a demo value.
+    """
+    problems = unsafe_secrets(settings)
+    if problems:
+        raise ConfigError("; ".join(problems))
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
-    app[LIMITS] = ChatLimits()
+    app[LIMITS] = ChatLimits.from_settings(settings.limits)
+    app[PROXIES] = TrustedProxies(settings.trusted_proxies)
+    app[HELPCENTER] = HelpCenter()  # filled by setup_helpcenter, in the background
     if classifier is not None:
         app[CLASSIFIER] = classifier
     app.router.add_get("/healthz", healthz)
@@ -133,9 +157,11 @@ def create_app(settings: Settings, *, classifier: Classifier | None = None) -> w
     if settings.demo:
         _setup_sandboxes(app)
     app.cleanup_ctx.append(_core)
+    setup_helpcenter(app)  # after _outside_world: it reads the articles over HTTP
     if classifier is None:  # the installed model: follow its CURRENT
         setup_model_reload(app)
     setup_zendesk_channel(app)  # after _core: its workers need the service and the store
+    setup_article_webhook(app)
     setup_metrics(app, app[METRICS])
     setup_chat(app)  # after _core: its turns end before the store closes
     app.cleanup_ctx.append(recover_on_startup)  # after the chat: it publishes what it answers
@@ -151,6 +177,8 @@ def _setup_sandboxes(app: web.Application) -> None:
     settings = app[SETTINGS]
     boxes = build_sandboxes(
         webhook_url=f"{settings.base_url}/webhooks/zendesk",
+        article_webhook_url=f"{settings.base_url}{ARTICLE_WEBHOOK_PATH}",
+        article_webhook_secret=settings.helpcenter.webhook_secret or None,
         webhook_secret=settings.zendesk.webhook_secret,
         public_url=settings.base_url,
     )

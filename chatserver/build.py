@@ -4,9 +4,11 @@
 mode the base URLs point at this server's own ``/sandbox/<api>`` mounts, so the demo
 runs the production code path over real HTTP; offline runs point them at the
 simulators in the same process). ``build_service`` wires the service on them: the
-shop's policy (``policy_path``) and templates (``templates_dir``), its identity secret,
-the presence of agents and the Zendesk desk for chat hand-offs, the prediction log and
-the metrics. The server (``chatserver.app``), ``chatbot replay`` and the offline tools
+shop's policy (``policy_path``) and templates (``templates_dir``), its identity secret
+and session expiry, the presence of agents and the Zendesk desk for chat hand-offs, the
+proof-attempt limits, the prediction log and the metrics, the help-center answers
+(``build_article_source`` is where their articles come from). The server
+(``chatserver.app``), ``chatbot replay`` and the offline tools
 (``chatserver.learning.sandboxed``) all call them, so they run the same service. Each
 part is handed in or built here, once; nothing is reassigned afterwards.
 """
@@ -21,15 +23,18 @@ from typing import Any
 import httpx
 
 from chatserver.channels.handoff import HandOffTickets
+from chatserver.helpcenter import HelpCenter
 from chatserver.learning.collector import Collector
 from chatserver.ops.metrics import Metrics
 from chatserver.policy import Policy, load_policy
 from chatserver.replies import Renderer
-from chatserver.runner import Runner, Staff
+from chatserver.runner import Attempts, Runner, Staff
 from chatserver.service import Classifier, ConversationService, ModelHolder
 from chatserver.settings import Settings
 from chatserver.storage import SqlStorage
 from chatserver.storage.locks import SessionLocks
+from integrations.articles import ArticleSource
+from integrations.articles_folder import ArticleFolder
 from integrations.carriers import (
     CARRIERS,
     CarrierAccount,
@@ -37,12 +42,13 @@ from integrations.carriers import (
     build_carriers,
     resolve,
 )
+from integrations.helpcenter import HelpCenterClient
 from integrations.http import Observer
 from integrations.models import Tracking
 from integrations.shopify import ShopifyClient
 from integrations.zendesk import ZendeskClient
 
-__all__ = ["CarrierTracker", "Clients", "build_clients", "build_service"]
+__all__ = ["CarrierTracker", "Clients", "build_article_source", "build_clients", "build_service"]
 
 
 def _utc_now() -> datetime:
@@ -117,6 +123,33 @@ def build_clients(
     return Clients(shopify, zendesk, carriers, CarrierTracker(carriers))
 
 
+def build_article_source(
+    settings: Settings, http: httpx.AsyncClient, **options: Any
+) -> ArticleSource | None:
+    """Where the help-center articles come from (``settings.helpcenter``): Zendesk Guide on
+    the ``zendesk:`` credentials (the sandbox's in demo mode), a folder, or None.
+
+    ``options`` go to the Guide client (``observer``, ``sleep``, ``retry``...).
+    """
+    hc = settings.helpcenter
+    source = hc.resolved_source(settings.demo or bool(settings.zendesk.base_url))
+    if source == "folder" and hc.path is not None:
+        return ArticleFolder(hc.path, base_url=hc.url_base or None, locale=hc.locale)
+    if source != "zendesk":
+        return None
+    zd = settings.zendesk
+    opts: dict[str, Any] = {"timeout": float(settings.outside_timeout_seconds), **options}
+    return HelpCenterClient(
+        http,
+        base_url=hc.base_url.rstrip("/") or settings.api_base_url("zendesk"),
+        email=zd.email,
+        api_token=zd.api_token or None,
+        oauth_token=zd.oauth_token or None,
+        locale=hc.locale,
+        **opts,
+    )
+
+
 def build_service(
     settings: Settings,
     *,
@@ -124,12 +157,14 @@ def build_service(
     classifier: Classifier | ModelHolder,
     clients: Clients,
     staff: Staff | None = None,
+    attempts: Attempts | None = None,
     locks: SessionLocks | None = None,
     clock: Callable[[], datetime] = _utc_now,
     metrics: Metrics | None = None,
     policy: Policy | None = None,
     collect: bool = True,
     effect_timeout: float = 20.0,
+    helpcenter: HelpCenter | None = None,
 ) -> ConversationService:
     """The conversation service these settings describe.
 
@@ -139,12 +174,16 @@ def build_service(
         clients: the outside APIs (``build_clients``).
         staff: who is online (``chatserver.ops.presence``); None: always someone, so
             hand-offs stay in the chat (offline runs).
+        attempts: counts failed order proofs across sessions (``chatserver.ops.attempts``);
+            None: no limit beyond the policy's per session (offline runs).
         locks: the turn locks (``chatserver.ops.scaleout.session_locks``).
         clock: the current time; offline runs pass a fixed one.
         metrics: counts turns, hand-offs and tickets.
         policy: an already loaded policy instead of ``settings.policy_path`` (tests).
         collect: keep the prediction log.
         effect_timeout: seconds one outside call of a turn may take.
+        helpcenter: the help-center answers (``chatserver.ops.helpcenter`` fills them);
+            None: no answers from articles.
 
     Raises:
         PolicyError: the policy file is invalid.
@@ -160,7 +199,12 @@ def build_service(
         on_open=metrics.tickets.inc if metrics is not None else None,
     )
     runner = Runner(
-        clients.shopify, clients.tracker, staff=staff, tickets=tickets, timeout=effect_timeout
+        clients.shopify,
+        clients.tracker,
+        staff=staff,
+        tickets=tickets,
+        attempts=attempts,
+        timeout=effect_timeout,
     )
     return ConversationService(
         storage,
@@ -170,7 +214,9 @@ def build_service(
         renderer,
         identity_secret=settings.identity_secret,
         clock=clock,
+        session_idle=settings.limits.session_idle_minutes * 60.0,
         locks=locks,
         collector=Collector(storage.predictions) if collect else None,
         metrics=metrics,
+        helpcenter=helpcenter,
     )

@@ -12,7 +12,7 @@ import importlib
 import logging
 import sys
 
-__all__ = ["COMMAND_MODULES", "DESCRIPTION", "build_parser", "main"]
+__all__ = ["COMMAND_MODULES", "DESCRIPTION", "build_parser", "main", "redact_logs"]
 
 DESCRIPTION = (
     "Customer service for an online shop: answers live chat and Zendesk email from the\n"
@@ -65,6 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def redact_logs() -> None:
+    """Every line the root handlers write has tracking numbers and session ids
+    shortened (``chatserver.privacy.shorten``): the HTTP client logs each URL it calls,
+    and a full session id is the bearer credential of a transcript."""
+    from chatserver.privacy import RedactingFilter
+
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -72,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redact_logs()
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2

@@ -15,9 +15,12 @@ if TYPE_CHECKING:
     import socketio
 
     from chatserver.channels.notifier import Notifier
+    from chatserver.helpcenter import HelpCenter
+    from chatserver.ops.helpcenter import HelpCenterSync
     from chatserver.ops.limits import ChatLimits
     from chatserver.ops.metrics import Metrics
     from chatserver.ops.presence import LocalPresence
+    from chatserver.ops.proxies import TrustedProxies
     from chatserver.service import Classifier, ConversationService, ModelHolder
     from chatserver.settings import Settings
     from chatserver.storage import Storage
@@ -28,12 +31,15 @@ if TYPE_CHECKING:
 __all__ = [
     "AGENT_AUTH",
     "CLASSIFIER",
+    "HELPCENTER",
+    "HELPCENTER_SYNC",
     "HTTP",
     "LIMITS",
     "METRICS",
     "MODEL",
     "NOTIFIER",
     "PRESENCE",
+    "PROXIES",
     "SANDBOXES",
     "SERVICE",
     "SETTINGS",
@@ -55,4 +61,7 @@ SOCKETIO: web.AppKey[socketio.AsyncServer] = web.AppKey("socketio")
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")  # emits to customers and agents
 PRESENCE: web.AppKey[LocalPresence] = web.AppKey("presence")  # agents online, any process
 AGENT_AUTH: web.AppKey[AgentAuth] = web.AppKey("agent_auth")
+HELPCENTER: web.AppKey[HelpCenter] = web.AppKey("helpcenter")  # the answers a sync swaps
+HELPCENTER_SYNC: web.AppKey[HelpCenterSync] = web.AppKey("helpcenter_sync")  # with a source
 LIMITS: web.AppKey[ChatLimits] = web.AppKey("limits")  # tests may replace it before start-up
+PROXIES: web.AppKey[TrustedProxies] = web.AppKey("proxies")  # who the client is behind them

@@ -5,6 +5,9 @@ Every outside failure (``IntegrationError``, or no answer within ``timeout`` sec
 becomes an ``ActionFailed`` event, so a script never sees an exception: the engine turns
 it into an honest holding answer and a hand-off. Besides Shopify and the carriers, the
 runner asks who is online (``Staff``) and opens a chat's Zendesk ticket (``Tickets``).
+Before a lookup that proves an order (``LookupOrder(proof=True)``) it asks ``Attempts``
+whether this session, client address, email and order number may try again; when not,
+nothing is looked up and the answer is ``ProofRefused``.
 
 A turn may run twice: a process that dies before the turn's answer is stored leaves
 the customer's message to answer again (``chatserver.ops.recovery``, the Zendesk
@@ -17,6 +20,7 @@ already in progress reuses that return.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -43,6 +47,7 @@ from chatserver.dialogue.events import (
     OrderCancelled,
     OrderFound,
     OrdersFound,
+    ProofRefused,
     ReturnRequested,
     SubscriptionCancelled,
     SubscriptionsFound,
@@ -55,7 +60,17 @@ from integrations.errors import IntegrationError, NotFound
 from integrations.models import Order, ReturnRequest, Subscription, Tracking, TrackingStatus
 from integrations.shopify import ShopifyUserError
 
-__all__ = ["AlwaysStaffed", "Runner", "Shop", "Staff", "Tickets", "Tracker", "run_turn"]
+__all__ = [
+    "AlwaysStaffed",
+    "Attempts",
+    "Runner",
+    "Shop",
+    "Staff",
+    "Tickets",
+    "Tracker",
+    "Unlimited",
+    "run_turn",
+]
 
 
 class Shop(Protocol):
@@ -100,6 +115,28 @@ class Tickets(Protocol):
     async def open(self, session_id: str, ticket: OpenTicket) -> TicketOpened: ...
 
 
+class Attempts(Protocol):
+    """Failed order proofs across sessions and processes (``chatserver.ops.attempts``).
+
+    ``reserve`` answers 0 (go ahead; the attempt counts as failed until ``forgive``) or the
+    seconds to wait (``math.inf``: not for now).
+    """
+
+    async def reserve(self, *, session: str, client: str, email: str, order: str) -> float: ...
+
+    async def forgive(self, *, session: str, client: str, email: str, order: str) -> None: ...
+
+
+class Unlimited:
+    """No limit on proofs (offline runs: replay, tests of other things)."""
+
+    async def reserve(self, *, session: str, client: str, email: str, order: str) -> float:
+        return 0.0
+
+    async def forgive(self, *, session: str, client: str, email: str, order: str) -> None:
+        return None
+
+
 class AlwaysStaffed:
     """Someone is always there: offline runs (replay, tests) keep hand-offs in the chat."""
 
@@ -115,6 +152,7 @@ class Runner:
         tracker: the carrier dispatcher.
         staff: who is online (default: always someone).
         tickets: opens chat hand-off tickets (default: none; such a hand-off says so).
+        attempts: counts failed order proofs (default: no limit).
         timeout: seconds one effect may take before the turn gives up on it.
     """
 
@@ -125,23 +163,52 @@ class Runner:
         *,
         staff: Staff | None = None,
         tickets: Tickets | None = None,
+        attempts: Attempts | None = None,
         timeout: float = 20.0,
     ) -> None:
         self.shop = shop
         self.tracker = tracker
         self.staff: Staff = staff or AlwaysStaffed()
         self.tickets = tickets
+        self.attempts: Attempts = attempts or Unlimited()
         self.timeout = timeout
 
-    async def execute(self, effect: Effect, *, session_id: str = "") -> Event:
-        """Run one effect for the session; an outside failure comes back as ``ActionFailed``."""
+    async def execute(self, effect: Effect, *, session_id: str = "", client: str = "") -> Event:
+        """Run one effect for the session (``client``: its address, for the proof limits);
+        an outside failure comes back as ``ActionFailed``."""
         try:
             async with asyncio.timeout(self.timeout):
+                if isinstance(effect, LookupOrder) and effect.proof:
+                    return await self._prove(effect, session_id, client)
                 return await self._execute(effect, session_id)
         except IntegrationError as exc:
             return ActionFailed(type(effect).__name__, str(exc), exc.vendor)
         except TimeoutError:
             return ActionFailed(type(effect).__name__, f"no answer within {self.timeout:g}s")
+
+    async def _prove(self, effect: LookupOrder, session_id: str, client: str) -> Event:
+        """A proof's lookup, only when the limits allow it; a match is no failure."""
+        claim = {
+            "session": session_id,
+            "client": client,
+            "email": effect.email or "",
+            "order": effect.name,
+        }
+        wait = await self.attempts.reserve(**claim)
+        if wait > 0:
+            return ProofRefused(None if math.isinf(wait) else wait)
+        order: Order | None = None
+        answered = False
+        try:
+            try:
+                order = await self.shop.order_by_name(effect.name, email=effect.email)
+            except NotFound:
+                order = None
+            answered = True
+        finally:  # proven, or Shopify did not answer: no failed proof
+            if order is not None or not answered:
+                await self.attempts.forgive(**claim)
+        return OrderFound(order, effect.email, proof=True)
 
     async def _track(self, number: str, company: str | None) -> Tracking | None:
         try:
@@ -208,9 +275,13 @@ async def run_turn(
     runner: Runner,
     *,
     session_id: str = "",
+    client: str = "",
     max_effects: int = 8,
 ) -> tuple[DialogueState, list[Action]]:
-    """Step through one turn; returns the final state and every non-effect action in order."""
+    """Step through one turn; returns the final state and every non-effect action in order.
+
+    ``client`` is the customer's address (the proof limits count it), when known.
+    """
     out: list[Action] = []
     for _ in range(max_effects):
         state, actions = step(state, event, policy)
@@ -218,7 +289,7 @@ async def run_turn(
         out.extend(a for a in actions if not isinstance(a, Effect))
         if not effects:
             return state, out
-        event = await runner.execute(effects[0], session_id=session_id)
+        event = await runner.execute(effects[0], session_id=session_id, client=client)
     # A script that keeps asking is a bug; the customer still gets a human.
     out.append(Reply("common/holding"))
     out.append(HandOff("loop_guard", "the bot kept asking for outside data"))

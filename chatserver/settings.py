@@ -3,12 +3,16 @@
 With no file, or with no real credentials in it, the server runs in demo mode:
 SQLite under ``var/``, and every outside API served by the local sandboxes
 mounted in the same server. Components receive only the values they need.
+
+Outside demo mode the server refuses to start with a secret that is missing, short or
+a demo value (``unsafe_secrets``; docs/security.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+import ipaddress
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +22,18 @@ from chatserver.errors import ConfigError
 from integrations.shopify_versions import DEFAULT_VERSION, check_api_version
 
 __all__ = [
+    "DEMO_SECRET",
+    "MIN_SECRET_CHARS",
+    "SECRET_RECIPE",
     "AgentUser",
     "CarrierSettings",
+    "HelpCenterSettings",
+    "LimitSettings",
     "Settings",
     "ShopifySettings",
     "ZendeskSettings",
     "load_settings",
+    "unsafe_secrets",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +41,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # the working directory (an installed package; `chatbot init` writes absolute paths).
 DATA_ROOT = (PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").is_file() else Path()) / "var"
 DEMO_SECRET = "demo"
+MIN_SECRET_CHARS = 32
+SECRET_RECIPE = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+# Values that are examples, not secrets (ours, and the usual suspects).
+_DEMO_VALUES = frozenset({DEMO_SECRET, "changeme", "change-me", "secret", "test", "password"})
 
 
 @dataclass(frozen=True)
@@ -63,9 +77,54 @@ class CarrierSettings:
 
 
 @dataclass(frozen=True)
+class HelpCenterSettings:
+    """Where the help-center articles come from (docs/helpcenter.md)."""
+
+    source: str = ""  # zendesk | folder | none; "" = zendesk when Zendesk is used (demo too)
+    locale: str = "en-us"  # the Guide locale to read (zendesk)
+    path: Path | None = None  # folder of *.md articles (folder)
+    url_base: str = ""  # folder: links are {url_base}/{file name}; none without it
+    base_url: str = ""  # zendesk: Guide's host when host-mapped; "" = the zendesk base_url
+    threshold: float | None = None  # answer from an article at this confidence; None: the model's
+    refresh_minutes: float = 15.0  # incremental sync period (0: never); a full re-read daily
+    # The article-events webhook's signing secret (Zendesk gives each webhook its own,
+    # and one subscribed to events cannot serve triggers); "" = zendesk.webhook_secret.
+    webhook_secret: str = ""
+
+    def resolved_source(self, zendesk_used: bool) -> str:
+        """The source in effect: ``source``, or zendesk when Zendesk is used, else none."""
+        return self.source or ("zendesk" if zendesk_used else "none")
+
+
+@dataclass(frozen=True)
 class AgentUser:
     username: str
     password_hash: str  # "scrypt$<salt hex>$<hash hex>", see chatserver.web.auth
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """The ``limits:`` section: what one client may do (docs/security.md).
+
+    A limit of 0 (or null in the file) is off. Per-IP limits count the client address
+    (``trusted_proxies`` says when ``X-Forwarded-For`` gives it); with several server
+    processes the connection and message limits count per process, the proof attempts
+    across processes (in Redis when ``redis_url`` is set).
+    """
+
+    connections_per_ip: int = 20  # open chat connections
+    messages_per_minute_per_ip: int = 60  # chat messages and session requests
+    messages_per_minute_per_session: int = 20
+    max_message_chars: int = 4000
+    logins_per_minute_per_ip: int = 10  # console sign-in attempts from one address
+    failed_logins_per_minute_per_user: int = 5  # failed sign-ins for one username
+    proof_failures_per_session: int = 5  # failed order proofs (email + number) ...
+    proof_failures_per_ip: int = 20  # ... from one client address
+    proof_failures_per_email: int = 5  # ... claiming one email address
+    proof_failures_per_order: int = 5  # ... naming one order number
+    proof_window_minutes: float = 60.0  # failures are forgotten this long after the last
+    proof_backoff_seconds: float = 1.0  # wait after a failure; doubles with each one
+    session_idle_minutes: float = 60.0  # a chat unused this long is not resumed
 
 
 @dataclass(frozen=True)
@@ -85,14 +144,17 @@ class Settings:
     model_reload_seconds: float = 5.0  # poll model_dir/CURRENT; 0: never reload
     outside_timeout_seconds: float = 10.0  # per request to Shopify, Zendesk and the carriers
     identity_secret: str = DEMO_SECRET  # HMAC key for signed customer identity
-    cookie_secret: str = ""  # agent console sessions; generated per process if empty
+    cookie_secret: str = ""  # agent console cookies; generated per process if empty (demo)
     agents: tuple[AgentUser, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()  # addresses or CIDRs whose X-Forwarded-For counts
+    limits: LimitSettings = field(default_factory=LimitSettings)
     shopify: ShopifySettings = field(default_factory=ShopifySettings)
     zendesk: ZendeskSettings = field(default_factory=ZendeskSettings)
     usps: CarrierSettings = field(default_factory=CarrierSettings)
     fedex: CarrierSettings = field(default_factory=CarrierSettings)
     ups: CarrierSettings = field(default_factory=CarrierSettings)
     dhl: CarrierSettings = field(default_factory=CarrierSettings)
+    helpcenter: HelpCenterSettings = field(default_factory=HelpCenterSettings)
 
     @property
     def demo(self) -> bool:
@@ -116,12 +178,14 @@ class Settings:
 
 
 _NESTED = {
+    "limits": LimitSettings,
     "shopify": ShopifySettings,
     "zendesk": ZendeskSettings,
     "usps": CarrierSettings,
     "fedex": CarrierSettings,
     "ups": CarrierSettings,
     "dhl": CarrierSettings,
+    "helpcenter": HelpCenterSettings,
 }
 _PATHS = {"data_dir", "model_dir", "policy_path", "templates_dir"}
 
@@ -164,12 +228,16 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
 
     values: dict[str, Any] = {}
     for key, value in raw.items():
+        if key == "helpcenter" and isinstance(value, dict) and value.get("path") is not None:
+            value = {**value, "path": Path(value["path"])}
         if key in _NESTED:
             values[key] = _build(_NESTED[key], value or {}, key)
         elif key == "agents":
             if not isinstance(value, list):
                 raise ConfigError("agents: expected a list of {username, password_hash}")
             values[key] = tuple(_build(AgentUser, a, "agents[]") for a in value)
+        elif key == "trusted_proxies":
+            values[key] = _proxies(value)
         elif key == "allowed_origins":
             if isinstance(value, str):
                 value = [value]
@@ -209,4 +277,96 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     reload = settings.model_reload_seconds
     if isinstance(reload, bool) or not isinstance(reload, int | float) or not 0 <= reload < 1e6:
         raise ConfigError(f"model_reload_seconds: expected seconds, 0 or more, got {reload!r}")
-    return settings
+    for name in ("identity_secret", "cookie_secret"):
+        if not isinstance(getattr(settings, name), str):
+            raise ConfigError(f"{name}: expected a string")
+    if not isinstance(settings.zendesk.webhook_secret, str):
+        raise ConfigError("zendesk.webhook_secret: expected a string")
+    _check_helpcenter(settings.helpcenter)
+    return replace(settings, limits=_limits(settings.limits))
+
+
+def _proxies(value: Any) -> tuple[str, ...]:
+    """``trusted_proxies``: addresses or networks, checked here so a typo fails at start-up."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError("trusted_proxies: expected an address or CIDR, or a list of them")
+    for entry in value:
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"trusted_proxies: {entry!r} is not an IP address or network (CIDR)"
+            ) from None
+    return tuple(v.strip() for v in value)
+
+
+def _limits(limits: LimitSettings) -> LimitSettings:
+    """Every limit a number, 0 or more (null in the file is 0: off)."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(LimitSettings):
+        value = getattr(limits, f.name)
+        if value is None:
+            changes[f.name] = 0
+        elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
+            raise ConfigError(f"limits.{f.name}: expected a number, 0 or more, got {value!r}")
+        elif f.type == "int" and value != int(value):
+            raise ConfigError(f"limits.{f.name}: expected a whole number, got {value!r}")
+        elif f.type == "int":
+            changes[f.name] = int(value)
+    return replace(limits, **changes)
+
+
+def unsafe_secrets(settings: Settings) -> list[str]:
+    """Why these settings must not serve outside demo mode (empty when they may).
+
+    Outside demo mode a forged signed identity reads a customer's orders, a forged
+    webhook answers as the shop, and a forged cookie opens the console: each secret must
+    be set, at least ``MIN_SECRET_CHARS`` long, and not an example value.
+    """
+    if settings.demo:
+        return []
+    secrets = [
+        ("identity_secret", settings.identity_secret),
+        ("cookie_secret", settings.cookie_secret),
+    ]
+    if settings.zendesk.base_url:
+        secrets.append(("zendesk.webhook_secret", settings.zendesk.webhook_secret))
+    problems = []
+    for name, value in secrets:
+        why = _weak(value)
+        if why:
+            problems.append(
+                f"{name} {why}: outside demo mode it must be a random string of at least "
+                f"{MIN_SECRET_CHARS} characters (make one with: {SECRET_RECIPE})"
+            )
+    return problems
+
+
+def _weak(value: str) -> str | None:
+    stripped = value.strip()
+    if not stripped:
+        return "is missing"
+    if stripped.lower() in _DEMO_VALUES or (stripped.startswith("<") and stripped.endswith(">")):
+        return f"is the example value {stripped!r}"
+    if len(stripped) < MIN_SECRET_CHARS:
+        return f"is too short ({len(stripped)} characters)"
+    return None
+
+
+def _check_helpcenter(hc: HelpCenterSettings) -> None:
+    if hc.source not in ("", "zendesk", "folder", "none"):
+        raise ConfigError(f"helpcenter.source: expected zendesk, folder or none, got {hc.source!r}")
+    if hc.source == "folder" and hc.path is None:
+        raise ConfigError("helpcenter.path: the folder of articles is required with source folder")
+    if not isinstance(hc.locale, str) or not hc.locale or "/" in hc.locale:
+        raise ConfigError(f"helpcenter.locale: expected a locale such as en-us, got {hc.locale!r}")
+    t = hc.threshold
+    if t is not None and (isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 1):
+        raise ConfigError(f"helpcenter.threshold: expected a number from 0 to 1, got {t!r}")
+    m = hc.refresh_minutes
+    if isinstance(m, bool) or not isinstance(m, int | float) or not 0 <= m < 1e6:
+        raise ConfigError(f"helpcenter.refresh_minutes: expected minutes, 0 or more, got {m!r}")

@@ -183,3 +183,8 @@ class Ticket:
     updated_at: datetime | None = None
     via_channel: str | None = None
     requester: ZendeskUser | None = field(default=None, compare=False)
+    # Everyone else a public reply reaches: email CCs and followers (Zendesk also lists
+    # both as collaborator_ids).
+    email_cc_ids: tuple[int, ...] = ()
+    follower_ids: tuple[int, ...] = ()
+    collaborator_ids: tuple[int, ...] = ()

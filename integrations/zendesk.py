@@ -159,26 +159,26 @@ class ZendeskClient:
         *,
         subject: str,
         body: str,
-        requester_email: str,
+        requester_email: str | None,
         requester_name: str | None = None,
         tags: list[str] | tuple[str, ...] = (),
         group_id: int | None = None,
     ) -> Ticket:
         """Open a ticket for ``requester_email`` (a new end user when unknown) with ``body``
-        as its first comment. Not retried after a 5xx or timeout: it may exist already.
+        as its first comment; None: the credentials' own user is the requester (Zendesk's
+        default), so no one else is written to. Not retried after a 5xx or timeout: it
+        may exist already.
 
         Raises:
             RecordInvalid: e.g. a malformed email.
             IntegrationUnavailable: the ticket may or may not have been created.
         """
-        requester: dict[str, Any] = {"email": requester_email}
-        if requester_name:
-            requester["name"] = requester_name
-        ticket: dict[str, Any] = {
-            "subject": subject,
-            "comment": {"body": body},
-            "requester": requester,
-        }
+        ticket: dict[str, Any] = {"subject": subject, "comment": {"body": body}}
+        if requester_email is not None:
+            requester: dict[str, Any] = {"email": requester_email}
+            if requester_name:
+                requester["name"] = requester_name
+            ticket["requester"] = requester
         if tags:
             ticket["tags"] = list(tags)
         if group_id is not None:
@@ -356,7 +356,14 @@ def _ticket(raw: dict[str, Any]) -> Ticket:
         created_at=_time(raw.get("created_at")),
         updated_at=_time(raw.get("updated_at")),
         via_channel=_channel(raw),
+        email_cc_ids=_ids(raw.get("email_cc_ids")),
+        follower_ids=_ids(raw.get("follower_ids")),
+        collaborator_ids=_ids(raw.get("collaborator_ids")),
     )
+
+
+def _ids(raw: Any) -> tuple[int, ...]:
+    return tuple(int(i) for i in raw or ())
 
 
 def _comments(raw: list[dict[str, Any]]) -> list[Comment]:

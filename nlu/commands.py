@@ -343,7 +343,9 @@ def _evaluate_articles(args: argparse.Namespace) -> int:
     if heldout is None:
         _progress(f"no held-out questions at {path}: cross-validating the tuning set")
     analyzer = Analyzer()
-    results = [evaluate_articles(articles, tuning, heldout, ranker=r, analyzer=analyzer)
+    parses = _article_parses(heldout if heldout is not None else tuning)
+    results = [evaluate_articles(articles, tuning, heldout, ranker=r, analyzer=analyzer,
+                                 parses=parses if r == "bm25" else None)
                for r in ("bm25", "tfidf")]  # fmt: skip
     main, others = results[0], results[1:]
     if args.json:
@@ -357,6 +359,19 @@ def _evaluate_articles(args: argparse.Namespace) -> int:
         report = write_articles_report(main, args.report, others, data=data)
         _progress(f"report written to {report}")
     return 0
+
+
+def _article_parses(questions: Any) -> Any:
+    """The installed intent model's reading of each question, None without a model."""
+    from nlu.engine import NLU
+    from nlu.errors import NLUError
+
+    try:
+        nlu = NLU.load()
+    except NLUError as exc:
+        _progress(f"no intent model ({exc}): figures without the routing")
+        return None
+    return [nlu.parse(q.text, q.channel) for q in questions]
 
 
 def _ask_figures(nlu: Any, args: argparse.Namespace) -> Any:

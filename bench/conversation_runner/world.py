@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from bench.conversation_data import Conversation
 from bench.conversation_runner.judge import AGENT_DISPLAY_NAME, AGENT_LOGIN
 from bench.conversation_runner.mail import MailDesk
 from bench.conversation_runner.records import Aftermath, Capabilities, Message
+from chatserver.channels.handoff import UNVERIFIED_TAG
 from chatserver.channels.notifier import CUSTOMERS, Notifier
 from chatserver.dialogue import actions as dialogue_actions
 from chatserver.learning.sandboxed import SandboxedService
@@ -201,6 +203,9 @@ class World:
                 if sim is not self.box.sandboxes.zendesk and ticket.id == own:
                     continue
                 requester = (sim.users[ticket.requester_id].email or "").lower()
+                if UNVERIFIED_TAG in ticket.tags:  # the bot's own ticket for a typed address
+                    typed = _typed_address(ticket.comments[0].body if ticket.comments else "")
+                    requester = typed or requester
                 emailed = HANDOFF_TAG not in ticket.tags and any(
                     c.public and c.author_id in agents for c in ticket.comments
                 )
@@ -232,3 +237,10 @@ class World:
             if status == "CANCELLED" and sub.status != "CANCELLED":
                 done.add(("cancel_subscription", sub.customer_email.lower()))
         return done
+
+
+def _typed_address(body: str) -> str:
+    """The address a visitor typed, from the top line of an unverified hand-off ticket."""
+    first = body.split("\n", 1)[0]
+    found = re.search(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", first)
+    return found.group(0).lower() if found else ""

@@ -5,24 +5,38 @@ this server's own origin); otherwise ``on_connect`` refuses it. Every agent sock
 in the ``agents`` room, which receives ``conversation`` and ``message`` events live, and
 counts in the presence every server process reads before keeping a hand-off in the chat.
 Each client event answers through its ack: ``{"ok": true, ...}`` or
-``{"ok": false, "error": "..."}``. A handler validates, calls the service (its
+``{"ok": false, "error": "..."}``. The console session is checked again on every event
+and every ``RECHECK_SECONDS``: a socket whose session ended (signed out, expired, a new
+password) is disconnected. A handler validates, calls the service (its
 ``agents`` desk) and delivers what comes back through the ``Notifier``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import socketio
 from aiohttp import web
 
-from chatserver.channels.lifecycle import GuardedNamespace
+from chatserver.channels.lifecycle import LIFECYCLE_EVENTS, GuardedNamespace
 from chatserver.channels.notifier import AGENTS, AGENTS_ROOM, Notifier
 from chatserver.channels.payloads import agent_message_json
 from chatserver.errors import AgentRefused
-from chatserver.keys import AGENT_AUTH, METRICS, NOTIFIER, PRESENCE, SERVICE, SETTINGS, SOCKETIO
+from chatserver.keys import (
+    AGENT_AUTH,
+    METRICS,
+    NOTIFIER,
+    PRESENCE,
+    SERVICE,
+    SETTINGS,
+    SOCKETIO,
+    STORAGE,
+)
 from chatserver.ops.presence import Presence
 from chatserver.service import AgentChange, ConversationService
 from chatserver.settings import AgentUser
@@ -35,6 +49,7 @@ log = logging.getLogger(__name__)
 
 DEMO_AGENT = ("agent", "demo")
 MAX_TEXT = 4000
+RECHECK_SECONDS = 30.0  # a signed-out session's idle sockets are cut within this
 
 Ack = dict[str, Any]
 
@@ -61,6 +76,8 @@ class AgentNamespace(GuardedNamespace):
     def __init__(self, app: web.Application) -> None:
         super().__init__(AGENTS)
         self.app = app
+        self.signed_in: dict[str, str] = {}  # sid -> its console session's id
+        self._cuts: set[asyncio.Task[None]] = set()  # disconnects after their ack
 
     @property
     def service(self) -> ConversationService:
@@ -82,7 +99,7 @@ class AgentNamespace(GuardedNamespace):
                 {"code": "forbidden_origin", "message": "The console only works on this server."}
             )
         cookie = read_cookie(environ.get("HTTP_COOKIE"), SESSION_COOKIE)
-        session = self.app[AGENT_AUTH].session(cookie)
+        session = await self.app[AGENT_AUTH].session(cookie)
         if session is None:
             self.app[METRICS].refused.inc(reason="agent_unauthorized")
             raise socketio.exceptions.ConnectionRefusedError(
@@ -90,13 +107,35 @@ class AgentNamespace(GuardedNamespace):
             )
         username = str(session["u"])
         await self.save_session(sid, {"agent": username})
+        self.signed_in[sid] = str(session["id"])
         await self.enter_room(sid, AGENTS_ROOM)
         await self.presence.arrived(sid, username)
         self.app[METRICS].connections.inc(namespace="/agent")
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self.signed_in.pop(sid, None)
         await self.presence.left(sid)
         self.app[METRICS].connections.dec(namespace="/agent")
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event not in LIFECYCLE_EVENTS and args and not await self._still_signed_in(args[0]):
+            # Answer first (the ack goes out when this returns), then close the socket.
+            task = asyncio.create_task(self.disconnect(args[0]))
+            self._cuts.add(task)
+            task.add_done_callback(self._cuts.discard)
+            return _failed("your console session has ended: sign in again")
+        return await super().trigger_event(event, *args)
+
+    async def _still_signed_in(self, sid: Any) -> bool:
+        session_id = self.signed_in.get(sid)
+        return session_id is not None and await self.app[AGENT_AUTH].alive(session_id)
+
+    async def recheck(self) -> None:
+        """Disconnect this process's sockets whose console session has ended."""
+        for sid in list(self.signed_in):
+            if not await self._still_signed_in(sid):
+                log.info("console session ended: disconnecting an agent socket")
+                await self.disconnect(sid)
 
     async def _me(self, sid: str) -> str:
         return str((await self.get_session(sid))["agent"])
@@ -210,7 +249,8 @@ def _accounts(app: web.Application) -> AgentAuth:
             "no `agents` configured: the agent console refuses every login "
             "(add username + password_hash entries; `chatbot hash-password` makes a hash)"
         )
-    return AgentAuth(agents, settings.cookie_secret)
+    # Sessions live in the store (built when the app starts): any process sees them.
+    return AgentAuth(agents, settings.cookie_secret, store=lambda: app[STORAGE].agent_sessions)
 
 
 def setup_agent(app: web.Application) -> AgentNamespace:
@@ -218,4 +258,21 @@ def setup_agent(app: web.Application) -> AgentNamespace:
     app[AGENT_AUTH] = _accounts(app)
     namespace = AgentNamespace(app)
     app[SOCKETIO].register_namespace(namespace)
+
+    async def rechecking(app: web.Application) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(RECHECK_SECONDS)
+                try:
+                    await namespace.recheck()
+                except Exception:  # the store may be down for a moment: next round
+                    log.exception("could not check the agents' console sessions")
+
+        task = asyncio.create_task(loop(), name="agent-session-recheck")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app.cleanup_ctx.append(rechecking)
     return namespace

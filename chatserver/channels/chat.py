@@ -37,9 +37,10 @@ from chatserver.channels.payloads import (
     customer_message_json,
     requested_protocol,
 )
-from chatserver.keys import LIMITS, METRICS, NOTIFIER, SERVICE, SETTINGS, SOCKETIO
+from chatserver.keys import LIMITS, METRICS, NOTIFIER, PROXIES, SERVICE, SETTINGS, SOCKETIO
 from chatserver.ops.limits import ChatLimits
 from chatserver.ops.metrics import Metrics
+from chatserver.ops.proxies import TrustedProxies
 from chatserver.ops.scaleout import close_socketio_manager, socketio_manager
 from chatserver.service import ConversationService, InboundMessage, SessionNotFound
 
@@ -55,15 +56,13 @@ TURNS_GRACE_SECONDS = 10.0  # on shutdown: the longest wait for the turns in fli
 CLOSE_SECONDS = 5.0  # on shutdown: the longest wait for the connections to close
 
 
-def client_address(environ: dict[str, Any]) -> str:
-    """The peer's address. Forwarded headers are not trusted: a proxy in front should
-    pass the real address at the TCP level or the limits apply to the proxy."""
-    request = environ.get("aiohttp.request")
-    remote = getattr(request, "remote", None)
-    return str(remote or environ.get("REMOTE_ADDR") or "unknown")
+def client_address(environ: dict[str, Any], proxies: TrustedProxies | None = None) -> str:
+    """The client's address: the peer's, or what ``trusted_proxies`` in front say it is
+    (``X-Forwarded-For`` counts only from them; ``chatserver.ops.proxies``)."""
+    return (proxies or TrustedProxies()).of_environ(environ)
 
 
-def _message(session_id: str, data: dict[str, Any], text: str) -> InboundMessage:
+def _message(session_id: str, data: dict[str, Any], text: str, address: str = "") -> InboundMessage:
     custom = data.get("customData")
     custom = custom if isinstance(custom, dict) else {}
     client_id = custom.get("client_message_id")
@@ -78,6 +77,7 @@ def _message(session_id: str, data: dict[str, Any], text: str) -> InboundMessage
             client_id if isinstance(client_id, str) and len(client_id) <= MAX_CLIENT_ID else None
         ),
         metadata={"page_url": page_url[:MAX_PAGE_URL]} if isinstance(page_url, str) else {},
+        client_address=address,
     )
 
 
@@ -117,7 +117,7 @@ class ChatNamespace(GuardedNamespace):
             raise socketio.exceptions.ConnectionRefusedError(
                 {"code": "restarting", "message": "The chat is restarting. Try again shortly."}
             )
-        address = client_address(environ)
+        address = client_address(environ, self.app[PROXIES])
         if not self.limits.connections.acquire(address):
             self.metrics.refused.inc(reason="too_many_connections")
             raise socketio.exceptions.ConnectionRefusedError(
@@ -193,7 +193,7 @@ class ChatNamespace(GuardedNamespace):
             await self.refuse(sid, "bad_request", "The message is empty.")
             return
         limits = self.limits
-        if len(text) > limits.max_message_chars:
+        if limits.max_message_chars and len(text) > limits.max_message_chars:
             await self.refuse(
                 sid,
                 "message_too_large",
@@ -204,7 +204,7 @@ class ChatNamespace(GuardedNamespace):
         if not limits.per_session.hit(session_id) or not limits.per_ip.hit(address):
             await self.refuse(sid, "rate_limited", "You are sending messages too fast. Wait a bit.")
             return
-        self._enqueue(_message(session_id, data, text))
+        self._enqueue(_message(session_id, data, text, address))
 
     async def refuse(self, sid: str, code: str, message: str) -> None:
         """Tell one socket what was refused; nothing else changes."""
@@ -242,7 +242,7 @@ class ChatNamespace(GuardedNamespace):
         except Exception:
             # The boundary of a background task: log it with the traceback, tell the customer,
             # and keep serving the session.
-            log.exception("turn failed in session %s", room)
+            log.exception("turn failed in session %s…", room[:8])
             self.metrics.turn_errors.inc()
             await notifier.error(room, "internal_error", "Sorry, something went wrong. Try again.")
         finally:

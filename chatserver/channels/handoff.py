@@ -6,6 +6,11 @@ agent's summary and the transcript as stored, for the customer's address, and an
 internal note in the chat records its number at once. A later hand-off of the same
 chat (or the same turn run again after a crash) finds that note and adds what came
 after it to the ticket instead of opening another.
+
+An address the customer only typed (``OpenTicket.verified`` false) is never the ticket's
+requester: Zendesk would email the transcript to whoever it names. The ticket is the
+bot's own, tagged ``unverified_email``, and says at the top which address was typed, for
+a person to check before writing to it.
 """
 
 from __future__ import annotations
@@ -22,12 +27,19 @@ from chatserver.storage import Storage, StoredMessage
 from integrations.errors import IntegrationError
 from integrations.zendesk import ZendeskClient
 
-__all__ = ["OPENED_NOTE", "HandOffTickets", "opened_tickets"]
+__all__ = ["OPENED_NOTE", "UNVERIFIED_TAG", "HandOffTickets", "opened_tickets"]
 
 log = logging.getLogger(__name__)
 
 TRANSCRIPT_LABEL = {"customer": "Customer", "bot": "Bot", "agent": "Agent", "system": "System"}
 OPENED_NOTE = "Zendesk ticket #{ticket} opened for {email}."
+UNVERIFIED_TAG = "unverified_email"
+UNVERIFIED = (
+    "UNVERIFIED ADDRESS: asked where to reply, the visitor typed {email}. Nothing proves it "
+    "is theirs, so it is not this ticket's requester and nothing has been sent to it. Check "
+    "it before you write to it, and share no order details there unless they prove the "
+    "order."
+)
 _OPENED = re.compile(r"^Zendesk ticket #(\d+) opened for ")
 
 
@@ -83,20 +95,23 @@ class HandOffTickets:
             ticket.about, reason=ticket.reason, notes=ticket.notes, channel="chat"
         )
         body = f"{summary}\n\nChat transcript:\n{transcript}".strip()
+        if not ticket.verified:
+            body = UNVERIFIED.format(email=ticket.email) + "\n\n" + body
         try:
             if opened:
                 number = opened[-1][1]
                 await self.zendesk.add_note(number, body)
                 return TicketOpened(number, ticket.email, added=True)
+            tags = ("chat_handoff", f"reason_{ticket.reason}")
             created = await self.zendesk.create_ticket(
                 subject=f"Chat hand-off: {ticket.reason}",
                 body=body,
-                requester_email=ticket.email,
-                tags=("chat_handoff", f"reason_{ticket.reason}"),
+                requester_email=ticket.email if ticket.verified else None,
+                tags=tags if ticket.verified else (*tags, UNVERIFIED_TAG),
                 group_id=self.group_id,
             )
         except IntegrationError as exc:
-            log.warning("could not pass session %s on to Zendesk: %s", session_id, exc)
+            log.warning("could not pass session %s… on to Zendesk: %s", session_id[:8], exc)
             raise
         note = OPENED_NOTE.format(ticket=created.id, email=ticket.email)
         await self.storage.add_message(session_id, "note", note, at=self.clock())

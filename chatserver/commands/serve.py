@@ -65,12 +65,17 @@ def run(args: argparse.Namespace) -> int:
 
     from chatserver.app import create_app
     from chatserver.errors import ConfigError
-    from chatserver.settings import load_settings
+    from chatserver.settings import load_settings, unsafe_secrets
 
     try:
         settings = load_settings(args.config, host=args.host, port=args.port)
     except ConfigError as exc:
         log.error("%s", exc)
+        return 2
+    unsafe = unsafe_secrets(settings)  # production mode with a forgeable secret
+    for problem in unsafe:
+        log.error("refusing to start: %s", problem)
+    if unsafe:
         return 2
     if args.workers < 1:
         log.error("--workers: expected 1 or more, got %d", args.workers)

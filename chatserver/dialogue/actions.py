@@ -76,10 +76,15 @@ class Effect:
 
 @dataclass(frozen=True)
 class LookupOrder(Effect):
-    """Find order ``name`` ("#1001"); with ``email`` it must be that customer's order."""
+    """Find order ``name`` ("#1001"); with ``email`` it must be that customer's order.
+
+    ``proof``: the email is a claim and the lookup proves it (or costs an attempt, counted
+    across sessions by the runner, which refuses the lookup past the limits).
+    """
 
     name: str
     email: str | None
+    proof: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,11 +134,16 @@ class CheckAvailability(Effect):
 @dataclass(frozen=True)
 class OpenTicket(Effect):
     """Pass the chat on to Zendesk for ``email``: a ticket with the transcript, or a note
-    on the ticket this chat already has. ``about`` is the state the summary describes."""
+    on the ticket this chat already has. ``about`` is the state the summary describes.
+
+    ``verified``: the address is proven the customer's; one they only typed is noted in
+    the ticket for a person to check, and never made its requester.
+    """
 
     email: str
     reason: str
     notes: tuple[str, ...] = ()
+    verified: bool = True
     about: DialogueState = field(default_factory=DialogueState, compare=False, repr=False)
 
 

@@ -22,6 +22,7 @@ from chatserver.dialogue.events import (
     OrderCancelled,
     OrderFound,
     OrdersFound,
+    ProofRefused,
     ReturnRequested,
     SubscriptionCancelled,
     SubscriptionsFound,
@@ -32,7 +33,7 @@ from chatserver.dialogue.events import (
 from chatserver.dialogue.slots import details_only, fill_slots, is_exit, topic_of
 from chatserver.dialogue.state import DialogueState, Facts
 from chatserver.policy import Policy
-from chatserver.scripts import FALLBACK, SCRIPTS
+from chatserver.scripts import FALLBACK, SCRIPTS, articles
 from chatserver.scripts.basics import ask_topic
 from chatserver.scripts.common import escalate, finish
 
@@ -72,14 +73,19 @@ def _step(state: DialogueState, event: Event, policy: Policy) -> Out:
 
 def _absorb(state: DialogueState, event: Event) -> DialogueState:
     match event:
-        case OrderFound(order=order, email=email):
+        case OrderFound(order=order, email=email, proof=proof):
             state = state.with_facts(order=order, order_looked_up=True)
             if order is not None and email:
                 # The order matched this email and this number: both are proven now.
                 state = state.with_slots(
-                    verified_email=email, verified_order=order.name, order_number=order.name
+                    verified_email=email,
+                    verified_order=order.name,
+                    order_number=order.name,
+                    proof="order" if proof else state.slots.proof,
                 )
             return state
+        case ProofRefused(retry_after=retry_after):
+            return state.with_facts(proof_refused=True, retry_after=retry_after)
         case OrdersFound(orders=orders):
             state = state.with_facts(orders=orders)
             newest = sorted(orders, key=lambda o: o.processed_at, reverse=True)
@@ -100,6 +106,24 @@ def _absorb(state: DialogueState, event: Event) -> DialogueState:
     return state
 
 
+def _identity(state: DialogueState, msg: UserMessage) -> DialogueState:
+    """What this message proves: a verified identity counts while it is presented.
+
+    Access a signed identity (or a requester) gave ends when the next message does not
+    carry that identity any more (expired, another customer's, or none): the host page
+    vouches for every message, not once for the session. Access proven with an order
+    (email and number) stays for the session.
+    """
+    slots = state.slots
+    if msg.identity_email and msg.identity_email != slots.verified_email:
+        return state.with_slots(
+            verified_email=msg.identity_email, verified_order=None, proof="identity"
+        )
+    if slots.verified_email and slots.proof != "order" and msg.identity_email is None:
+        return state.without_proof()
+    return state
+
+
 def _on_failure(state: DialogueState, event: ActionFailed, policy: Policy) -> Out:
     state = state.noting(f"{event.action} failed")
     note = f"{event.action} failed: {event.reason}"
@@ -114,8 +138,7 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         return taken
     if msg.intent and msg.intent not in CONTROL_INTENTS:
         state = replace(state, intents=(*state.intents, (msg.intent, msg.confidence))[-10:])
-    if msg.identity_email and msg.identity_email != state.slots.verified_email:
-        state = state.with_slots(verified_email=msg.identity_email, verified_order=None)
+    state = _identity(state, msg)
     before = state.slots
     state, answered = fill_slots(state, msg)
 
@@ -126,6 +149,10 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         return state, [Reply("common/nothing_else")]  # "oh never mind" after an answer
     if state.awaiting and answered and state.intent in SCRIPTS:
         return SCRIPTS[state.intent](replace(state, reprompts=0), policy)
+    # Help-center answers (and their "Did that help?"), before new scripts and the fallback.
+    state, from_article = articles.on_message(state, msg, answered)
+    if from_article is not None:
+        return state, from_article
 
     new = msg.intent if msg.intent in SCRIPTS and not msg.escalate else None
     if new and not (state.awaiting and (new == state.intent or new in PATIENT_INTENTS)):

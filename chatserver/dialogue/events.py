@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from integrations.models import Order, ReturnRequest, Subscription, Tracking
+
+if TYPE_CHECKING:
+    from nlu.retrieval.answers import ArticleAnswer
 
 __all__ = [
     "ActionFailed",
@@ -18,6 +21,7 @@ __all__ = [
     "OrderCancelled",
     "OrderFound",
     "OrdersFound",
+    "ProofRefused",
     "ReturnRequested",
     "SubscriptionCancelled",
     "SubscriptionsFound",
@@ -34,7 +38,8 @@ class UserMessage:
     ``identity_email`` is an address the server has verified (the email requester, or a
     valid signed identity); ``payload`` holds the JSON of ``/choose{...}``-style replies;
     ``known_email`` is the address the session kept from an earlier conversation, where a
-    hand-off's ticket may go.
+    hand-off's ticket may go. ``article`` is the help-center answer the service found
+    for the message (``chatserver.helpcenter.offered_article``), when one should answer it.
     """
 
     text: str
@@ -48,17 +53,30 @@ class UserMessage:
     identity_email: str | None = None
     payload: dict[str, Any] = field(default_factory=dict, hash=False)
     known_email: str | None = None  # the session's address from before (for a ticket)
+    article: ArticleAnswer | None = None  # answer from this help-center article
 
 
 @dataclass(frozen=True)
 class OrderFound:
     """Answer to ``LookupOrder``: None both for no such order and for someone else's.
 
-    ``email`` is the address the order was looked up with: a match proves it.
+    ``email`` is the address the order was looked up with: a match proves it (``proof``:
+    it was only a claim before).
     """
 
     order: Order | None
     email: str | None = None
+    proof: bool = False
+
+
+@dataclass(frozen=True)
+class ProofRefused:
+    """Answer to a proof's ``LookupOrder`` made too often: nothing was looked up.
+
+    ``retry_after``: seconds until another try is allowed; None: not for now (a limit).
+    """
+
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,7 @@ class ActionFailed:
 Event = (
     UserMessage
     | OrderFound
+    | ProofRefused
     | OrdersFound
     | Tracked
     | OrderCancelled

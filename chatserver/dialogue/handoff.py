@@ -3,7 +3,8 @@
 When a script hands a chat over, the same turn asks who can take it
 (``CheckAvailability``: agents online on any server process). With an agent online and
 the shop open, the chat waits for them. Otherwise it becomes a Zendesk ticket for the
-customer's address (``OpenTicket``); without one, the bot asks for it and waits. That
+customer's address (``OpenTicket``); without one, the bot asks for it and waits (an
+address the customer types is unproven: ``OpenTicket(verified=False)``). That
 wait is part of the state (``HandOffRoute.to == "address"``), stored with the session, so
 after a restart, or on another process, the next message holding an address still
 opens the ticket. Email sessions never come here: the Zendesk channel hands them over.
@@ -72,12 +73,15 @@ def take_address(state: DialogueState, msg: UserMessage) -> Out | None:
     found = EMAIL.search(msg.text)
     if found is None:
         return None
-    return _ticket(state, handoff, found.group(0))
+    return _ticket(state, handoff, found.group(0), verified=False)  # typed, not proven
 
 
-def _ticket(state: DialogueState, handoff: HandOffRoute, email: str) -> Out:
+def _ticket(
+    state: DialogueState, handoff: HandOffRoute, email: str, *, verified: bool = True
+) -> Out:
     state = replace(state, handoff=replace(handoff, to=TICKET))
-    return state, [OpenTicket(email, handoff.reason, handoff.notes, about=state)]
+    ticket = OpenTicket(email, handoff.reason, handoff.notes, verified=verified, about=state)
+    return state, [ticket]
 
 
 def opened(state: DialogueState, event: TicketOpened) -> Out:

@@ -23,7 +23,9 @@ class Slots:
 
     ``email``/``order_number`` are claims; ``verified_email`` is proven (email requester,
     signed identity, or an email and order number that matched the same order), and
-    ``verified_order`` is an order name proven to belong to it.
+    ``verified_order`` is an order name proven to belong to it. ``proof`` says how:
+    ``identity`` (presented again with every message, and gone when it is not) or
+    ``order`` (the email and number matched in this session).
     """
 
     email: str | None = None
@@ -31,6 +33,7 @@ class Slots:
     tracking_number: str | None = None
     verified_email: str | None = None
     verified_order: str | None = None
+    proof: str | None = None  # identity | order
     item: str | None = None  # chosen line item id
     topic: str = ""  # the words of the message that started the script ("the mugs"…)
     confirmed: bool | None = None  # answer to the last yes/no question
@@ -47,6 +50,8 @@ class Facts:
     known_email: str | None = None  # an address the session holds from before (a ticket's)
     order: Order | None = None
     order_looked_up: bool = False
+    proof_refused: bool = False  # a proof's lookup was refused (too many failures)
+    retry_after: float | None = None  # ... and when another try may be made
     orders: tuple[Order, ...] | None = None
     trackings: tuple[Tracking | None, ...] | None = None
     subscriptions: tuple[Subscription, ...] | None = None
@@ -101,6 +106,12 @@ class DialogueState:
 
     def with_facts(self, **changes: Any) -> DialogueState:
         return replace(self, facts=replace(self.facts, **changes))
+
+    def without_proof(self) -> DialogueState:
+        """The state with nothing proven or claimed about who the customer is."""
+        return self.with_slots(
+            email=None, order_number=None, verified_email=None, verified_order=None, proof=None
+        )
 
     def noting(self, what: str) -> DialogueState:
         """Record what the bot tried (kept short: the last ten)."""

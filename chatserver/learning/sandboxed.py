@@ -14,7 +14,9 @@ harness (``tests/chatserver/harness.py``) builds on it::
         await world.aclose()
 
 Agents are always available here (``chatserver.runner.AlwaysStaffed``): a hand-off stays
-in the conversation, as the replayed conversations had a person to go to.
+in the conversation, as the replayed conversations had a person to go to. The help
+center is the Guide sandbox's (``http://helpcenter.test``), read once at ``start``, unless
+the shop's settings name a folder or none.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from typing import Self
 
 import httpx
 
-from chatserver.build import Clients, build_clients, build_service
+from chatserver.build import Clients, build_article_source, build_clients, build_service
+from chatserver.helpcenter import HelpCenter
+from chatserver.ops.helpcenter import HelpCenterSync
 from chatserver.policy import Policy
-from chatserver.runner import Staff
+from chatserver.runner import Attempts, Staff
 from chatserver.service import Classifier, ConversationService
 from chatserver.settings import CarrierSettings, Settings, ShopifySettings, ZendeskSettings
 from chatserver.storage import SqlStorage
@@ -56,6 +60,7 @@ def sandbox_settings(settings: Settings, database_url: str) -> Settings:
         redis_url="",
         shopify=ShopifySettings(base_url="http://shopify.test"),
         zendesk=ZendeskSettings(base_url="http://zendesk.test"),
+        helpcenter=replace(settings.helpcenter, base_url="http://helpcenter.test"),
         **carrier,
     )
 
@@ -72,7 +77,11 @@ class SandboxedService:
         database_url: the store (default: a fresh in-memory SQLite database).
         collect: keep the prediction log (``chatserver.learning.collector``).
         staff: who is online (default: always someone: hand-offs stay in the chat).
+        attempts: the proof-attempt limits across sessions (default: none).
         locks: the turn locks (default: this process's); the caller closes them.
+        helpcenter: True: read the help center (the settings' source) at ``start``;
+            False: answer nothing from articles; or answers already loaded (tests share
+            one: reading and indexing takes a few tenths of a second).
     """
 
     def __init__(
@@ -85,7 +94,9 @@ class SandboxedService:
         database_url: str = "sqlite+aiosqlite://",
         collect: bool = True,
         staff: Staff | None = None,
+        attempts: Attempts | None = None,
         locks: SessionLocks | None = None,
+        helpcenter: HelpCenter | bool = True,
     ) -> None:
         self.classifier = classifier
         self.now = now
@@ -95,6 +106,7 @@ class SandboxedService:
         self.policy = policy
         self.collect = collect
         self.staff = staff
+        self.attempts = attempts
         self.locks = locks
         self.sandboxes: Sandboxes = build_sandboxes(now=now)
         sims = self.sandboxes.by_name()
@@ -102,6 +114,9 @@ class SandboxedService:
             mounts={f"http://{name}.test": transport(sim) for name, sim in sims.items()}
         )
         self.storage = SqlStorage(self.settings.database_url)
+        self.helpcenter = helpcenter if isinstance(helpcenter, HelpCenter) else HelpCenter()
+        self.articles: HelpCenterSync | None = None  # the sync that read them, if this did
+        self._read_articles = helpcenter is True
         self._service: ConversationService | None = None
 
     def clients(self) -> Clients:
@@ -112,17 +127,26 @@ class SandboxedService:
 
     async def start(self) -> Self:
         await self.storage.start()
+        source = build_article_source(
+            self.settings, self.http, sleep=_no_sleep, retry=RetryPolicy(attempts=2)
+        )
+        if self._read_articles and source is not None:
+            threshold = self.settings.helpcenter.threshold
+            self.articles = HelpCenterSync(source, self.helpcenter, threshold=threshold)
+            await self.articles.load()
         self._service = build_service(
             self.settings,
             storage=self.storage,
             classifier=self.classifier,
             clients=self.clients(),
             staff=self.staff,
+            attempts=self.attempts,
             locks=self.locks,
             clock=lambda: self.now,
             policy=self.policy,
             collect=self.collect,
             effect_timeout=5.0,
+            helpcenter=self.helpcenter,
         )
         return self
 

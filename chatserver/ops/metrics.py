@@ -2,20 +2,31 @@
 
 Only what the server needs (counters, gauges and one latency histogram, each with
 labels) in about a hundred lines, instead of a dependency. ``GET /metrics`` serves it.
+
+A label's values must be a small fixed set, or every new value is a new series kept
+forever: a counter may name the values a label takes (``allowed``), and any other value
+is counted as ``other``. Intents are labelled from the intent catalogue only.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 
 from aiohttp import web
 
-__all__ = ["Counter", "Gauge", "Histogram", "Metrics", "setup_metrics"]
+from chatserver.dialogue.engine import CONTROL_INTENTS
+from nlu.catalogue import INTENTS
+
+__all__ = ["INTENT_LABELS", "OTHER", "Counter", "Gauge", "Histogram", "Metrics", "setup_metrics"]
 
 Labels = tuple[tuple[str, str], ...]
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+OTHER = "other"
+# The intent catalogue, the quick replies' control intents, and "none" (nothing understood).
+INTENT_LABELS = frozenset({*INTENTS, *CONTROL_INTENTS, "none"})
 
 
 def _labels(labels: Labels, extra: str = "") -> str:
@@ -40,15 +51,24 @@ class Counter:
 
     kind = "counter"
 
-    def __init__(self, name: str, help: str) -> None:
+    def __init__(
+        self, name: str, help: str, allowed: Mapping[str, Collection[str]] | None = None
+    ) -> None:
         self.name, self.help = name, help
+        self.allowed = dict(allowed or {})
         self.values: dict[Labels, float] = defaultdict(float)
 
+    def _key(self, labels: dict[str, str]) -> Labels:
+        for name, values in self.allowed.items():
+            if name in labels and labels[name] not in values:
+                labels[name] = OTHER
+        return tuple(sorted(labels.items()))
+
     def inc(self, amount: float = 1.0, **labels: str) -> None:
-        self.values[tuple(sorted(labels.items()))] += amount
+        self.values[self._key(labels)] += amount
 
     def value(self, **labels: str) -> float:
-        return self.values.get(tuple(sorted(labels.items())), 0.0)
+        return self.values.get(self._key(labels), 0.0)
 
     def samples(self) -> list[str]:
         return [f"{self.name}{_labels(k)} {_number(v)}" for k, v in sorted(self.values.items())]
@@ -105,7 +125,11 @@ class Metrics:
             "chatbot_refused_total", "Requests refused by a limit or a check, by reason."
         )
         self.turns = Counter("chatbot_turns_total", "Customer messages handled.")
-        self.intents = Counter("chatbot_intents_total", "Customer messages by predicted intent.")
+        self.intents = Counter(
+            "chatbot_intents_total",
+            "Customer messages by predicted intent (catalogue intents; 'other' for the rest).",
+            allowed={"intent": INTENT_LABELS},
+        )
         self.escalations = Counter("chatbot_escalations_total", "Hand-offs to a person, by reason.")
         self.tickets = Counter(
             "chatbot_tickets_total", "Escalated chats turned into Zendesk tickets."

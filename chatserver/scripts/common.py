@@ -8,6 +8,7 @@ question; it looks at what is known (slots, ``state.facts``) and does the next t
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -93,8 +94,10 @@ def need_order(state: DialogueState, policy: Policy, *, any_order: bool = False)
 
     Proof is a verified email (email requester, signed identity) or an email and an order
     number that match the same order. Failures read the same whether the order does not
-    exist or belongs to someone else, and are limited per session. ``any_order``: the
-    script needs the email proven, not one order (subscriptions), and the questions say so.
+    exist or belongs to someone else, and are limited per session (here: past the
+    policy's limit nothing more is looked up) and across sessions (the runner refuses
+    the lookup: ``ProofRefused``). ``any_order``: the script needs the email proven, not
+    one order (subscriptions), and the questions say so.
     """
     facts, slots = state.facts, state.slots
     if facts.order is not None:
@@ -110,13 +113,24 @@ def need_order(state: DialogueState, policy: Policy, *, any_order: bool = False)
         if slots.email:
             return ask(state, "identity", "identity/ask_number", **asked)
         return ask(state, "identity", "identity/ask_both", first=state.attempts == 0, **asked)
+    if facts.proof_refused or state.attempts >= policy.max_identity_attempts:
+        return _too_many(state, facts.retry_after if facts.proof_refused else None)
     if not facts.order_looked_up:
-        return state.noting("looked up the order"), [LookupOrder(slots.order_number, slots.email)]
+        lookup = LookupOrder(slots.order_number, slots.email, proof=True)
+        return state.noting("looked up the order"), [lookup]
     attempts = state.attempts + 1
     state = replace(state, attempts=attempts).with_slots(email=None, order_number=None)
     if attempts >= policy.max_identity_attempts:
         return escalate(state, policy, "identity_not_proven", note=f"{attempts} failed attempts")
     return ask(state, "identity", "identity/no_match", any_order=any_order)
+
+
+def _too_many(state: DialogueState, retry_after: float | None) -> Out:
+    """Too many failed proofs: nothing is looked up; say so plainly and offer a person."""
+    state = state.noting("order proof refused: too many failed attempts")
+    state = state.with_slots(email=None, order_number=None)
+    wait = None if retry_after is None else max(1, math.ceil(retry_after))
+    return finish(state, say("identity/too_many_attempts", HUMAN, wait=wait))
 
 
 def _verified_order(

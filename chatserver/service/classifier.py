@@ -7,7 +7,9 @@ so nothing is reassigned on the service, and a turn classifies with the model th
 current when it asked (one ``parse`` call).
 
 A quick reply's payload (``/choose{"order": "#1006"}``, ``/human_agent``) is not
-classified: ``understand`` reads its intent and JSON from the text.
+classified: ``understand`` reads its intent and JSON from the text. Only the intents of
+the catalogue and the quick replies' controls are payloads; ``/anything`` else is text
+like any other, read by the model (it names no new intent, or metric label).
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chatserver.dialogue.engine import CONTROL_INTENTS
+from nlu.catalogue import INTENTS
+
 if TYPE_CHECKING:
     from nlu.engine import Parse
 
-__all__ = ["Classifier", "ModelHolder", "Understood", "understand"]
+__all__ = ["PAYLOAD_INTENTS", "Classifier", "ModelHolder", "Understood", "understand"]
 
+PAYLOAD_INTENTS = frozenset({*INTENTS, *CONTROL_INTENTS})
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*\})?\s*$", re.DOTALL)
 
 
@@ -84,7 +90,7 @@ class Understood:
 def understand(text: str, channel: str, classifier: Classifier) -> Understood:
     """A payload's intent and JSON, or the classifier's reading of the text."""
     match = _PAYLOAD.match(text.strip())
-    if match:
+    if match and match["intent"] in PAYLOAD_INTENTS:
         try:
             payload = json.loads(match["json"]) if match["json"] else {}
         except ValueError:

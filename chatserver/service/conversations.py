@@ -20,7 +20,8 @@ from chatserver.dialogue.events import UserMessage
 from chatserver.dialogue.handoff import ADDRESS_FIRST
 from chatserver.dialogue.state import DialogueState
 from chatserver.errors import SessionNotFound
-from chatserver.identity import verify_identity
+from chatserver.helpcenter import HelpCenter, article_outcome, offered_article
+from chatserver.identity import exact_email, verify_identity
 from chatserver.policy import Policy
 from chatserver.replies import Renderer, first_name
 from chatserver.runner import Runner, run_turn
@@ -69,9 +70,12 @@ class ConversationService:
         renderer: turns replies into channel wording.
         identity_secret: the shop secret that signs ``customData.identity``.
         clock: returns the current time (aware); tests pass a fixed one.
+        session_idle: seconds after which an unused chat is not resumed and what it
+            proved is forgotten (0: never).
         locks: serialises the turns of one session.
         collector: keeps every prediction and its outcome (``chatserver.learning.collector``).
         metrics: counts turns, intents and hand-offs (``chatserver.ops.metrics``).
+        helpcenter: the help-center answers (``chatserver.helpcenter``); None: none.
     """
 
     def __init__(
@@ -84,9 +88,11 @@ class ConversationService:
         *,
         identity_secret: str = "",
         clock: Callable[[], datetime] = _utc_now,
+        session_idle: float = 0.0,
         locks: SessionLocks | None = None,
         collector: Collector | None = None,
         metrics: Metrics | None = None,
+        helpcenter: HelpCenter | None = None,
     ) -> None:
         self.storage = storage
         self.classifier = (
@@ -97,9 +103,11 @@ class ConversationService:
         self.renderer = renderer
         self.identity_secret = identity_secret
         self.clock = clock
+        self.session_idle = session_idle
         self.locks: SessionLocks = locks or LocalLocks()
         self.collector = collector
         self.metrics = metrics
+        self.helpcenter = helpcenter
         self.agents = AgentDesk(
             storage, renderer, clock=clock, locks=self.locks, collector=collector
         )
@@ -111,13 +119,15 @@ class ConversationService:
     ) -> Session:
         """Resume a session, or start one.
 
-        A chat gets its own session back only by its exact id; an unknown or missing id
-        gets a NEW unguessable id (never someone else's). With ``external_ref`` (a Zendesk
-        ticket id) the newest session of that channel and reference is resumed.
+        A chat gets its own session back only by its exact id, and only while it has not
+        been idle longer than ``session_idle``; an unknown, missing or expired id gets a
+        NEW unguessable id (never someone else's). With ``external_ref`` (a Zendesk ticket
+        id) the newest session of that channel and reference is resumed.
         """
         if session_id:
             found = await self.storage.get_session(session_id)
-            if found is not None and found.channel == channel:
+            live = found is not None and not self._idle(found, self.clock())
+            if found is not None and found.channel == channel and live:
                 return found
         if external_ref is not None:
             found = await self.storage.find_session(channel, external_ref)
@@ -136,6 +146,12 @@ class ConversationService:
 
     async def get_session(self, session_id: str) -> Session | None:
         return await self.storage.get_session(session_id)
+
+    def _idle(self, session: Session, now: datetime) -> bool:
+        """A chat unused for longer than ``session_idle`` (its bearer may be someone else)."""
+        if not self.session_idle or session.channel != "chat":
+            return False
+        return (now - session.updated_at).total_seconds() > self.session_idle
 
     async def messages_since(
         self, session_id: str, after_id: int | None = None
@@ -226,8 +242,15 @@ class ConversationService:
     ) -> TurnResult:
         if session.status == "closed":
             session = replace(session, status="bot", state=DialogueState())
+        if self._idle(session, now):  # a socket kept open past the expiry: prove again
+            session = replace(session, state=session.state.without_proof())
+        before = session.state
+        article = offered_article(
+            self.helpcenter, message.text, session.channel, parse, classified=parse.classified
+        )
 
-        identity_email = message.identity_email
+        # Checked on every message: access from a signed identity lasts while it is sent.
+        identity_email = exact_email(message.identity_email)
         if identity_email is None and message.identity is not None:
             identity_email = verify_identity(message.identity, self.identity_secret, self.clock())
         event = UserMessage(
@@ -239,13 +262,18 @@ class ConversationService:
             ranking=parse.ranking,
             entities=parse.entities,
             channel=session.channel,
-            identity_email=identity_email.strip().lower() if identity_email else None,
+            identity_email=identity_email,
             payload=parse.payload,
             known_email=session.customer_email,
+            article=article,
         )
-        asked_before = session.state
         state, actions = await run_turn(
-            session.state, event, self.policy, self.runner, session_id=session.id
+            session.state,
+            event,
+            self.policy,
+            self.runner,
+            session_id=session.id,
+            client=message.client_address,
         )
 
         replies = [a for a in actions if isinstance(a, Reply)]
@@ -284,8 +312,14 @@ class ConversationService:
         outcome = "escalated" if handoffs else "answered"
         reason = handoffs[-1].reason if handoffs else None
         prediction = self._prediction(
-            stored, session.channel, parse, outcome, reason, asked=_asked(asked_before)
+            stored, session.channel, parse, outcome, reason, asked=_asked(before)
         )
+        shown, feedback = article_outcome(before, extra_tags, escalated=bool(handoffs))
+        if shown and article is not None:
+            prediction = replace(
+                prediction, article_id=article.article_id, article_title=article.title[:255],
+                article_confidence=article.confidence,
+            )  # fmt: skip
         decided = TurnOutcome(
             tuple(r.text for r in rendered), bool(handoffs), reason, summary, tags,
             intent if intent else parse.intent, parse.confidence,
@@ -299,6 +333,7 @@ class ConversationService:
             at=now,
             prediction=prediction,
             ticket=ticket,
+            article_feedback=feedback,
         )
         return TurnResult(
             customer_message=stored,

@@ -30,7 +30,9 @@ class InboundMessage:
     """One customer message, as any channel normalises it.
 
     ``identity_email`` must come from a verified source (the Zendesk requester); a chat
-    passes the host page's ``customData.identity`` as ``identity`` and the service checks it.
+    passes the host page's ``customData.identity`` as ``identity`` and the service checks it
+    on every message. ``client_address`` is the customer's address as the channel knows it
+    (the proof limits count failures per address).
     """
 
     session_id: str
@@ -42,6 +44,7 @@ class InboundMessage:
     customer_name: str | None = None  # the email requester's name, for "Hi Maria,"
     client_message_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    client_address: str = ""
     # What the channel writes with the answer, in the turn's transaction (an e-mail
     # turn's outbox row and "comments handled" marks), from what the turn decided.
     with_answer: Callable[[TurnOutcome], TicketTurn | None] | None = None

@@ -99,8 +99,15 @@
       s = null;
     }
     if (!s || s.v !== 1) s = { v: 1 };
+    // The stored chat belongs to whoever the host page said was signed in when it began.
+    // Another customer, or nobody (signed out), gets a new session: never the last one's
+    // transcript or what it proved (the server checks the identity of every message too).
+    var who = config.identity ? String(config.identity.email) : null;
+    var storedWho = typeof s.who === "string" ? s.who : null;
+    if (storedWho !== who) s = { v: 1, open: s.open, titles: s.titles };
     return {
       v: 1,
+      who: who,
       sessionId: typeof s.sessionId === "string" ? s.sessionId : null,
       messages: Array.isArray(s.messages) ? s.messages : [],
       owner: s.owner === "human" ? "human" : "bot",

@@ -10,6 +10,7 @@ the tables and the migrations; its repositories are the only code that writes SQ
     zendesk_records its records, and what a ticket turn writes (also in finish_turn)
     statistics      the dashboard's figures and start-up recovery's query
     locks           per-session turn locks (PostgreSQL advisory locks across processes)
+    agent_sessions  the agent console's signed-in sessions (sign-out deletes them)
 """
 
 from __future__ import annotations

@@ -73,9 +73,11 @@ class Storage(Protocol):
         at: datetime,
         prediction: Prediction | None = None,
         ticket: TicketTurn | None = None,
+        article_feedback: str | None = None,
     ) -> list[StoredMessage]:
-        """Store a turn's bot replies, save ``session``, log ``prediction`` and write
-        ``ticket``'s outcome and outbox rows, atomically."""
+        """Store a turn's bot replies, save ``session``, log ``prediction``, write
+        ``ticket``'s outcome and outbox rows and what came of the session's latest
+        article answer (``article_feedback``), atomically."""
 
     async def messages_since(
         self, session_id: str, after_id: int | None = None

@@ -26,7 +26,12 @@ from sqlalchemy.exc import IntegrityError
 from chatserver.dialogue.state import DialogueState
 from chatserver.storage.database import Database, utc
 from chatserver.storage.errors import TurnTaken
-from chatserver.storage.predictions import Prediction, label_prediction, write_prediction
+from chatserver.storage.predictions import (
+    Prediction,
+    label_prediction,
+    write_article_feedback,
+    write_prediction,
+)
 from chatserver.storage.records import QuickReply, Session, StoredMessage
 from chatserver.storage.tables import messages, predictions, sessions
 from chatserver.storage.zendesk_records import TicketTurn, write_ticket_turn
@@ -267,9 +272,11 @@ class Conversations:
         at: datetime,
         prediction: Prediction | None = None,
         ticket: TicketTurn | None = None,
+        article_feedback: str | None = None,
     ) -> list[StoredMessage]:
         """Store a turn's bot replies, the session they leave, the turn's prediction and,
-        for an e-mail turn, what goes to the ticket (``ticket``), in one transaction.
+        for an e-mail turn, what goes to the ticket (``ticket``), in one transaction;
+        ``article_feedback`` is what came of the session's latest article answer.
 
         Either the whole answer is stored or none of it: a process that dies mid-turn
         leaves the customer's message unanswered, for the turn to run again.
@@ -293,6 +300,8 @@ class Conversations:
             conn.execute(_UPDATE_SESSION, session_values)
             if prediction is not None:
                 write_prediction(conn, prediction)
+            if article_feedback is not None:
+                write_article_feedback(conn, session.id, article_feedback)
             if ticket is not None:
                 write_ticket_turn(conn, ticket, now)
             return ids

@@ -5,7 +5,9 @@ those newer than the ``schema_version`` table says, each in its own transaction.
 empty database gets the newest tables at once (every version recorded); an existing
 one walks the steps. Steps 1 to 3 create the frozen tables of
 :mod:`chatserver.storage.schema_v3`; step 4 (:mod:`chatserver.storage.migration_v4`)
-moves a version-3 database, with its data, to one time type and each fact stored once.
+moves a version-3 database, with its data, to one time type and each fact stored once;
+step 5 adds the console's server-side sessions (``agent_sessions``); step 6
+(:mod:`chatserver.storage.migration_v6`) gives predictions their help-center article.
 
 On PostgreSQL the whole run holds an advisory lock, so processes starting together
 migrate one after the other (the later ones find nothing left to do).
@@ -21,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import chatserver.storage.schema_v3 as schema_v3
 from chatserver.storage.migration_v4 import upgrade_to_v4
-from chatserver.storage.tables import metadata, schema_version
+from chatserver.storage.migration_v6 import upgrade_to_v6
+from chatserver.storage.tables import agent_sessions, metadata, schema_version
 
 __all__ = ["LATEST", "MIGRATIONS", "migrate"]
 
@@ -42,6 +45,10 @@ def _v3(conn: sa.Connection) -> None:
 
 
 def _v5(conn: sa.Connection) -> None:
+    agent_sessions.create(conn)  # a new table: nothing to move
+
+
+def _v7(conn: sa.Connection) -> None:
     # Older rows keep NULL: nobody knows what the bot had asked, so they stay labelable.
     conn.execute(sa.text("ALTER TABLE predictions ADD COLUMN awaiting VARCHAR(32)"))
 
@@ -55,7 +62,9 @@ MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
         "zendesk times as timestamps; intent, confidence and label only in predictions",
         upgrade_to_v4,
     ),
-    (5, "predictions know what the bot had asked for (the label queue skips answers)", _v5),
+    (5, "agent console sessions kept server-side (sign-out ends them)", _v5),
+    (6, "predictions: the help-center article answered with, and what came of it", upgrade_to_v6),
+    (7, "predictions know what the bot had asked for (the label queue skips answers)", _v7),
 ]
 LATEST = MIGRATIONS[-1][0]
 

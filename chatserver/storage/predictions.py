@@ -8,7 +8,10 @@ whether the model escalated and why, the model version (``classified`` false whe
 button's payload named the intent), the turn's ``outcome`` (answered | escalated |
 human: a person owned the session and the bot stayed silent), later an agent's
 ``label`` with its ``reviewed`` state (pending | accepted | rejected), and at session
-close ``resolved``: true when the conversation ended without a person.
+close ``resolved``: true when the conversation ended without a person. A message the
+bot answered from a help-center article keeps the article (id, title, confidence) and,
+from a later turn, ``article_feedback``: helped | not_helped (the customer's Yes / No)
+| handed_off (the next turn went to a person); a miss joins the review queue.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from chatserver.storage.records import StoredMessage
 from chatserver.storage.tables import messages, predictions, sessions
 
 __all__ = [
+    "ARTICLE_FEEDBACK",
+    "ARTICLE_MISSES",
     "OUTCOMES",
     "RANKING_KEPT",
     "REVIEW_STATES",
@@ -35,16 +40,20 @@ __all__ = [
     "PredictionLog",
     "label_prediction",
     "predicted",
+    "write_article_feedback",
     "write_prediction",
 ]
 
 OUTCOMES = ("answered", "escalated", "human")
 REVIEW_STATES = ("pending", "accepted", "rejected")
+ARTICLE_FEEDBACK = ("helped", "not_helped", "handed_off")
+ARTICLE_MISSES = ("not_helped", "handed_off")  # an article answer that did not help
 
 # The columns ``Prediction.values()`` sets: what a turn writes, before any label.
 _VALUES = ("message_id", "session_id", "channel", "text", "intent", "confidence", "ranking",
            "escalate", "reason", "model_version", "outcome", "escalation_reason", "created_at",
-           "classified", "awaiting")  # fmt: skip
+           "classified", "article_id", "article_title", "article_confidence",
+           "awaiting")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,10 @@ class Prediction:
     reviewed: str | None = None
     resolved: bool | None = None
     classified: bool = True
+    article_id: str | None = None  # the help-center article the bot answered with
+    article_title: str | None = None
+    article_confidence: float | None = None
+    article_feedback: str | None = None  # ARTICLE_FEEDBACK, from a later turn
     awaiting: str | None = None  # what the bot had just asked for (email, order_number...)
     id: int | None = None
 
@@ -89,6 +102,9 @@ class Prediction:
             "escalation_reason": self.escalation_reason,
             "created_at": utc(self.created_at),
             "classified": self.classified,
+            "article_id": self.article_id,
+            "article_title": self.article_title,
+            "article_confidence": self.article_confidence,
             "awaiting": self.awaiting,
         }
 
@@ -99,7 +115,8 @@ class Prediction:
             message_id=row.message_id,
             session_id=row.session_id,
             channel=row.channel,
-            text=row.text,
+            # masked again on the way out: rows kept before a masking rule was added get it
+            text=mask(row.text),
             intent=row.intent,
             confidence=row.confidence,
             ranking=tuple((str(i), float(p)) for i, p in row.ranking or ()),
@@ -114,6 +131,10 @@ class Prediction:
             reviewed=row.reviewed,
             resolved=row.resolved,
             classified=bool(row.classified),
+            article_id=row.article_id,
+            article_title=row.article_title,
+            article_confidence=row.article_confidence,
+            article_feedback=row.article_feedback,
             awaiting=row.awaiting,
             created_at=utc(row.created_at),
         )
@@ -134,6 +155,25 @@ def write_prediction(conn: sa.Connection, prediction: Prediction) -> None:
     """Store a prediction in ``conn``'s transaction; a message handled again (a turn
     re-run after a crash) gets its row updated, label and review kept."""
     conn.execute(_upsert(conn.dialect.name), prediction.values())
+
+
+def write_article_feedback(conn: sa.Connection, session_id: str, feedback: str) -> bool:
+    """What came of the session's latest article answer, in ``conn``'s transaction; the
+    first word stays (a "No" followed by a hand-off is a "No"). False when there was no
+    article answer waiting for one."""
+    if feedback not in ARTICLE_FEEDBACK:
+        raise ValueError(f"article feedback must be one of {ARTICLE_FEEDBACK}")
+    latest = (
+        sa.select(sa.func.max(predictions.c.id))
+        .where(predictions.c.session_id == session_id, predictions.c.article_id.is_not(None))
+        .scalar_subquery()
+    )
+    done = conn.execute(
+        predictions.update()
+        .where(predictions.c.id == latest, predictions.c.article_feedback.is_(None))
+        .values(article_feedback=feedback)
+    )
+    return bool(done.rowcount)
 
 
 def label_prediction(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from chatserver.storage.agent_sessions import AgentSessions
 from chatserver.storage.conversations import Conversations
 from chatserver.storage.database import Database
 from chatserver.storage.predictions import PredictionLog
@@ -21,7 +22,8 @@ class SqlStorage(Conversations):
     database.Database`) and is itself the conversations repository the service talks to
     (the ``Storage`` protocol); its other repositories share the same database, retry
     rule and time type: ``predictions`` (the prediction log), ``zendesk`` (the e-mail
-    channel's queue) and ``stats`` (the dashboard's figures, start-up recovery).
+    channel's queue), ``stats`` (the dashboard's figures, start-up recovery) and
+    ``agent_sessions`` (the console's signed-in sessions).
 
     Args:
         url: e.g. ``sqlite+aiosqlite:///var/chatbot.sqlite3`` or
@@ -34,6 +36,7 @@ class SqlStorage(Conversations):
         self.predictions = PredictionLog(self.database)
         self.zendesk = ZendeskQueue(self.database)
         self.stats = Statistics(self.database)
+        self.agent_sessions = AgentSessions(self.database)
 
     @property
     def url(self) -> sa.URL:

@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from chatserver.storage.database import Database, utc
-from chatserver.storage.predictions import Prediction
+from chatserver.storage.predictions import ARTICLE_MISSES, Prediction
 from chatserver.storage.tables import messages, predictions, sessions
 
 __all__ = ["ASKED_DETAILS", "Activity", "CustomerMessage", "SessionFigures", "Statistics"]
@@ -48,7 +48,7 @@ class Activity:
     sessions: tuple[SessionFigures, ...]  # with a customer message since then
     with_agent: frozenset[str]  # session ids with an agent's message since then
     predictions: tuple[Prediction, ...]  # what the model said since then
-    to_label: tuple[Prediction, ...]  # newest unlabelled doubtful ones, any time
+    to_label: tuple[Prediction, ...]  # newest unlabelled doubtful ones and article misses
 
 
 class Statistics:
@@ -62,8 +62,10 @@ class Statistics:
     ) -> Activity:
         """Customer messages, their sessions, agents' involvement and the model's
         predictions since ``since``; and the ``newest`` unlabelled predictions below
-        ``low_confidence`` or escalated by the model, to label, leaving out answers to
-        the bot's own questions for an email, an order number or a choice of order."""
+        ``low_confidence``, escalated by the model, or answered by a help-center article
+        that did not help (the review queue; not one the customer said helped), to label;
+        leaving out answers to the bot's own questions for an email, an order number or a
+        choice of order."""
         since = utc(since)
         customer = (
             sa.select(messages.c.session_id, messages.c.created_at, sessions.c.channel)
@@ -86,7 +88,16 @@ class Statistics:
             .where(
                 classified,
                 predictions.c.label.is_(None),
-                sa.or_(predictions.c.confidence < low_confidence, predictions.c.escalate.is_(True)),
+                sa.or_(
+                    predictions.c.confidence < low_confidence,
+                    predictions.c.escalate.is_(True),
+                    predictions.c.article_feedback.in_(ARTICLE_MISSES),
+                ),
+                # an article answer the customer said helped needs nobody's review
+                sa.or_(
+                    predictions.c.article_feedback.is_(None),
+                    predictions.c.article_feedback != "helped",
+                ),
                 # an answer to the bot's own question ("maria@example.com", "1007") is not
                 # worth a person's time: the model was never asked to read it
                 sa.or_(

@@ -17,6 +17,8 @@ Where each fact lives:
 ``zendesk_*``    the e-mail channel's queue: inbound events, tickets as units of work,
                  each customer comment's outcome, and the reply outbox
                  (:mod:`chatserver.storage.zendesk_queue`).
+``agent_sessions`` the console's signed-in sessions, by a hash of the cookie's token
+                 (:mod:`chatserver.storage.agent_sessions`): signing out deletes the row.
 
 Every time is a timezone-aware timestamp, written in UTC.
 """
@@ -27,6 +29,7 @@ import sqlalchemy as sa
 
 __all__ = [
     "TIME",
+    "agent_sessions",
     "answered",
     "events",
     "messages",
@@ -113,8 +116,14 @@ predictions = sa.Table(
     sa.Column("created_at", TIME, nullable=False),
     # false: the intent came from a button's payload, not from the model
     sa.Column("classified", sa.Boolean, nullable=False, server_default=sa.true()),
+    # the help-center article the bot answered with (migration 5), and what came of it:
+    # helped | not_helped (the customer's Yes / No) | handed_off (a person next)
+    sa.Column("article_id", sa.String(64)),
+    sa.Column("article_title", sa.String(255)),
+    sa.Column("article_confidence", sa.Float),
+    sa.Column("article_feedback", sa.String(16)),
     # what the bot's question before this message asked for (email, order_number...):
-    # an answer to it is not a message for the label queue (migration 5)
+    # an answer to it is not a message for the label queue (migration 7)
     sa.Column("awaiting", sa.String(32)),
     sa.Index("ix_predictions_created", "created_at"),
     sa.Index("ix_predictions_reviewed", "reviewed"),
@@ -183,4 +192,16 @@ outbox = sa.Table(
     sa.Column("sent_at", TIME),
     sa.Index("ix_zendesk_outbox_status", "status", "ticket_id"),
     sqlite_autoincrement=True,
+)
+
+agent_sessions = sa.Table(
+    "agent_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # sha256 of the cookie's token
+    sa.Column("username", sa.String(200), nullable=False, index=True),
+    # a hash of the password hash the agent signed in with: a new password ends the session
+    sa.Column("password_tag", sa.String(64), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("expires_at", TIME, nullable=False, index=True),
 )

@@ -64,6 +64,9 @@ _PAGE = _ENV.from_string(
         {{ s.escalated }} conversation{{ "" if s.escalated == 1 else "s" }}</div>
       <div class="card">Shopify or carriers failing<b>{{ s.integration_failures }}</b>
         hand-offs; {{ outside_total }} failed requests since start</div>
+      <div class="card">Help-center answers<b>{{ s.articles.shown }}</b>
+        {{ s.articles.helped }} helped, {{ s.articles.not_helped }} did not,
+        {{ s.articles.handed_off }} went to a person next</div>
     </section>
     <section class="charts">
       <figure>{{ charts.messages }}<figcaption>Customer messages per day, by channel</figcaption></figure>
@@ -75,10 +78,21 @@ _PAGE = _ENV.from_string(
     <h2>Failed requests to Shopify, Zendesk and carriers (since this server started)</h2>
     <ul>{% for name, n in s.outside_errors.items() %}<li>{{ name }}: {{ n }}</li>{% endfor %}</ul>
     {% endif %}
+    {% if s.by_article %}
+    <h2>Help-center answers by article</h2>
+    <table class="queue">
+      <tr><th>Article</th><th>Shown</th><th>Helped</th><th>Did not help</th><th>Person next</th></tr>
+      {% for a in s.by_article %}
+      <tr><td>{{ a.title }}</td><td>{{ a.shown }}</td><td>{{ a.helped }}</td>
+        <td>{{ a.not_helped }}</td><td>{{ a.handed_off }}</td></tr>
+      {% endfor %}
+    </table>
+    {% endif %}
     <h2>Messages worth a look</h2>
-    <p class="muted">The newest messages the bot was unsure about. Say what each one asks
-      for and the next model learns it. (Answers to the bot's own questions, such as an
-      email address or an order number, are left out.)</p>
+    <p class="muted">The newest messages the bot was unsure about, and help-center answers
+      that did not help. Say what each one asks for and the next model learns it. (Answers
+      to the bot's own questions, such as an email address or an order number, are left
+      out.)</p>
     {% if s.to_label %}
     <table class="queue">
       <tr><th scope="col">When</th><th scope="col">Where</th><th scope="col">Message (private details hidden)</th>
@@ -88,7 +102,10 @@ _PAGE = _ENV.from_string(
         <td>{{ p.created_at.strftime("%b %d, %H:%M") }}</td>
         <td>{{ "Email" if p.channel == "email" else "Chat" }}</td>
         <td>{{ p.text[:300] }}</td>
-        <td>{{ labels.intent(p.intent) }} <span class="muted">({{ sure(p.confidence) }})</span></td>
+        <td>{{ labels.intent(p.intent) }} <span class="muted">({{ sure(p.confidence) }})</span>
+          {% if p.article_id %}<br>offered the article {{ p.article_title or p.article_id }}
+          ({{ sure(p.article_confidence or 0) }}){% if p.article_feedback %},
+          {{ feedback_words[p.article_feedback] }}{% endif %}{% endif %}</td>
         <td>
           <form method="post" action="/agent/dashboard/label">
             <input type="hidden" name="csrf_token" value="{{ csrf }}">
@@ -112,8 +129,15 @@ _PAGE = _ENV.from_string(
 )
 
 
-def _agent(request: web.Request) -> dict[str, Any] | None:
-    return request.app[AGENT_AUTH].session(request.cookies.get(SESSION_COOKIE))
+_FEEDBACK_WORDS = {
+    "helped": "it helped",
+    "not_helped": "it did not help",
+    "handed_off": "a person next",
+}
+
+
+async def _agent(request: web.Request) -> dict[str, Any] | None:
+    return await request.app[AGENT_AUTH].session(request.cookies.get(SESSION_COOKIE))
 
 
 def _outside_errors(request: web.Request) -> dict[str, int]:
@@ -173,7 +197,7 @@ def _charts(s: Stats, labels: Labels) -> dict[str, Markup]:
 
 
 async def dashboard(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     if agent is None:
         raise web.HTTPSeeOther("/agent/login", headers=PRIVATE)
     s = await _stats(request)
@@ -193,18 +217,19 @@ async def dashboard(request: web.Request) -> web.Response:
         now=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         outside_total=sum(s.outside_errors.values()),
         notice=notice,
+        feedback_words=_FEEDBACK_WORDS,
     )
     return web.Response(text=text, content_type="text/html", headers=PRIVATE)
 
 
 async def stats(request: web.Request) -> web.Response:
-    if _agent(request) is None:
+    if await _agent(request) is None:
         return web.json_response({"error": "sign in at /agent/login"}, status=401, headers=PRIVATE)
     return web.json_response((await _stats(request)).to_json(), headers=PRIVATE)
 
 
 async def label(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     if agent is None:
         raise web.HTTPSeeOther("/agent/login", headers=PRIVATE)
     form = await request.post()

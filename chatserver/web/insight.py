@@ -9,7 +9,10 @@ Over a window of days ending at ``now`` (UTC days):
 - the predicted intents and a confidence histogram (from the prediction log);
 - outside-API failures: hand-offs with reason ``integration_failure`` (stored) and the
   ``chatbot_outside_api_errors_total`` counts of this process (since it started);
-- the newest unlabelled low-confidence or escalated messages, for agents to label.
+- help-center answers: how many were shown, and what came of them (helped, did not
+  help, a person next), in all and by article;
+- the newest unlabelled low-confidence or escalated messages, and article answers that
+  did not help (with the article offered), for agents to label.
 
 Grouping is done here rather than in SQL so SQLite and PostgreSQL give the same days.
 """
@@ -24,7 +27,7 @@ from typing import Any
 from chatserver.storage import Prediction
 from chatserver.storage.statistics import Statistics
 
-__all__ = ["BINS", "INTEGRATION_FAILURE", "Stats", "compute_stats"]
+__all__ = ["BINS", "INTEGRATION_FAILURE", "ArticleFigures", "Stats", "compute_stats"]
 
 BINS = 10  # confidence histogram: [0, .1), [.1, .2) ... [.9, 1]
 INTEGRATION_FAILURE = "integration_failure"
@@ -32,6 +35,28 @@ INTEGRATION_FAILURE = "integration_failure"
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ArticleFigures:
+    """Answers from one help-center article (or from all: ``article_id`` None)."""
+
+    article_id: str | None
+    title: str
+    shown: int = 0
+    helped: int = 0
+    not_helped: int = 0
+    handed_off: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "shown": self.shown,
+            "helped": self.helped,
+            "not_helped": self.not_helped,
+            "handed_off": self.handed_off,
+        }
 
 
 @dataclass(frozen=True)
@@ -49,6 +74,8 @@ class Stats:
     integration_failures: int
     outside_errors: dict[str, int]  # "vendor: error" -> count, this process
     to_label: tuple[Prediction, ...] = field(default=())
+    articles: ArticleFigures = ArticleFigures(None, "all articles")
+    by_article: tuple[ArticleFigures, ...] = ()  # most shown first
 
     @property
     def automation_rate(self) -> float:
@@ -72,6 +99,10 @@ class Stats:
             "confidence_histogram": list(self.confidence_histogram),
             "integration_failures": self.integration_failures,
             "outside_errors": self.outside_errors,
+            "articles": {
+                **self.articles.to_json(),
+                "by_article": [a.to_json() for a in self.by_article],
+            },
             "to_label": [
                 {
                     "message_id": p.message_id,
@@ -82,6 +113,14 @@ class Stats:
                     "confidence": round(p.confidence, 4),
                     "reason": p.reason or p.escalation_reason,
                     "at": p.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "article": None
+                    if p.article_id is None
+                    else {
+                        "article_id": p.article_id,
+                        "title": p.article_title,
+                        "confidence": round(p.article_confidence or 0.0, 4),
+                        "feedback": p.article_feedback,
+                    },
                 }
                 for p in self.to_label
             ],
@@ -136,6 +175,7 @@ async def compute_stats(
         histogram[min(int(p.confidence * BINS), BINS - 1)] += 1
         failures += p.escalation_reason == INTEGRATION_FAILURE
 
+    by_article = _article_figures(activity.predictions)
     return Stats(
         days=day_names,
         messages_per_day={k: tuple(v) for k, v in sorted(per_day.items())},
@@ -148,4 +188,34 @@ async def compute_stats(
         integration_failures=failures,
         outside_errors=dict(sorted((outside_errors or {}).items())),
         to_label=activity.to_label,
+        articles=_article_total(by_article),
+        by_article=by_article,
+    )
+
+
+def _article_figures(predictions: tuple[Prediction, ...]) -> tuple[ArticleFigures, ...]:
+    counts: dict[str, Counter[str]] = {}
+    titles: dict[str, str] = {}
+    for p in predictions:
+        if p.article_id is None:
+            continue
+        counts.setdefault(p.article_id, Counter())["shown"] += 1
+        if p.article_feedback:
+            counts[p.article_id][p.article_feedback] += 1
+        titles[p.article_id] = p.article_title or p.article_id
+    figures = [
+        ArticleFigures(aid, titles[aid], c["shown"], c["helped"], c["not_helped"], c["handed_off"])
+        for aid, c in counts.items()
+    ]
+    return tuple(sorted(figures, key=lambda f: (-f.shown, f.title)))
+
+
+def _article_total(by_article: tuple[ArticleFigures, ...]) -> ArticleFigures:
+    return ArticleFigures(
+        None,
+        "all articles",
+        sum(f.shown for f in by_article),
+        sum(f.helped for f in by_article),
+        sum(f.not_helped for f in by_article),
+        sum(f.handed_off for f in by_article),
     )

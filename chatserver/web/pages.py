@@ -3,7 +3,9 @@ console at ``/agent/`` behind a login (``/agent/login``, ``/agent/logout``).
 
 The login and logout forms are CSRF-safe twice over: the cookies are SameSite=Strict,
 and each form carries a token that must match the signed cookie (the session's own
-token after login, a pre-session token before).
+token after login, a pre-session token before). Sign-in attempts are throttled per
+client address and failures per username (``ChatLimits.logins``); signing out ends the
+session on the server, for every copy of the cookie.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from chatserver.keys import AGENT_AUTH, LIMITS, SETTINGS
+from chatserver.keys import AGENT_AUTH, LIMITS, PROXIES, SETTINGS
 from chatserver.web.auth import (
     CSRF_COOKIE,
     CSRF_SECONDS,
@@ -80,7 +82,7 @@ async def shop(request: web.Request) -> web.FileResponse:
 
 
 async def console(request: web.Request) -> web.Response:
-    session = request.app[AGENT_AUTH].session(request.cookies.get(SESSION_COOKIE))
+    session = await request.app[AGENT_AUTH].session(request.cookies.get(SESSION_COOKIE))
     if session is None:
         raise _redirect("/agent/login")
     text = _page("index.html", str(session["csrf"]))
@@ -89,7 +91,7 @@ async def console(request: web.Request) -> web.Response:
 
 async def login_page(request: web.Request) -> web.Response:
     auth = request.app[AGENT_AUTH]
-    if auth.session(request.cookies.get(SESSION_COOKIE)) is not None:
+    if await auth.session(request.cookies.get(SESSION_COOKIE)) is not None:
         raise _redirect("/agent/")
     token = auth.csrf_token(request.cookies.get(CSRF_COOKIE))
     cookie = None
@@ -115,29 +117,36 @@ async def login(request: web.Request) -> web.Response:
         raise _redirect("/agent/login?error=csrf")
     if not auth.agents:
         raise _redirect("/agent/login?error=no_agents")
-    if not request.app[LIMITS].logins.hit(request.remote or "unknown"):
-        raise _redirect("/agent/login?error=rate_limited")
     username, password = form.get("username"), form.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise _redirect("/agent/login?error=invalid")
+    address = request.app[PROXIES].of_request(request)
+    throttle = request.app[LIMITS].logins
+    if not throttle.admit(address, username):
+        raise _redirect("/agent/login?error=rate_limited")
     if not auth.check(username, password):
-        log.info("failed console sign-in for %r from %s", username[:64], request.remote)
+        throttle.failed(username)
+        log.info("failed console sign-in for %r from %s", username[:64], address)
         raise _redirect("/agent/login?error=invalid")
     log.info("%s signed in to the console", username)
     response = _see_other("/agent/")
-    _set_cookie(response, request, SESSION_COOKIE, auth.session_cookie(username), SESSION_SECONDS)
+    cookie = await auth.sign_in(username)
+    _set_cookie(response, request, SESSION_COOKIE, cookie, SESSION_SECONDS)
     response.del_cookie(CSRF_COOKIE, path="/")
     return response
 
 
 async def logout(request: web.Request) -> web.Response:
     auth = request.app[AGENT_AUTH]
-    session = auth.session(request.cookies.get(SESSION_COOKIE))
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = await auth.session(cookie)
     form = await request.post()
     if session is None:
         raise _redirect("/agent/login")
     if not same_token(form.get("csrf_token"), session.get("csrf")):
         raise web.HTTPForbidden(text="The form expired; reload the console and try again.")
+    await auth.sign_out(cookie)  # the session ends here, for every copy of the cookie
+    log.info("%s signed out of the console", session["u"])
     response = _see_other("/agent/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

@@ -1,6 +1,7 @@
-"""All six sandboxes together: built from one demo shop, served under ``/sandbox/<api>``;
-the Zendesk Guide help center shares the Zendesk sandbox's prefix, as Guide shares
-Support's subdomain.
+"""All the sandboxes together: built from one demo shop, served under ``/sandbox/<api>``;
+the Zendesk Guide help center is also served under the Zendesk sandbox's prefix, as
+Guide shares Support's subdomain (``/sandbox/helpcenter`` is the same simulator, for a
+Guide on a host of its own, as a host-mapped help center has).
 
 The demo server mounts them in its own application; ``chatbot sandbox`` serves them
 alone. Either way they are reached over real HTTP by the production clients.
@@ -55,6 +56,7 @@ class Sandboxes:
             "fedex": self.fedex,
             "ups": self.ups,
             "dhl": self.dhl,
+            "helpcenter": self.helpcenter,
         }
 
     async def aclose(self) -> None:
@@ -69,11 +71,16 @@ def build_sandboxes(
     webhook_secret: str = "demo",
     public_url: str | None = None,
     http: httpx.AsyncClient | None = None,
+    article_webhook_url: str | None = None,
+    article_webhook_secret: str | None = None,
 ) -> Sandboxes:
     """Every sandbox, seeded from one demo shop.
 
     Args:
         webhook_url: where the Zendesk sandbox delivers its trigger webhooks.
+        article_webhook_url: where the help center delivers its article events
+            (``zen:event-type:article.published`` / ``unpublished``), signed with
+            ``article_webhook_secret`` (default: ``webhook_secret``).
         public_url: this server's address, for links the Zendesk sandbox writes.
         http: client for webhook delivery (the sandbox makes its own if None).
     """
@@ -94,7 +101,12 @@ def build_sandboxes(
         fedex=FedexSimulator(shop),
         ups=UpsSimulator(shop),
         dhl=DhlSimulator(shop),
-        helpcenter=HelpCenterSimulator(base_url=zendesk_url),
+        helpcenter=HelpCenterSimulator(
+            base_url=zendesk_url,
+            webhook_url=article_webhook_url,
+            webhook_secret=article_webhook_secret or webhook_secret,
+            http=http,
+        ),
     )
 
 

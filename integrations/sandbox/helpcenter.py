@@ -27,7 +27,6 @@ import base64
 import html
 import itertools
 import json
-import math
 import re
 import uuid
 from collections.abc import Callable, Sequence
@@ -35,13 +34,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 
 from integrations.articles import Article, Section
 from integrations.articles_folder import ArticleFolder, load_sections, render_markdown
 from integrations.sandbox.base import Faults, json_response
+from integrations.sandbox.helpcenter_wire import paginate, snippet, text_of, words
 from integrations.sandbox.zendesk_webhooks import Invocation, WebhookSender
 
 __all__ = ["ARTICLES_DIR", "HelpCenterSimulator"]
@@ -281,23 +280,24 @@ class HelpCenterSimulator:
         locale = params.get("locale")
         if locale not in (None, "", "*"):
             _check_locale(locale.lower())
-        words = _words(params.get("query", ""))
-        if not words:
+        terms = words(params.get("query", ""))
+        if not terms:
             raise _Reject(400, {"error": "InvalidSearch", "description": "query is required"})
         scored = []
         for record in self._visible(False):
-            title = _words(record.article.title)
-            body = _words(_text(record.article.body_html))
-            score = sum(3 * title.count(w) + body.count(w) for w in words)
+            title = words(record.article.title)
+            body = words(text_of(record.article.body_html))
+            score = sum(3 * title.count(w) + body.count(w) for w in terms)
             if score:
                 scored.append((score, record))
         scored.sort(key=lambda sr: (-sr[0], sr[1].position))
         body, page = self._paginate(request, [r for _, r in scored], "results", cursor=False,
                                     default_size=25)  # fmt: skip
         body["results"] = [
-            {**self._json(r, request), "result_type": "article", "snippet": _snippet(r, words)}
+            {**self._json(r, request), "result_type": "article",
+             "snippet": snippet(r.article.body_html, terms)}
             for r in page
-        ]
+        ]  # fmt: skip
         return json_response(200, body)
 
     def _page(self, request: httpx.Request, agent: bool, locale: str, article_id: str
@@ -332,47 +332,14 @@ class HelpCenterSimulator:
 
     def _paginate(self, request: httpx.Request, items: list[Any], key: str, *,
                   cursor: bool = True, default_size: int = 30) -> tuple[dict[str, Any], list[Any]]:  # fmt: skip
-        params = request.url.params
         url = f"{self._base(request)}{request.url.path}"
         try:
-            if cursor and "page[size]" in params:
-                size = int(params["page[size]"])
-                after = _decode(params.get("page[after]"))
-                if not 1 <= size <= 100:
-                    raise ValueError(size)
-                start = after + 1 if after is not None else 0
-                page = items[start : start + size]
-                has_more = start + size < len(items)
-                last = _encode(start + len(page) - 1) if page else None
-                first = _encode(start) if page else None
-                rest = {k: v for k, v in params.items() if not k.startswith("page[")}
-                query = f"&{urlencode(rest)}" if rest else ""
-                return {
-                    "meta": {"has_more": has_more, "after_cursor": last, "before_cursor": first},
-                    "links": {
-                        "next": f"{url}?page[size]={size}&page[after]={last}{query}" if has_more else None,
-                        "prev": f"{url}?page[size]={size}&page[before]={first}{query}" if start else None,
-                    },
-                }, page  # fmt: skip
-            per_page = int(params.get("per_page", default_size))
-            number = int(params.get("page", 1))
-            if not 1 <= per_page <= 100 or number < 1:
-                raise ValueError(per_page)
+            return paginate(
+                request.url.params, url, items, cursor=cursor, default_size=default_size
+            )
         except ValueError:
             raise _Reject(400, {"error": "InvalidPaginationParameter",
                                 "description": "Invalid pagination parameter"}) from None  # fmt: skip
-        count = len(items)
-        pages = max(1, math.ceil(count / per_page))
-        page = items[(number - 1) * per_page : number * per_page]
-        rest = {k: v for k, v in params.items() if k not in ("page", "per_page")}
-        query = f"&{urlencode(rest)}" if rest else ""
-        link = f"{url}?per_page={per_page}{query}&page="
-        return {
-            "page": number, "per_page": per_page, "page_count": pages, "count": count,
-            "next_page": f"{link}{number + 1}" if number < pages else None,
-            "previous_page": f"{link}{number - 1}" if number > 1 else None,
-            "sort_by": params.get("sort_by", "position"), "sort_order": params.get("sort_order", "asc"),
-        }, page  # fmt: skip
 
     def _json(self, record: _Article, request: httpx.Request) -> dict[str, Any]:
         a, base = record.article, self._base(request)
@@ -447,42 +414,3 @@ def _check_locale(locale: str | None) -> None:
 
 def _stamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _text(body_html: str) -> str:
-    inline = re.sub(r"</?(?:strong|em|b|i|a|code|span)\b[^>]*>", "", body_html)
-    return html.unescape(re.sub(r"<[^>]+>", " ", inline))
-
-
-def _words(text: str) -> list[str]:
-    # Plurals match their singular ("cards" finds "card"): enough for a sandbox's search.
-    return [
-        w[:-1] if len(w) > 3 and w.endswith("s") else w for w in re.findall(r"\w+", text.lower())
-    ]
-
-
-def _snippet(record: _Article, words: list[str]) -> str:
-    text = " ".join(_text(record.article.body_html).split())
-    sentences = re.split(r"(?<=[.!?])\s+", text)
-    best = next((s for s in sentences if any(w in s.lower() for w in words)), sentences[0])
-    escaped = html.escape(best[:200])
-    for word in set(words):
-        escaped = re.sub(rf"\b({re.escape(word)})\b", r"<em>\1</em>", escaped, flags=re.I)
-    return escaped
-
-
-def _encode(position: int) -> str:
-    return base64.urlsafe_b64encode(f"a{position}".encode()).decode().rstrip("=")
-
-
-def _decode(value: str | None) -> int | None:
-    if not value:
-        return None
-    padded = value + "=" * (-len(value) % 4)
-    try:
-        text = base64.urlsafe_b64decode(padded).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(value) from exc
-    if not text.startswith("a") or not text[1:].isdigit():
-        raise ValueError(value)
-    return int(text[1:])

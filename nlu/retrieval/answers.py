@@ -8,21 +8,27 @@ Stable API for the server (wiring: docs/helpcenter.md)::
     a = answers.answer("is the merino scarf machine washable?", channel="chat")
     a.answered                  # confidence >= threshold: reply with it
     a.title, a.url, a.heading, a.passage, a.confidence, a.article_id
-    answers.upsert(changed); answers.remove(ids)            # refresh after a sync or webhook
+    answers.upsert(changed); answers.remove(ids)            # refresh in place (offline tools)
+    fresh = answers.updated(changed, ids, analyzer=Analyzer())  # a new one (the server swaps)
 
 ``answer`` returns None when no article shares a word with the question.
+
+Threads: an index tokenizes with its :class:`Analyzer` (a spaCy pipeline), which is not
+made to be used from two threads at once. The server builds in its executor with an
+analyzer the serving index does not use (``chatserver.ops.helpcenter``).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlu.cleaning import clean
 from nlu.retrieval.confidence import AnswerModel, choose_threshold, cross_validated, labels
 from nlu.retrieval.index import Analyzer, ArticleIndex, Retrieval
 from nlu.retrieval.passages import ArticleLike
+from nlu.retrieval.question import question_text
 from nlu.retrieval.questions import DEFAULT_TUNING, Question, load_questions
 
 __all__ = ["DEMO_ARTICLES", "ArticleAnswer", "HelpCenterAnswers", "fit_answer_model"]
@@ -77,7 +83,7 @@ class HelpCenterAnswers:
         return cls(index, model or default_model(analyzer, ranker), threshold)
 
     def answer(self, text: str, channel: str = "chat") -> ArticleAnswer | None:
-        retrieval = self.index.search(clean(text, channel))
+        retrieval = self.index.search(question_text(text, channel))
         return self.read(retrieval)
 
     def read(self, retrieval: Retrieval) -> ArticleAnswer | None:
@@ -95,11 +101,31 @@ class HelpCenterAnswers:
             threshold=self.threshold,
         )
 
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def analyzer(self) -> Analyzer:
+        return self.index.analyzer
+
     def upsert(self, articles: Iterable[ArticleLike]) -> None:
         self.index.upsert(articles)
 
     def remove(self, article_ids: Iterable[str]) -> None:
         self.index.remove(article_ids)
+
+    def updated(self, upsert: Iterable[ArticleLike] = (), remove: Iterable[str] = (), *,
+                analyzer: Analyzer | None = None) -> HelpCenterAnswers:  # fmt: skip
+        """New answers with these articles added or replaced and these ids removed; this
+        object is left as it was (it may go on answering while the new one is built).
+        Only the changed articles are tokenized, with ``analyzer``."""
+        index = self.index.copy(analyzer)
+        upsert, remove = list(upsert), [str(i) for i in remove]
+        if remove:
+            index.remove(remove)
+        if upsert:
+            index.upsert(upsert)
+        return HelpCenterAnswers(index, self.model, self.threshold)
 
 
 def fit_answer_model(index: ArticleIndex, questions: Sequence[Question], *,
@@ -113,12 +139,20 @@ def fit_answer_model(index: ArticleIndex, questions: Sequence[Question], *,
     return model, {"X": X, "proba": proba, "correct": y}
 
 
-def default_model(analyzer: Analyzer, ranker: str = "bm25") -> AnswerModel:
+def default_model(analyzer: Analyzer | None = None, ranker: str = "bm25") -> AnswerModel:
     """The model fitted on the demo articles and ``nlu/data/articles_tune.yml`` (about a
-    second: build it once at start-up, in the executor, not per question)."""
-    from integrations.articles_folder import ArticleFolder
+    second the first time; later calls get a copy of it: the bundled files do not change
+    while the process runs, and every help center of the process shares the fit)."""
+    fitted = _FITTED.get(ranker)
+    if fitted is None:
+        from integrations.articles_folder import ArticleFolder
 
-    articles = ArticleFolder(DEMO_ARTICLES).load()
-    keys = {k: a.id for a in articles for k in a.keys}
-    index = ArticleIndex(ranker=ranker, analyzer=analyzer).build(articles)
-    return fit_answer_model(index, load_questions(DEFAULT_TUNING, keys))[0]
+        articles = ArticleFolder(DEMO_ARTICLES).load()
+        keys = {k: a.id for a in articles for k in a.keys}
+        index = ArticleIndex(ranker=ranker, analyzer=analyzer or Analyzer()).build(articles)
+        fitted = _FITTED[ranker] = fit_answer_model(index, load_questions(DEFAULT_TUNING, keys))[0]
+    return copy.deepcopy(fitted)
+
+
+# ranker -> the default fit (two threads fitting at once both fit, and one result stays)
+_FITTED: dict[str, AnswerModel] = {}

@@ -29,6 +29,7 @@ import numpy as np
 
 from nlu.entities import extract
 from nlu.retrieval.index import ArticleIndex, Retrieval
+from nlu.retrieval.question import question_text
 from nlu.retrieval.questions import Question
 
 __all__ = [
@@ -97,7 +98,7 @@ def labels(index: ArticleIndex, questions: Sequence[Question]) -> tuple[np.ndarr
     """Features of each question's retrieval, and whether its best article is right."""
     X, y = [], []
     for q in questions:
-        r = index.search(q.text)
+        r = index.search(question_text(q.text, q.channel))
         X.append(features(r))
         y.append(int(r.best is not None and r.best.article.id in q.articles))
     return np.vstack(X) if X else np.zeros((0, len(FEATURES))), np.asarray(y)

@@ -13,6 +13,11 @@ the tuning set's cross-validated probabilities, and the held-out questions are o
 scored. Without a held-out file: cross-validation on the tuning set (each question scored
 by a model that never saw it; the threshold is chosen on those same probabilities, so
 these figures are optimistic). Both rankers are run so the choice stays measured.
+
+With the intent model's reading of each question (``parses``), the figures the server
+sees are added (``routed``): :func:`~nlu.retrieval.route.route` sends a question the
+classifier gives confidently to an order or conversation intent to its script, so only
+the rest can be answered from an article.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from nlu.retrieval.answers import fit_answer_model
 from nlu.retrieval.confidence import THRESHOLDS, choose_threshold, cross_validated, labels
 from nlu.retrieval.index import Analyzer, ArticleIndex
 from nlu.retrieval.passages import ArticleLike
+from nlu.retrieval.question import question_text
 from nlu.retrieval.questions import Question
+from nlu.retrieval.route import ParseLike, route
 
 __all__ = ["ArticleEvaluation", "Miss", "evaluate_articles", "format_text"]
 
@@ -59,6 +66,7 @@ class ArticleEvaluation:
     curve: tuple[dict[str, float], ...]
     misses: tuple[Miss, ...]
     model: dict[str, object]
+    routed: dict[str, float] | None = None  # with the intent model's routing (see module)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,7 +74,8 @@ class ArticleEvaluation:
 
 def evaluate_articles(articles: Sequence[ArticleLike], tuning: Sequence[Question],
                       heldout: Sequence[Question] | None = None, *, ranker: str = "bm25",
-                      analyzer: Analyzer | None = None) -> ArticleEvaluation:  # fmt: skip
+                      analyzer: Analyzer | None = None,
+                      parses: Sequence[ParseLike] | None = None) -> ArticleEvaluation:  # fmt: skip
     """Score one ranker with the help-center answer model (see module docstring)."""
     index = ArticleIndex(ranker=ranker, analyzer=analyzer or Analyzer()).build(articles)
     model, cv = fit_answer_model(index, tuning)
@@ -78,7 +87,7 @@ def evaluate_articles(articles: Sequence[ArticleLike], tuning: Sequence[Question
         questions, protocol = list(tuning), "cross-validated tuning set"
         proba, correct = np.asarray(cv["proba"]), np.asarray(cv["correct"])
     answerable = np.array([q.answerable for q in questions], dtype=bool)
-    best = [index.search(q.text).best for q in questions]
+    best = [index.search(question_text(q.text, q.channel)).best for q in questions]
     titles = {a.id: a.title for a in index.articles()}
     curve = tuple(_point(t, proba, correct, answerable) for t in CURVE)
     here = _point(model.threshold, proba, correct, answerable)
@@ -104,7 +113,29 @@ def evaluate_articles(articles: Sequence[ArticleLike], tuning: Sequence[Question
         curve=curve,
         misses=tuple(sorted(misses, key=lambda m: (not m.answered, -m.confidence))),
         model=model.to_dict(),
+        routed=_routed(parses, proba, correct, answerable, model.threshold) if parses else None,
     )
+
+
+@dataclass(frozen=True)
+class _Offer:
+    confidence: float
+    threshold: float
+
+
+def _routed(parses: Sequence[ParseLike], proba: np.ndarray, correct: np.ndarray,
+            answerable: np.ndarray, threshold: float) -> dict[str, float]:  # fmt: skip
+    """Precision and coverage of the article answers ``route`` lets through."""
+    chosen = np.array(
+        [route(p, _Offer(float(c), threshold)).to == "article" for p, c in zip(parses, proba, strict=True)]
+    )  # fmt: skip
+    right = chosen & (correct == 1)
+    return {
+        "answered": int(chosen.sum()),
+        "precision": float(right.sum() / chosen.sum()) if chosen.any() else 1.0,
+        "coverage": float(right.sum() / answerable.sum()) if answerable.any() else 0.0,
+        "null_answered": int((chosen & ~answerable).sum()),
+    }
 
 
 def coverage_at_target(articles: Sequence[ArticleLike], tuning: Sequence[Question], *,
@@ -144,6 +175,13 @@ def format_text(ev: ArticleEvaluation, others: Sequence[ArticleEvaluation] = ())
         f"   answered {ev.answer_rate:.1%}   'none' questions answered {ev.null_answered}/{ev.n_null}"
         f"   best article right (no threshold) {ev.top1:.1%}",
     ]
+    if ev.routed is not None:
+        r = ev.routed
+        lines.append(
+            f"with the intent model's routing (what the server answers): {r['answered']:.0f} "
+            f"answered, precision {r['precision']:.1%}, coverage {r['coverage']:.1%}, "
+            f"'none' questions answered {r['null_answered']:.0f}/{ev.n_null}"
+        )
     for other in others:
         lines.append(
             f"  ranker {other.ranker}: threshold {other.threshold:.2f}, precision "

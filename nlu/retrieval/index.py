@@ -7,6 +7,10 @@ lookup lemmas, :func:`nlu.tokens.load_spacy`); stop words and punctuation are dr
 article's title, labels and its heading; an article scores as its best passage, and that
 passage is the one returned. The ranking library is ``bm25s`` (BM25, chosen over
 scikit-learn TF-IDF on the tuning questions: docs/benchmarks.md), or TF-IDF on request.
+Articles are ranked by their BM25 score (as a share of the best one) plus
+``char_weight`` times the cosine of character n-grams (3 to 5, scikit-learn TF-IDF) of
+the same lemmas: they catch the word forms lemmas miss ("delivery" and "deliver",
+"washable" and "wash"). ``Hit.score`` stays the BM25 score, which the confidence reads.
 
 Refreshing: :meth:`ArticleIndex.upsert` and :meth:`ArticleIndex.remove` re-tokenize only
 the articles that changed and rebuild the ranking matrices from the cached tokens (a few
@@ -98,7 +102,7 @@ class Hit:
 
     article: ArticleLike
     passage: Passage
-    score: float
+    score: float  # BM25 of the article (the ranking adds the character n-grams' cosine)
 
 
 @dataclass(frozen=True)
@@ -133,12 +137,15 @@ class ArticleIndex:
         analyzer: Analyzer | None = None,
         title_weight: int = 2,
         passage_weight: float = 0.0,
+        char_weight: float = 2.0,
     ) -> None:
         if ranker not in RANKERS:
             raise ValueError(f"ranker must be one of {RANKERS}")
         self.ranker = ranker
         self.title_weight = title_weight
         self.passage_weight = passage_weight
+        self.char_weight = char_weight
+        self._chars: Any = None
         self._article_tokens: dict[str, list[str]] = {}
         self.analyzer = analyzer or Analyzer()
         self._articles: dict[str, ArticleLike] = {}
@@ -164,6 +171,24 @@ class ArticleIndex:
 
     def passages(self, article_id: str) -> list[Passage]:
         return list(self._passages.get(article_id, ()))
+
+    def copy(self, analyzer: Analyzer | None = None) -> ArticleIndex:
+        """A new index over the same articles and cached tokens (nothing re-tokenized), to
+        refresh while this one keeps answering; ``analyzer`` tokenizes what changes."""
+        other = ArticleIndex(
+            ranker=self.ranker,
+            analyzer=analyzer or self.analyzer,
+            title_weight=self.title_weight,
+            passage_weight=self.passage_weight,
+            char_weight=self.char_weight,
+        )
+        other._articles = dict(self._articles)
+        other._passages = dict(self._passages)
+        other._passage_tokens = dict(self._passage_tokens)
+        other._title_tokens = dict(self._title_tokens)
+        other._article_tokens = dict(self._article_tokens)
+        other._fit()
+        return other
 
     # --- building ----------------------------------------------------------------
 
@@ -212,9 +237,17 @@ class ArticleIndex:
             )
 
     def _fit(self) -> None:
-        self._rows = [(a, i) for a, docs in self._passage_tokens.items() for i in range(len(docs))]
-        docs = [self._passage_tokens[a][i] for a, i in self._rows]
         self._order = list(self._article_tokens)
+        # Passage rows grouped by article, in the articles' order; each has one at least.
+        self._rows = [(a, i) for a in self._order for i in range(len(self._passage_tokens[a]))]
+        sizes = [len(self._passage_tokens[a]) for a in self._order]
+        self._starts = np.cumsum([0, *sizes[:-1]]) if sizes else np.zeros(0, dtype=int)
+        self._id_rank = np.argsort(np.argsort(np.array(self._order, dtype=str)))
+        # An article's opening passage answers its title: it is ranked with the title's words.
+        docs = [
+            self._passage_tokens[a][i] + (list(self._title_tokens[a]) if i == 0 else [])
+            for a, i in self._rows
+        ]
         df: Counter[str] = Counter()
         for article_id in self._order:
             df.update(set(self._article_tokens[article_id]))
@@ -227,6 +260,11 @@ class ArticleIndex:
             if self._order
             else None
         )
+        self._chars = (
+            _fit_chars([self._article_tokens[a] for a in self._order])
+            if self._order and self.char_weight
+            else None
+        )
 
     # --- querying ----------------------------------------------------------------
 
@@ -236,22 +274,14 @@ class ArticleIndex:
         idf = {t: self._idf.get(t, self._max_idf) for t in tokens}
         if self._model is None or not tokens:
             return Retrieval(question, tokens, (), idf, {}, {}, {})
-        scores = _scores(self.ranker, self._model, list(tokens))
-        best: dict[str, tuple[float, int]] = {}
-        for (article_id, index), score in zip(self._rows, scores, strict=True):
-            if score > best.get(article_id, (-1.0, 0))[0]:
-                best[article_id] = (float(score), index)
-        article_scores = _scores(self.ranker, self._article_model, list(tokens))
-        total = {
-            a: float(s) + self.passage_weight * best.get(a, (0.0, 0))[0]
-            for a, s in zip(self._order, article_scores, strict=True)
-        }
-        ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
-        hits = tuple(
-            Hit(self._articles[a], self._passages[a][best.get(a, (0.0, 0))[1]], s)
-            for a, s in ranked[:k]
-            if s > 0
-        )
+        passage_scores = _scores(self.ranker, self._model, list(tokens))  # one per row
+        score = _scores(self.ranker, self._article_model, list(tokens))  # one per article
+        if self.passage_weight:
+            score = score + self.passage_weight * np.maximum.reduceat(passage_scores, self._starts)
+        similar = _char_similarity(self._chars, list(tokens), len(self._order))
+        total = score / (score.max() or 1.0) + self.char_weight * similar
+        ranked = np.lexsort((self._id_rank, -total))[:k]  # ties: by article id
+        hits = tuple(self._hit(int(i), score, passage_scores) for i in ranked if score[i] > 0)
         return Retrieval(
             question,
             tokens,
@@ -262,6 +292,13 @@ class ArticleIndex:
             {h.article.id: frozenset(self._passage_tokens[h.article.id][h.passage.index])
              for h in hits},
         )  # fmt: skip
+
+    def _hit(self, i: int, score: np.ndarray, passage_scores: np.ndarray) -> Hit:
+        """The ``i``-th article with its best passage (the first of equals)."""
+        article_id = self._order[i]
+        start, size = int(self._starts[i]), len(self._passage_tokens[article_id])
+        best = int(np.argmax(passage_scores[start : start + size]))
+        return Hit(self._articles[article_id], self._passages[article_id][best], float(score[i]))
 
 
 def _fit_ranker(ranker: str, docs: list[list[str]]) -> Any:
@@ -291,3 +328,19 @@ def _scores(ranker: str, model: Any, tokens: list[str]) -> np.ndarray:
 
 def _identity(tokens: list[str]) -> list[str]:
     return tokens
+
+
+def _fit_chars(docs: list[list[str]]) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    # By column: a question's few n-grams pick their columns (a hundredth of a product).
+    return vectorizer, vectorizer.fit_transform([" ".join(d) for d in docs]).tocsc()
+
+
+def _char_similarity(chars: Any, tokens: list[str], n: int) -> np.ndarray:
+    if chars is None:
+        return np.zeros(n)
+    vectorizer, matrix = chars
+    query = vectorizer.transform([" ".join(tokens)])
+    return np.asarray(matrix[:, query.indices] @ query.data).ravel()

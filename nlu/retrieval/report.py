@@ -33,6 +33,9 @@ th { background: #f4f4f4; }
 <tr><th>answered</th><td>{{ pct(ev.answer_rate) }}</td></tr>
 <tr><th>"none" questions answered</th><td>{{ ev.null_answered }} / {{ ev.n_null }}</td></tr>
 <tr><th>best article right, no threshold</th><td>{{ pct(ev.top1) }}</td></tr>
+{% if ev.routed %}<tr><th>with the intent model's routing (what the server answers):
+precision, coverage, answered, "none" answered</th><td>{{ pct(ev.routed.precision) }},
+{{ pct(ev.routed.coverage) }}, {{ ev.routed.answered }}, {{ ev.routed.null_answered }}</td></tr>{% endif %}
 </table>
 {% if others %}<h2>Rankers</h2><table><tr><th>ranker</th><th>threshold</th><th>precision</th>
 <th>coverage</th><th>best article right</th></tr>

@@ -296,3 +296,36 @@ async def test_default_transport_starts_on_polling(fake_server: FakeServer, brow
     page.on("request", lambda r: polls.append(r.url) if "transport=polling" in r.url else None)
     await open_widget(page, fake_server.url)
     assert polls
+
+
+async def test_a_new_identity_or_none_starts_a_new_session(fake_server: FakeServer, new_page):
+    """Issue 12, finding 3: a page with no identity showed the previous customer's chat."""
+
+    async def visit(identity: dict | None) -> Page:
+        page = await new_page()  # same browser profile: the same localStorage
+        if identity is not None:
+            await page.add_init_script(
+                f"window.ChatbotWidget = {{identity: {identity!r}}}".replace("'", '"')
+            )
+        await page.goto(fake_server.url + "/")
+        if not await page.locator(PANEL).is_visible():  # the panel stays open across pages
+            await page.locator(LAUNCHER).click()
+        await expect(page.locator(".status")).to_have_class("status online")
+        return page
+
+    maria = {"email": "maria@example.com", "expires": 1893456000, "signature": "ab12"}
+    page = await visit(maria)
+    await say(page, "where is my order")
+    await expect(bubbles(page, "bot")).to_have_count(1)
+    first = fake_server.chat.requests[-1]
+    page = await visit(maria)  # the same customer, next page: the chat goes on
+    await expect(bubbles(page)).to_have_count(2)
+    resumed = fake_server.chat.requests[-1]["session_id"]
+    assert resumed is not None and first["session_id"] is None
+
+    for identity in (None, {**maria, "email": "lukas@example.com"}):
+        page = await visit(identity)  # signed out, or someone else signed in
+        assert fake_server.chat.requests[-1]["session_id"] is None
+        await expect(bubbles(page)).to_have_count(0)
+        await say(page, "hi")
+        await expect(bubbles(page, "bot")).to_have_count(1)

@@ -3,7 +3,8 @@
 ``World`` is ``chatserver.learning.sandboxed.SandboxedService`` (the service built by
 ``build_service``, on a store, in-memory SQLite unless the test passes its
 ``database_url``, the outside APIs' simulators through ``transport(sim)``, no sockets,
-the default policy and templates, a fixed clock) with a small deterministic classifier,
+the default policy and templates, a fixed clock, the demo help center read from the
+Guide sandbox once per test process and shared) with a small deterministic classifier,
 so every test reads as a chat:
 
     chat = await world.chat()
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from chatserver.helpcenter import Answerer, HelpCenter
 from chatserver.learning.sandboxed import NOW, SandboxedService
 from chatserver.policy import Policy
 from chatserver.service import InboundMessage, TurnResult
@@ -122,8 +124,15 @@ class Chat:
         return [(q.title, q.payload) for r in replies for q in r.quick_replies]
 
 
+# The demo help center as the first World read it: read-only afterwards, so shared.
+_DEMO_ARTICLES: list[Answerer] = []
+
+
 class World(SandboxedService):
-    """Everything a conversation needs, built fresh per test; ``aclose`` releases it."""
+    """Everything a conversation needs, built fresh per test; ``aclose`` releases it.
+
+    ``helpcenter``: None shares the demo help center; True reads it afresh (a test that
+    changes articles); False answers nothing from articles."""
 
     def __init__(
         self,
@@ -132,18 +141,27 @@ class World(SandboxedService):
         policy: Policy | None = None,
         classifier: Any = None,
         database_url: str = "sqlite+aiosqlite://",
+        helpcenter: HelpCenter | bool | None = None,
         **options: Any,
     ) -> None:
+        if helpcenter is None:
+            helpcenter = HelpCenter(_DEMO_ARTICLES[0]) if _DEMO_ARTICLES else True
+            self._share = True
+        else:
+            self._share = False
         super().__init__(
             classifier or KeywordClassifier(),
             now=now,
             policy=policy,
             database_url=database_url,
+            helpcenter=helpcenter,
             **options,
         )
 
     async def start(self) -> World:
         await super().start()
+        if self._share and not _DEMO_ARTICLES and self.helpcenter.current is not None:
+            _DEMO_ARTICLES.append(self.helpcenter.current)
         return self
 
     async def chat(self, channel: str = "chat", **identity: Any) -> Chat:

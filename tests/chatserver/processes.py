@@ -24,9 +24,23 @@ from aiohttp import web
 from chatserver.settings import PROJECT_ROOT
 from integrations.sandbox.app import Sandboxes, build_sandboxes, mount_sandboxes
 
-__all__ = ["APIS", "ServerProcess", "agent_cookie", "serve_sandboxes", "write_config"]
+__all__ = [
+    "APIS",
+    "SECRETS",
+    "WEBHOOK_SECRET",
+    "ServerProcess",
+    "agent_cookie",
+    "serve_sandboxes",
+    "write_config",
+]
 
 APIS = ("shopify", "zendesk", "usps", "fedex", "ups", "dhl")
+# Production mode refuses to start without real secrets (chatserver.settings.unsafe_secrets).
+WEBHOOK_SECRET = "test-webhook-secret-0123456789abcdefghij"
+SECRETS = {
+    "identity_secret": "test-identity-secret-0123456789abcdefghij",
+    "cookie_secret": "test-cookie-secret-0123456789abcdefghijkl",
+}
 READY = "serving on"
 START_WAIT = 90.0  # seconds; a safety net for a hung start, never an assertion
 
@@ -39,7 +53,7 @@ def free_port() -> int:
 
 async def serve_sandboxes(aiohttp_server: Any) -> tuple[Sandboxes, str]:
     """Every sandbox on a loopback port of this process; their base URL (``…/sandbox``)."""
-    boxes = build_sandboxes()
+    boxes = build_sandboxes(webhook_secret=WEBHOOK_SECRET)
     app = web.Application(client_max_size=4 * 1024 * 1024)
     mount_sandboxes(app, boxes)
     server = await aiohttp_server(app)
@@ -47,8 +61,11 @@ async def serve_sandboxes(aiohttp_server: Any) -> tuple[Sandboxes, str]:
 
 
 def write_config(path: Path, sandboxes: str, **values: Any) -> Path:
-    """A config file whose outside APIs are the sandboxes at ``sandboxes``."""
-    config = {api: {"base_url": f"{sandboxes}/{api}"} for api in APIS}
+    """A config file whose outside APIs are the sandboxes at ``sandboxes`` (production
+    mode, with test secrets unless ``values`` name others)."""
+    config: dict[str, Any] = {api: {"base_url": f"{sandboxes}/{api}"} for api in APIS}
+    config["zendesk"]["webhook_secret"] = WEBHOOK_SECRET
+    config.update(SECRETS)
     config.update({k: str(v) if isinstance(v, Path) else v for k, v in values.items()})
     path.write_text(yaml.safe_dump(config))
     return path

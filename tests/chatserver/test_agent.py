@@ -11,6 +11,7 @@ import socketio
 from chatserver.web.auth import SESSION_COOKIE, hash_password
 from chatserver.web.pages import NO_AGENTS
 from tests.chatserver.live import Agent, Customer, start_server, text_of
+from tests.chatserver.processes import SECRETS
 
 
 @pytest.fixture
@@ -139,7 +140,7 @@ async def test_configured_agents_replace_the_demo_account(aiohttp_server, tmp_pa
 
 async def test_production_without_agents_refuses_every_login(aiohttp_server, tmp_path, http):
     server = await start_server(
-        aiohttp_server, tmp_path, shopify={"base_url": "https://shop.invalid"}
+        aiohttp_server, tmp_path, shopify={"base_url": "https://shop.invalid"}, **SECRETS
     )
     async with http.get(server.make_url("/agent/login")) as page:
         assert NO_AGENTS in await page.text()

@@ -85,7 +85,8 @@ def test_the_awaited_address_opens_the_ticket_with_the_hand_offs_reason():
     state = DialogueState.from_json(state.to_json())  # stored with the session, read back
     assert state.handoff == HandOffRoute("customer_asked", to="address")
     state, actions = step(state, said("sure, it's ann@example.com"), POLICY)
-    assert actions == [OpenTicket("ann@example.com", "customer_asked")]
+    # Typed, not proven: the ticket must not make it the requester (issue 12, finding 10).
+    assert actions == [OpenTicket("ann@example.com", "customer_asked", verified=False)]
     assert actions[0].about.handoff.to == "ticket"
     assert state.handoff.to == "ticket"
 
@@ -145,6 +146,25 @@ def tickets(world: World) -> list:
     return sorted(world.sandboxes.zendesk.tickets.values(), key=lambda t: t.id)
 
 
+def assert_unverified(zendesk, ticket, typed: str) -> None:
+    """A typed address is noted for a person to check, and nobody outside is written to."""
+    requester = zendesk.users[ticket.requester_id]
+    assert requester.email != typed and requester.role != "end-user"  # the bot's own ticket
+    assert "unverified_email" in ticket.tags
+    assert ticket.comments[0].body.startswith(
+        f"UNVERIFIED ADDRESS: asked where to reply, the visitor typed {typed}."
+    )
+    assert not ticket.email_ccs and not ticket.followers
+
+
+async def test_a_proven_address_is_the_requester(world):
+    chat = await world.chat(identity_email="maria@example.com")
+    await chat.say("/human_agent")
+    [ticket] = tickets(world)
+    assert world.sandboxes.zendesk.users[ticket.requester_id].email == "maria@example.com"
+    assert "unverified_email" not in ticket.tags
+
+
 async def test_nobody_online_asks_the_address_then_opens_a_ticket_with_the_transcript(world):
     chat = await world.chat()
     await chat.say("hello")
@@ -155,10 +175,10 @@ async def test_nobody_online_asks_the_address_then_opens_a_ticket_with_the_trans
     said = await chat.say("it's ann@example.com")
     [ticket] = tickets(world)
     assert f"ticket #{ticket.id}" in said and "ann@example.com" in said
-    assert world.sandboxes.zendesk.users[ticket.requester_id].email == "ann@example.com"
+    assert_unverified(world.sandboxes.zendesk, ticket, "ann@example.com")
     assert {"chat_handoff", "reason_customer_asked"} <= set(ticket.tags)
     body = ticket.comments[0].body
-    assert body.startswith("Why a person: The customer asked for a person.")
+    assert "\n\nWhy a person: The customer asked for a person." in body
     assert "Customer: hello" in body and "Customer: it's ann@example.com" in body
     transcript = await world.service.messages_since(chat.session_id)
     assert [m.text for m in transcript if m.sender == "note"] == [
@@ -204,7 +224,7 @@ async def test_the_wait_for_the_address_survives_a_restart(tmp_path):
         said = await chat.say("ann@example.com")
         assert "ticket #" in said
         [ticket] = tickets(after)
-        assert after.sandboxes.zendesk.users[ticket.requester_id].email == "ann@example.com"
+        assert_unverified(after.sandboxes.zendesk, ticket, "ann@example.com")
     finally:
         await after.aclose()
 
@@ -236,7 +256,7 @@ async def test_a_restarted_server_takes_the_next_message_as_the_awaited_address(
         said = text_of(await customer.turn("maria@example.com"))
         ticket = max(boxes.zendesk.tickets.values(), key=lambda t: t.id)
         assert f"ticket #{ticket.id}" in said and "maria@example.com" in said
-        assert boxes.zendesk.users[ticket.requester_id].email == "maria@example.com"
+        assert_unverified(boxes.zendesk, ticket, "maria@example.com")
         assert "Customer: /human_agent" in ticket.comments[0].body
     finally:
         await customer.aclose()

@@ -39,6 +39,11 @@ def test_init_writes_a_commented_config_with_every_setting_a_policy_and_template
         nested = getattr(Settings(), f.name)
         if dataclasses.is_dataclass(nested):
             assert set(raw[f.name]) == {g.name for g in dataclasses.fields(nested)}
+            for g in dataclasses.fields(nested):
+                said = init_command.COMMENTS.get(f"{f.name}.{g.name}") or init_command.COMMENTS.get(
+                    g.name
+                )
+                assert said, f"{f.name}.{g.name} has no explanation"
     # every setting line is explained by a comment above it (or beside it, when nested)
     for key in raw:
         before = text.split(f"\n{key}:")[0].rstrip().splitlines()[-1]

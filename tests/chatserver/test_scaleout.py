@@ -159,7 +159,7 @@ async def test_a_chat_escalated_on_one_process_is_offered_to_an_agent_on_another
         data_dir=tmp_path,
         model_dir=model_dir,
         policy_path=always_open_policy(tmp_path),
-        cookie_secret="shared by both processes",
+        cookie_secret="shared by both processes, 32 characters or more",
         agents=[{"username": "ana", "password_hash": hash_password("secret")}],
     )
     a = ServerProcess(config, tmp_path / "a.log")

@@ -10,6 +10,7 @@ from chatserver.settings import AgentUser
 from chatserver.web.auth import (
     AgentAuth,
     CookieSigner,
+    MemorySessions,
     hash_password,
     read_cookie,
     same_token,
@@ -51,14 +52,15 @@ def test_signed_cookies_reject_tampering_other_keys_and_age():
     assert signer.unsign(value) is None
 
 
-def test_agent_auth_sessions_end_when_the_account_goes():
+async def test_agent_auth_sessions_end_when_the_account_goes():
     user = AgentUser("alex", hash_password("pw"))
-    auth = AgentAuth([user], "secret")
+    sessions = MemorySessions()
+    auth = AgentAuth([user], "secret", store=lambda: sessions)
     assert auth.check("alex", "pw") and not auth.check("alex", "nope")
     assert not auth.check("nobody", "pw")
-    cookie = auth.session_cookie("alex")
-    assert auth.session(cookie)["u"] == "alex"
-    assert AgentAuth([], "secret").session(cookie) is None
+    cookie = await auth.sign_in("alex")
+    assert (await auth.session(cookie))["u"] == "alex"
+    assert await AgentAuth([], "secret", store=lambda: sessions).session(cookie) is None
 
 
 def test_csrf_tokens_round_trip_through_their_cookie():
@@ -93,11 +95,11 @@ def test_connection_counter():
 
 def test_metrics_render_in_the_prometheus_text_format():
     metrics = Metrics()
-    metrics.intents.inc(intent='say "hi"')
+    metrics.escalations.inc(reason='say "hi"')
     metrics.observe_outside("usps", 0.2, None)
     metrics.observe_outside("usps", 3.0, "IntegrationUnavailable")
     text = metrics.render()
-    assert 'chatbot_intents_total{intent="say \\"hi\\""} 1' in text
+    assert 'chatbot_escalations_total{reason="say \\"hi\\""} 1' in text
     assert 'chatbot_outside_api_seconds_bucket{vendor="usps",le="0.25"} 1' in text
     assert 'chatbot_outside_api_seconds_bucket{vendor="usps",le="+Inf"} 2' in text
     assert 'chatbot_outside_api_seconds_count{vendor="usps"} 2' in text

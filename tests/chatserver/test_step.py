@@ -33,9 +33,9 @@ def said(text, intent=None, entities=(), **kw):
     [
         ([said("where is it", "track_order")], Reply),
         ([said("where is it", "track_order"), said("maria@example.com #1001")],
-         LookupOrder("#1001", "maria@example.com")),
+         LookupOrder("#1001", "maria@example.com", proof=True)),
         ([said("where is it", "track_order"), said("1001"), said("maria@example.com")],
-         LookupOrder("#1001", "maria@example.com")),
+         LookupOrder("#1001", "maria@example.com", proof=True)),
         ([said("where is it", "track_order", identity_email="maria@example.com")],
          LookupOrders("maria@example.com")),
         ([said("order #1001 please", "track_order", (("order_number", "#1001"),),

@@ -57,6 +57,11 @@ CONTEXT = {
     "link": "https://shop.example/account/orders",
     "agent": "Dana",
     "ticket": 42,
+    # a help-center answer
+    "url": "https://help.example/hc/en-us/articles/1-Gift-cards",
+    "heading": "Buying a gift card",
+    "passage": "We sell gift cards:\n- from $25\n- up to $500",
+    "paragraph": "We sell gift cards: from $25; up to $500.",
 }
 # Templates that pick items from the order's line items rather than naming them.
 LINE_ITEMS = {"items": [SimpleNamespace(title="Wrap dress"), SimpleNamespace(title="Belt")]}
@@ -67,6 +72,7 @@ TEMPLATES = sorted(
     if (name := path.relative_to(DEFAULT_TEMPLATES).with_suffix("").as_posix()) not in NOT_REPLIES
 )
 CHAT_ONLY = {name for name in TEMPLATES if name.startswith("handoff/") and name != "handoff/closed"}
+CHAT_ONLY |= {"articles/did_it_help"}  # an email asks nothing after an article answer
 
 
 # Chat wording that reads badly in an email.

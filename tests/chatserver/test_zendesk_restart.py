@@ -27,6 +27,7 @@ from aiohttp import web
 from chatserver.settings import PROJECT_ROOT
 from chatserver.storage import SqlStorage
 from integrations.sandbox.app import build_sandboxes, mount_sandboxes
+from tests.chatserver.processes import SECRETS, WEBHOOK_SECRET
 from tests.chatserver.zendesk_rig import AGENT_ID, free_port
 
 MARIA = (
@@ -115,7 +116,9 @@ async def start_world(aiohttp_server, tmp_path, model_dir, database_url: str, **
     """The sandboxes served in this process, and a server (not started) configured to
     use them and the database."""
     port = free_port()
-    boxes = build_sandboxes(webhook_url=f"http://127.0.0.1:{port}/webhooks/zendesk")
+    boxes = build_sandboxes(
+        webhook_url=f"http://127.0.0.1:{port}/webhooks/zendesk", webhook_secret=WEBHOOK_SECRET
+    )
     # Zendesk retries a failed delivery for longer; this covers a restart or three.
     boxes.zendesk.webhooks.retry_delays = (0.5, 1.0, 1.0, 2.0, 2.0, 4.0, 4.0, 8.0)
     sandbox_app = web.Application(client_max_size=4 * 1024 * 1024)
@@ -126,7 +129,13 @@ async def start_world(aiohttp_server, tmp_path, model_dir, database_url: str, **
         "database_url": database_url,
         "data_dir": str(tmp_path),
         "model_dir": str(model_dir),
-        "zendesk": {"base_url": f"{base}/zendesk", "lease_seconds": 2, **zendesk},
+        **SECRETS,
+        "zendesk": {
+            "base_url": f"{base}/zendesk",
+            "webhook_secret": WEBHOOK_SECRET,
+            "lease_seconds": 2,
+            **zendesk,
+        },
         **{
             api: {"base_url": f"{base}/{api}"} for api in ("shopify", "usps", "fedex", "ups", "dhl")
         },

@@ -13,10 +13,11 @@ from chatserver.cli import main
 from integrations.articles import Article
 from integrations.articles_folder import ArticleFolder
 from nlu.errors import DataError
-from nlu.retrieval.answers import DEMO_ARTICLES, HelpCenterAnswers
+from nlu.retrieval.answers import DEMO_ARTICLES, HelpCenterAnswers, default_model
 from nlu.retrieval.confidence import choose_threshold, features
 from nlu.retrieval.index import Analyzer, ArticleIndex
 from nlu.retrieval.passages import split_article
+from nlu.retrieval.question import question_text
 from nlu.retrieval.questions import load_questions
 
 
@@ -124,6 +125,60 @@ def test_upsert_and_remove_refresh_the_index(analyzer):
     index.remove(["1", "3"])
     assert [h.article.id for h in index.search("gift cards").hits] == ["2"]
     assert index.search("brooklyn").hits == ()  # the old text is gone
+
+
+def test_updated_answers_leave_the_serving_ones_untouched(analyzer):
+    served = HelpCenterAnswers.build(
+        [article("1", "Gift cards", "<p>We sell gift cards.</p>"),
+         article("2", "Stores", "<p>One showroom in Brooklyn.</p>")],
+        analyzer=analyzer,
+    )  # fmt: skip
+    other = Analyzer()
+    fresh = served.updated(
+        [article("3", "Parking", "<p>Park behind the showroom.</p>")], ["1"], analyzer=other
+    )
+    assert (len(served), len(fresh)) == (2, 2)
+    assert served.index.search("gift cards").best.article.id == "1"  # as it was
+    assert fresh.index.search("gift cards").hits == ()
+    assert fresh.index.search("where to park").best.article.id == "3"
+    assert fresh.analyzer is other and served.analyzer is analyzer
+    assert fresh.model is served.model and fresh.threshold == served.threshold
+
+
+def test_the_default_model_is_fitted_once_and_handed_out_as_copies(analyzer):
+    first, second = default_model(analyzer), default_model(analyzer)
+    assert first is not second and first.threshold == second.threshold
+    first.threshold = 0.1
+    assert default_model(analyzer).threshold == second.threshold
+
+
+def test_character_ngrams_rank_the_article_whose_words_only_differ_in_form(analyzer, demo):
+    question = "can I use two discount codes on one order"  # "codes" vs "code", "discount"
+    lemmas_only = ArticleIndex(analyzer=analyzer, char_weight=0).build(demo)
+    assert lemmas_only.search(question).best.article.title == "Do you have a student discount?"
+    fused = ArticleIndex(analyzer=analyzer).build(demo)
+    best = fused.search(question).best
+    assert best.article.title == "Using discount and promo codes"
+    assert best.score == max(
+        h.score for h in lemmas_only.search(question).hits if h.article.id == best.article.id
+    )
+
+
+def test_the_opening_passage_answers_the_articles_title(answers):
+    answer = answers.answer("which payment methods do you accept?")
+    assert answer.heading == "" and answer.passage.startswith("You can pay with:")
+
+
+def test_greeting_and_sign_off_lines_are_not_searched():
+    email = (
+        "Good afternoon,\n\ndo you have a store in Berlin? I am visiting in May.\n\nThanks\nLukas"
+    )
+    assert question_text(email, "email") == "do you have a store in Berlin? I am visiting in May."
+    assert question_text("Hi, do you sell gift cards?", "chat") == "Hi, do you sell gift cards?"
+    assert (
+        question_text("Dear team,\n\nmy order 1001 is late\n\nJo", "email")
+        == "my order 1001 is late"
+    )
 
 
 def test_an_empty_index_and_unknown_words_find_nothing(analyzer):

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 import pytest
 
 from nlu.catalogue import INTENTS
-from nlu.retrieval.route import CONVERSATION_INTENTS, INFO_INTENTS, ORDER_INTENTS, route
+from nlu.retrieval.route import (
+    CONVERSATION_INTENTS,
+    HANDOFF_INTENTS,
+    INFO_INTENTS,
+    ORDER_INTENTS,
+    may_answer,
+    route,
+)
 
 
 @dataclass(frozen=True)
@@ -15,6 +22,7 @@ class P:
     intent: str
     escalate: bool = False
     reason: str | None = None
+    confidence: float = 0.95
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,14 @@ SURE, UNSURE = A(0.9), A(0.5)
         (P("shipping_info"), UNSURE, "intent"),
         (P("shipping_info"), None, "intent"),
         (P("account_help"), SURE, "article"),
+        # A hand-off intent (its script only passes the message on): the classifier sure
+        # of it (a payment problem): the script; less sure (a payment question): a
+        # confident article.
+        (P("payment_issue", confidence=0.99), SURE, "intent"),
+        (P("payment_issue", confidence=0.90), SURE, "intent"),
+        (P("payment_issue", confidence=0.85), SURE, "article"),
+        (P("payment_issue", confidence=0.85), UNSURE, "intent"),
+        (P("payment_issue", confidence=0.85), None, "intent"),
         # The classifier escalates: a confident article answers, else a person as before.
         (P("track_order", True, "out_of_scope"), SURE, "article"),
         (P("track_order", True, "low_confidence"), SURE, "article"),
@@ -59,9 +75,11 @@ SURE, UNSURE = A(0.9), A(0.5)
 )
 def test_route(parse, answer, to):
     assert route(parse, answer).to == to
+    # The server looks articles up only when the rule could choose one.
+    assert may_answer(parse) or route(parse, SURE).to == "intent"
 
 
 def test_every_catalogue_intent_is_in_exactly_one_group():
-    groups = [ORDER_INTENTS, CONVERSATION_INTENTS, INFO_INTENTS]
+    groups = [ORDER_INTENTS, HANDOFF_INTENTS, CONVERSATION_INTENTS, INFO_INTENTS]
     for intent in INTENTS:
         assert sum(intent in g for g in groups) == 1, intent

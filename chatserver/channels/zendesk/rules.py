@@ -23,6 +23,7 @@ __all__ = [
     "escalation_note",
     "find_sent",
     "is_auto_reply",
+    "others_copied",
     "same_body",
     "stay_out",
     "unanswered",
@@ -103,6 +104,15 @@ def stay_out(ticket: Ticket, bot_ids: Collection[int], session_owner: str | None
     if session_owner == "human":
         return "agent_took_over"
     return None
+
+
+def others_copied(ticket: Ticket, bot_ids: Collection[int]) -> tuple[int, ...]:
+    """Everyone besides the requester (and the bot) a public reply would reach: the
+    ticket's email CCs and followers. Order details go only to the proven owner (the
+    requester), so with anyone here the bot withholds them (``ZendeskWorker``)."""
+    people = (*ticket.email_cc_ids, *ticket.follower_ids, *ticket.collaborator_ids)
+    skip = {ticket.requester_id, *bot_ids}
+    return tuple(dict.fromkeys(p for p in people if p not in skip))
 
 
 def unanswered(

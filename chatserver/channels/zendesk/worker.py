@@ -11,6 +11,11 @@ outcome and the reply or escalation queued in the outbox are ONE transaction
 simply run again when the ticket is retaken: the customer message it stored is reused
 (same ``client_message_id``), lookups are repeated and actions are checked against
 Shopify before they are repeated (``chatserver.runner``). See docs/zendesk.md.
+
+The requester is the proven owner (the reply goes to their mailbox); anyone else on the
+ticket (email CCs, followers) would read a public reply too. With others copied, the
+public reply withholds the bot's answer and says why, and the ticket is escalated with
+the answer in an internal note (docs/security.md).
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from chatserver.channels.zendesk.rules import (
     AUTO_REPLY_TAG,
     ESCALATED_TAG,
     escalation_note,
+    others_copied,
     stay_out,
     unanswered,
 )
+from chatserver.dialogue.actions import Reply
 from chatserver.service import ConversationService, InboundMessage, TurnOutcome
 from chatserver.storage import OutboxItem, TicketJob, TicketTurn, TurnTaken
 from chatserver.storage.zendesk_queue import ZendeskQueue
@@ -268,13 +275,15 @@ class ZendeskWorker:
         # Read before the turn, so what it writes with its answer needs no outside call.
         author, group = await self.author_id(), await self.escalation_group_id()
         decided: list[Turn] = []
+        requester = ticket.requester
+        copied = others_copied(ticket, bot_ids)
+        withheld = self._withheld(requester.name if requester else None) if copied else None
 
         def with_answer(outcome: TurnOutcome) -> TicketTurn:
-            turn, items = _decide(outcome, text, newest, author, group)
+            turn, items = _decide(outcome, text, newest, author, group, withheld)
             decided.append(turn)
             return record(turn.outcome, items, turn.reason)
 
-        requester = ticket.requester
         try:
             await self.service.handle(
                 InboundMessage(
@@ -295,6 +304,13 @@ class ZendeskWorker:
             return None
         return decided[-1]
 
+    def _withheld(self, name: str | None) -> str:
+        """The public reply when others are copied: no order details, and why."""
+        rendered = self.service.renderer.render_turn(
+            [Reply("identity/others_copied")], "email", name=name
+        )
+        return rendered[0].text
+
     async def _unreadable(self, job: TicketJob, exc: BadResponse) -> None:
         ids = await self.queue.event_comment_ids(job)
         if not ids:
@@ -314,9 +330,18 @@ class ZendeskWorker:
 
 
 def _decide(
-    outcome: TurnOutcome, text: str, newest: int, author: int, group: int | None
+    outcome: TurnOutcome,
+    text: str,
+    newest: int,
+    author: int,
+    group: int | None,
+    withheld: str | None = None,
 ) -> tuple[Turn, tuple[OutboxItem, ...]]:
-    """What the turn's outcome writes to the ticket: a reply, an escalation, or nothing."""
+    """What the turn's outcome writes to the ticket: a reply, an escalation, or nothing.
+
+    ``withheld``: others are copied on the ticket; this public reply replaces the bot's
+    answer, which goes to the agents in an internal note with the escalation.
+    """
     if outcome.escalated:
         reason = outcome.escalation_reason or "unknown"
         note = escalation_note(
@@ -328,6 +353,17 @@ def _decide(
         return Turn("escalated", reason), (item,)
     if not outcome.replies:  # e.g. a person owns the session: the bot stays silent
         return Turn("skipped", "no_reply"), ()
+    if withheld is not None:
+        note = escalation_note(
+            reason="others_copied", intent=outcome.intent, confidence=outcome.confidence,
+            summary="Other people (email CCs or followers) are on this ticket, so the bot "
+            "did not send its answer publicly; it told the customer a person will follow up.",
+            text=text, draft="\n\n".join(outcome.replies),
+        )  # fmt: skip
+        tags = (ESCALATED_TAG, "reason_others_copied")
+        notice = OutboxItem("reply", withheld, newest, author_id=author, tags=("bot_answered",))
+        escalation = OutboxItem("escalate", note, newest, group_id=group, tags=tags)
+        return Turn("escalated", "others_copied"), (notice, escalation)
     body = "\n\n".join(outcome.replies)
     tags = tuple(dict.fromkeys(("bot_answered", *outcome.tags)))
     item = OutboxItem("reply", body, newest, author_id=author, tags=tags)
