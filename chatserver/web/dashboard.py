@@ -103,7 +103,7 @@ _PAGE = _ENV.from_string(
         <td>{{ "Email" if p.channel == "email" else "Chat" }}</td>
         <td>{{ p.text[:300] }}</td>
         <td>{{ labels.intent(p.intent) }} <span class="muted">({{ sure(p.confidence) }})</span>
-          {% if p.article_id %}<br>offered the article {{ p.article_title or p.article_id }}
+          {% if p.article_id %}<br>article offered: {{ p.article_title or p.article_id }}
           ({{ sure(p.article_confidence or 0) }}){% if p.article_feedback %},
           {{ feedback_words[p.article_feedback] }}{% endif %}{% endif %}</td>
         <td>

@@ -26,6 +26,12 @@ CUSTOMERS = 200
 ADDRESSES = 20
 IN_FLIGHT = 10
 WAIT = 60.0  # a safety net for a hung step, never an assertion about speed
+# Ten different orders of the demo shop: ten lookups (one order's would be shared).
+ORDERS = [
+    (1001, "maria"), (1002, "james"), (1003, "priya"), (1004, "lukas"), (1005, "sam"),
+    (1006, "olivia"), (1007, "noah"), (1008, "ava"), (1009, "emma"), (1010, "ethan"),
+]  # fmt: skip
+ORDERS = [(n, f"{name}@example.com") for n, name in ORDERS]
 
 
 class Customer:
@@ -111,11 +117,11 @@ async def test_sigterm_answers_turns_in_flight_and_tells_every_client_to_reconne
         customers = [Customer(sessions[i % ADDRESSES], server.url) for i in range(CUSTOMERS)]
         await asyncio.gather(*(c.connect() for c in customers))
         busy = customers[:IN_FLIGHT]
-        for c in busy:
+        for c, (number, email) in zip(busy, ORDERS, strict=True):
             await c.emit(
                 "user_uttered",
                 {
-                    "message": "where is my order 1001 maria@example.com",
+                    "message": f"where is my order {number} {email}",
                     "session_id": c.confirmed.result(),
                 },
             )
