@@ -85,7 +85,10 @@ def _instrument(app: Any, stages: Stages) -> None:
     chat = app[SOCKETIO].namespace_handlers["/"]
     stages.wrap_async(chat, "_turn", "turn (worker, whole)")
     stages.wrap_async(chat, "on_user_uttered", "socket handler (validate, queue)")
-    stages.wrap(service, "_classify", "classify")
+    if hasattr(service, "classifications"):  # batched: the wait for the tick's model call
+        stages.wrap_async(service.classifications, "understand", "classify")
+    else:
+        stages.wrap(service, "_classify", "classify")
     stages.wrap_async(service.storage, "start_turn", "start_turn transaction")
     stages.wrap_async(service.storage, "finish_turn", "finish_turn transaction")
     stages.wrap(conversations, "offered_article", "help-center lookup")

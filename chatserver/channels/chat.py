@@ -43,6 +43,7 @@ from chatserver.ops.limits import ChatLimits
 from chatserver.ops.metrics import Metrics
 from chatserver.ops.proxies import TrustedProxies
 from chatserver.ops.scaleout import close_socketio_manager, socketio_manager
+from chatserver.ops.speedups import socketio_json
 from chatserver.service import ConversationService, InboundMessage, SessionNotFound
 
 __all__ = ["ChatNamespace", "client_address", "setup_chat"]
@@ -312,6 +313,7 @@ def setup_chat(app: web.Application) -> socketio.AsyncServer:
         cors_allowed_origins="*" if "*" in origins else origins,
         max_http_buffer_size=MAX_PACKET_BYTES,
         client_manager=socketio_manager(settings),  # Redis fan-out across processes, if set
+        json=socketio_json(),  # orjson when installed (ops/speedups.py)
     )
     sio.attach(app, socketio_path="socket.io")
     chat = ChatNamespace(app)

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
     from chatserver.app import create_app
     from chatserver.errors import ConfigError
+    from chatserver.ops.speedups import event_loop
     from chatserver.settings import load_settings, unsafe_secrets
 
     try:
@@ -102,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         print=serving,
         reuse_port=args.reuse_port or None,
         shutdown_timeout=SHUTDOWN_SECONDS,
+        loop=event_loop(),  # uvloop when installed (ops/speedups.py)
     )
     log.info("stopped")
     return 0
