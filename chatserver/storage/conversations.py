@@ -168,7 +168,8 @@ class Conversations:
 
     async def create_session(self, session: Session) -> None:
         values = {"id": session.id, **_session_values(session)}
-        await self._db.write(lambda conn: conn.execute(sessions.insert(), values))
+        # With the tick's turns: a new chat's insert is as small as their writes.
+        await self.group_commit.write(lambda conn: conn.execute(sessions.insert(), values))
 
     async def get_session(self, session_id: str) -> Session | None:
         row = await self._db.read(lambda c: c.execute(_SESSION, {"b_id": session_id}).first())
