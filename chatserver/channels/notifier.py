@@ -23,6 +23,7 @@ from chatserver.channels.payloads import (
     agent_message_json,
     bot_uttered_json,
     user_message_json,
+    waiting_for,
 )
 from chatserver.service import AgentChange, ConversationSummary, TurnResult, summarise
 from chatserver.storage import StoredMessage
@@ -95,6 +96,10 @@ class Notifier:
         await self.echo(result.customer_message)
         for reply in result.replies:
             await self.say(reply)
+        waiting = waiting_for(result.session) if result.session is not None else None
+        if result.escalated and waiting is not None:  # who is coming, for the header
+            status = {"owner": "bot", "agent_name": None, "waiting": waiting}
+            await self.to_session(result.customer_message.session_id, "session_status", status)
         if result.session is not None:
             last = (result.replies or [result.customer_message])[-1]
             await self.conversation(summarise(result.session, last))
@@ -103,9 +108,8 @@ class Notifier:
         """An agent's action: who owns the chat now, the system line, the row."""
         session_id = change.session.id
         if change.owner is not None:
-            status = {"owner": change.owner, "agent_name": change.session.agent}
-            if change.owner == "bot":
-                status["agent_name"] = None
+            name = change.agent_name if change.owner == "human" else None
+            status = {"owner": change.owner, "agent_name": name}  # never the login
             await self.to_session(session_id, "session_status", status)
         if change.line is not None:
             await self.say(change.line)

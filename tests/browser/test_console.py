@@ -74,7 +74,10 @@ async def test_agent_takes_over_a_live_chat(
 
     await agent.get_by_role("button", name="Join").click()
     await expect(agent.locator("#c-status")).to_have_text("With a person")
-    await expect(customer.locator(".notice")).to_have_text(["Alex joined the chat"])
+    await expect(customer.locator(".msg.system")).to_have_text(
+        ["Alex from our team joined the chat."]
+    )
+    await expect(customer.locator(".notice")).to_have_count(0)  # one notice per join
 
     await agent.locator("#text").fill("Hello, this is Alex.")
     await agent.locator("#text").press("Enter")
