@@ -7,6 +7,7 @@ Date arithmetic in business days, in the shop's time zone, lives here too.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -114,6 +115,23 @@ class Policy:
     def is_open(self, now: datetime) -> bool:
         local = self.local(now)
         return self.is_business_day(local.date()) and self.opens <= local.time() < self.closes
+
+    @property
+    def zone_name(self) -> str:
+        """The time zone as customers say it: "New York" for America/New_York."""
+        return self.timezone.key.split("/")[-1].replace("_", " ")
+
+    @property
+    def opening_hours(self) -> str:
+        """ "Monday to Friday, 9:00 to 17:00 (New York time)": when a person can answer."""
+        names = [calendar.day_name[d] for d in sorted(self.business_days)]
+        days = sorted(self.business_days)
+        if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+            when = f"{names[0]} to {names[-1]}"
+        else:
+            when = ", ".join(names)
+        hours = f"{self.opens.hour}:{self.opens.minute:02d} to {self.closes.hour}:{self.closes.minute:02d}"
+        return f"{when}, {hours} ({self.zone_name} time)"
 
     def next_open(self, now: datetime) -> datetime:
         """When the team is next at work (local time): ``now`` itself while open."""

@@ -1,12 +1,18 @@
 """Small talk and hand-offs: greeting, thanks, goodbye, human_agent, complaint, and the
-fallback for low confidence or anything out of scope."""
+fallback for low confidence or anything out of scope.
+
+A question the bot cannot answer in chat is not a hand-off by itself: the fallback says
+what the bot can help with and offers a person as a choice (a button), unless the shop's
+policy says such questions open a hand-off (``out_of_scope: {ticket: true}``). A person
+the customer then asks for reads the question in the summary. By email it is handed over.
+"""
 
 from __future__ import annotations
 
 from chatserver.dialogue.actions import Button
 from chatserver.dialogue.state import DialogueState
 from chatserver.policy import Policy
-from chatserver.scripts.common import Out, escalate, finish, say
+from chatserver.scripts.common import Out, escalate, finish, now_of, say
 
 __all__ = ["ask_topic", "complaint", "fallback", "goodbye", "greeting", "human_agent", "thanks"]
 
@@ -15,6 +21,7 @@ _TOPICS = (
     Button("/return_item", label="return"),
     Button("/human_agent", label="human"),
 )
+_OFFER = (Button("/human_agent", label="human"), *_TOPICS[:2])  # a person first: the choice
 
 
 def greeting(state: DialogueState, policy: Policy) -> Out:
@@ -43,7 +50,14 @@ def complaint(state: DialogueState, policy: Policy) -> Out:
 
 
 def fallback(state: DialogueState, policy: Policy) -> Out:
-    """Unsure what the customer wants: a person reads it, with the bot's best guesses."""
+    """Unsure what the customer wants: what the bot can do, and a person as a choice."""
     guesses = state.intents[-1:] if state.intents else ()
     reason = "low_confidence" if guesses and guesses[0][0] != "out_of_scope" else "out_of_scope"
-    return escalate(state, policy, reason, template="basics/fallback")
+    # By email a person reads it (a round trip to offer one costs a day); in chat the
+    # customer chooses, unless the shop wants a person to read every such question.
+    if policy.out_of_scope_tickets or state.facts.channel != "chat":
+        return escalate(state, policy, reason, template="basics/fallback")
+    question = " ".join(state.facts.text.split())[:120]
+    state = state.noting(f'could not answer "{question}"' if question else "could not answer")
+    open_now = policy.is_open(now_of(state))
+    return finish(state, say("basics/out_of_scope", *_OFFER, open_now=open_now))
