@@ -241,6 +241,8 @@ class FakeChat:
         await self.sio.emit(
             "session_status", {"owner": "bot", "agent_name": None}, room=session.session_id
         )
+        text = "Alex left the chat. I'm the shop's assistant again; ask me anything."
+        await self.say(session, text, sender="system")
         await self.sio.emit("conversation", session.summary, namespace="/agent")
         return {"ok": True}
 
