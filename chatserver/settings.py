@@ -35,6 +35,7 @@ __all__ = [
     "ShopifySettings",
     "ZendeskSettings",
     "load_settings",
+    "secret_weakness",
     "unsafe_secrets",
 ]
 
@@ -355,7 +356,7 @@ def unsafe_secrets(settings: Settings) -> list[str]:
         secrets.append(("zendesk.webhook_secret", settings.zendesk.webhook_secret))
     problems = []
     for name, value in secrets:
-        why = _weak(value)
+        why = secret_weakness(value)
         if why:
             problems.append(
                 f"{name} {why}: outside demo mode it must be a random string of at least "
@@ -364,7 +365,8 @@ def unsafe_secrets(settings: Settings) -> list[str]:
     return problems
 
 
-def _weak(value: str) -> str | None:
+def secret_weakness(value: str) -> str | None:
+    """Why ``value`` cannot guard production (missing, an example, too short), or None."""
     stripped = value.strip()
     if not stripped:
         return "is missing"
