@@ -113,7 +113,9 @@ def waiting(state: DialogueState, msg: UserMessage, policy: Policy) -> Out | Non
         return None
     nudges = handoff.nudges + 1
     state = replace(state, handoff=replace(handoff, nudges=nudges))
-    context = {**_when(state, policy), "to": handoff.to, "again": nudges > 1}
+    # "Meanwhile I can still look up an order" only when a model reads the messages.
+    context = {**_when(state, policy), "to": handoff.to, "again": nudges % 2 == 0,
+               "meanwhile": state.facts.read}  # fmt: skip
     return state, [Reply("handoff/waiting", context)]
 
 

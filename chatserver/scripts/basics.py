@@ -22,6 +22,7 @@ _TOPICS = (
     Button("/human_agent", label="human"),
 )
 _OFFER = (Button("/human_agent", label="human"), *_TOPICS[:2])  # a person first: the choice
+UNSURE_PERSON = 0.7  # below this, "a person?" is asked rather than assumed
 
 
 def greeting(state: DialogueState, policy: Policy) -> Out:
@@ -42,6 +43,12 @@ def goodbye(state: DialogueState, policy: Policy) -> Out:
 
 
 def human_agent(state: DialogueState, policy: Policy) -> Out:
+    """A person, at once when the ask is clear; an unsure reading ("what's your phone
+    number?") is offered the choice instead of a hand-off nobody asked for."""
+    last = state.intents[-1] if state.intents else None
+    if last is not None and last[0] == "human_agent" and last[1] < UNSURE_PERSON:
+        open_now = policy.is_open(now_of(state))
+        return finish(state, say("basics/offer_person", *_OFFER, open_now=open_now))
     return escalate(state, policy, "customer_asked")
 
 
@@ -53,9 +60,11 @@ def fallback(state: DialogueState, policy: Policy) -> Out:
     """Unsure what the customer wants: what the bot can do, and a person as a choice."""
     guesses = state.intents[-1:] if state.intents else ()
     reason = "low_confidence" if guesses and guesses[0][0] != "out_of_scope" else "out_of_scope"
-    # By email a person reads it (a round trip to offer one costs a day); in chat the
-    # customer chooses, unless the shop wants a person to read every such question.
-    if policy.out_of_scope_tickets or state.facts.channel != "chat":
+    # By email a person reads it (a round trip to offer one costs a day), and so they do
+    # when no model read it; in chat the customer chooses, unless the shop wants a person
+    # to read every such question.
+    facts = state.facts
+    if policy.out_of_scope_tickets or facts.channel != "chat" or not facts.read:
         return escalate(state, policy, reason, template="basics/fallback")
     question = " ".join(state.facts.text.split())[:120]
     state = state.noting(f'could not answer "{question}"' if question else "could not answer")
