@@ -48,6 +48,7 @@ class Facts:
     channel: str = "chat"
     text: str = ""
     known_email: str | None = None  # an address the session holds from before (a ticket's)
+    read: bool = True  # a model read the message (False: none is loaded, a person must)
     order: Order | None = None
     order_looked_up: bool = False
     proof_refused: bool = False  # a proof's lookup was refused (too many failures)
