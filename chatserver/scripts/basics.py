@@ -23,6 +23,7 @@ _TOPICS = (
 )
 _OFFER = (Button("/human_agent", label="human"), *_TOPICS[:2])  # a person first: the choice
 UNSURE_PERSON = 0.7  # below this, "a person?" is asked rather than assumed
+SAYS_WHAT_WENT_WRONG = 6  # words: shorter complaints ("you're useless") are asked first
 
 
 def greeting(state: DialogueState, policy: Policy) -> Out:
@@ -53,7 +54,15 @@ def human_agent(state: DialogueState, policy: Policy) -> Out:
 
 
 def complaint(state: DialogueState, policy: Policy) -> Out:
-    return escalate(state, policy, "complaint", template="basics/complaint")
+    """A complaint that says what went wrong (or about a known order, or by email) goes
+    to a person; a bare "you're useless" in chat gets an apology, a question and a person
+    as a choice."""
+    slots = state.slots
+    known = slots.verified_order or slots.order_number or state.facts.order is not None
+    says = len(state.facts.text.split()) >= SAYS_WHAT_WENT_WRONG
+    if known or says or state.facts.channel != "chat":  # by email a person reads it
+        return escalate(state, policy, "complaint", template="basics/complaint")
+    return finish(state, say("basics/sorry_what_happened", *_OFFER))
 
 
 def fallback(state: DialogueState, policy: Policy) -> Out:

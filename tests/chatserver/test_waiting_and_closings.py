@@ -187,3 +187,16 @@ async def test_the_first_reply_to_a_broken_item_says_sorry(open_shop):
     said = await chat.say("one of the mugs arrived cracked :(")
     assert said.startswith("I'm so sorry")
     assert "order number" in said
+
+
+async def test_a_bare_insult_gets_an_apology_and_a_person_as_a_choice(open_shop):
+    chat = await open_shop.chat()
+    said = await chat.say("terrible bot")
+    assert said.startswith("I'm sorry") and "what went wrong" in said
+    assert titles(chat)[0] == HUMAN and not chat.last.escalated
+
+
+async def test_a_complaint_that_says_what_went_wrong_goes_to_a_person(open_shop):
+    chat = await open_shop.chat()
+    said = await chat.say("terrible service, two weeks and nobody tells me anything")
+    assert "sorry" in said and chat.last.escalation_reason == "complaint"
