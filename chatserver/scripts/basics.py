@@ -44,10 +44,11 @@ def goodbye(state: DialogueState, policy: Policy) -> Out:
 
 
 def human_agent(state: DialogueState, policy: Policy) -> Out:
-    """A person, at once when the ask is clear; an unsure reading ("what's your phone
-    number?") is offered the choice instead of a hand-off nobody asked for."""
-    last = state.intents[-1] if state.intents else None
-    if last is not None and last[0] == "human_agent" and last[1] < UNSURE_PERSON:
+    """A person, at once when the ask is clear; a reading torn between a person and
+    nothing the shop does ("what's your phone number?") is offered the choice instead."""
+    ranking = state.facts.ranking
+    unsure = len(ranking) > 1 and ranking[0] == ("human_agent", ranking[0][1])
+    if unsure and ranking[0][1] < UNSURE_PERSON and ranking[1][0] == "out_of_scope":
         open_now = policy.is_open(now_of(state))
         return finish(state, say("basics/offer_person", *_OFFER, open_now=open_now))
     return escalate(state, policy, "customer_asked")

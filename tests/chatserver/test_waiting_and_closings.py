@@ -200,3 +200,21 @@ async def test_a_complaint_that_says_what_went_wrong_goes_to_a_person(open_shop)
     chat = await open_shop.chat()
     said = await chat.say("terrible service, two weeks and nobody tells me anything")
     assert "sorry" in said and chat.last.escalation_reason == "complaint"
+
+
+@pytest.mark.parametrize(
+    ("ranking", "handed_over"),
+    [
+        ((("human_agent", 0.57), ("out_of_scope", 0.31)), False),  # "whats your phone number"
+        ((("human_agent", 0.47), ("cancel_subscription", 0.41)), True),  # about billing
+        ((("human_agent", 0.99), ("out_of_scope", 0.01)), True),  # "let me talk to an agent"
+    ],
+)
+def test_an_ask_for_a_person_torn_with_nothing_we_do_is_offered_not_assumed(ranking, handed_over):
+    from chatserver.dialogue import DialogueState, HandOff, UserMessage
+    from chatserver.dialogue.engine import step
+
+    intent, confidence = ranking[0]
+    msg = UserMessage("…", OPEN, intent=intent, confidence=confidence, ranking=ranking)
+    _, actions = step(DialogueState(), msg, load_policy())
+    assert any(isinstance(a, HandOff) for a in actions) is handed_over
