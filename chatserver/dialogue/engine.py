@@ -133,7 +133,7 @@ def _on_failure(state: DialogueState, event: ActionFailed, policy: Policy) -> Ou
 def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     facts = Facts(
         now=msg.now, channel=msg.channel, text=msg.text, known_email=msg.known_email,
-        read=bool(msg.ranking),
+        read=bool(msg.ranking), ranking=msg.ranking,
     )  # fmt: skip
     state = replace(state, facts=facts)
     taken = handoff.take_address(state, msg)  # the address a waiting ticket asked for

@@ -49,6 +49,7 @@ class Facts:
     text: str = ""
     known_email: str | None = None  # an address the session holds from before (a ticket's)
     read: bool = True  # a model read the message (False: none is loaded, a person must)
+    ranking: tuple[tuple[str, float], ...] = ()  # what it made of it, best first
     order: Order | None = None
     order_looked_up: bool = False
     proof_refused: bool = False  # a proof's lookup was refused (too many failures)
