@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,7 +26,15 @@ from nlu.catalogue import INTENTS
 if TYPE_CHECKING:
     from nlu.engine import Parse
 
-__all__ = ["PAYLOAD_INTENTS", "Classifier", "ModelHolder", "Understood", "understand"]
+__all__ = [
+    "PAYLOAD_INTENTS",
+    "Classifier",
+    "ModelHolder",
+    "Understood",
+    "from_payload",
+    "understand",
+    "understood",
+]
 
 PAYLOAD_INTENTS = frozenset({*INTENTS, *CONTROL_INTENTS})
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*\})?\s*$", re.DOTALL)
@@ -66,6 +75,14 @@ class ModelHolder:
     def parse(self, text: str, channel: str = "chat") -> Parse:
         return self._current.parse(text, channel)
 
+    def parse_many(self, texts: Sequence[str], channels: Sequence[str]) -> list[Parse]:
+        """Many messages at once: one batched model call where the model has one."""
+        current = self._current
+        many = getattr(current, "parse_many", None)
+        if many is None:
+            return [current.parse(t, c) for t, c in zip(texts, channels, strict=True)]
+        return list(many(list(texts), list(channels)))
+
     def swap(self, classifier: Classifier) -> Classifier:
         """Serve ``classifier`` from now on (one assignment); returns the one it replaces."""
         old, self._current = self._current, classifier
@@ -89,6 +106,11 @@ class Understood:
 
 def understand(text: str, channel: str, classifier: Classifier) -> Understood:
     """A payload's intent and JSON, or the classifier's reading of the text."""
+    return from_payload(text) or understood(classifier.parse(text, channel), classifier)
+
+
+def from_payload(text: str) -> Understood | None:
+    """A button's payload (``/intent{json}``), or None for text the model must read."""
     match = _PAYLOAD.match(text.strip())
     if match and match["intent"] in PAYLOAD_INTENTS:
         try:
@@ -100,7 +122,11 @@ def understand(text: str, channel: str, classifier: Classifier) -> Understood:
             return Understood(
                 intent, 1.0, ranking=((intent, 1.0),), payload=payload, classified=False
             )
-    parse = classifier.parse(text, channel)
+    return None
+
+
+def understood(parse: Parse, classifier: Classifier) -> Understood:
+    """The service's reading of the model's ``parse``."""
     return Understood(
         intent=parse.intent,
         confidence=float(parse.confidence),
