@@ -55,8 +55,10 @@ class Notifier:
 
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self.sio = sio
-        # Only a local manager knows every socket of a room.
-        self._local = not isinstance(sio.manager, AsyncPubSubManager)
+        # Only a local manager knows every socket of a room; a stand-in server without
+        # one (the conversation benchmark's recording wire) is told everything.
+        manager = getattr(sio, "manager", None)
+        self._local = manager is not None and not isinstance(manager, AsyncPubSubManager)
 
     def heard(self, namespace: str, room: str) -> bool:
         """Could a socket receive an emit to ``room``? (Always, with a fan-out manager.)"""
