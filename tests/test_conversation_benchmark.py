@@ -17,7 +17,7 @@ from bench.conversation_runner import run, select
 from bench.conversation_runner.report import print_report
 from bench.conversation_runner.world import capabilities
 
-FAST_FLOOR = 18
+FAST_FLOOR = 24
 
 
 @pytest.fixture(scope="module")

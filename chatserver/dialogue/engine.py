@@ -54,7 +54,7 @@ def step(state: DialogueState, event: Event, policy: Policy) -> Out:
         case AgentsAvailable():
             return handoff.route(state, event, policy)
         case TicketOpened():
-            return handoff.opened(state, event)
+            return handoff.opened(state, event, policy)
         case ActionFailed(action=action) if action in handoff.EFFECTS:
             return handoff.failed(state, event, policy)
     state, actions = _step(state, event, policy)
@@ -131,7 +131,10 @@ def _on_failure(state: DialogueState, event: ActionFailed, policy: Policy) -> Ou
 
 
 def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
-    facts = Facts(now=msg.now, channel=msg.channel, text=msg.text, known_email=msg.known_email)
+    facts = Facts(
+        now=msg.now, channel=msg.channel, text=msg.text, known_email=msg.known_email,
+        read=bool(msg.ranking), ranking=msg.ranking,
+    )  # fmt: skip
     state = replace(state, facts=facts)
     taken = handoff.take_address(state, msg)  # the address a waiting ticket asked for
     if taken is not None:
@@ -149,6 +152,9 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         return state, [Reply("common/nothing_else")]  # "oh never mind" after an answer
     if state.awaiting and answered and state.intent in SCRIPTS:
         return SCRIPTS[state.intent](replace(state, reprompts=0), policy)
+    waited = handoff.waiting(state, msg, policy) if not state.awaiting else None
+    if waited is not None:  # "is anyone there?" while a person is on the way
+        return waited
     # Help-center answers (and their "Did that help?"), before new scripts and the fallback.
     state, from_article = articles.on_message(state, msg, answered)
     if from_article is not None:
