@@ -123,3 +123,24 @@ def test_turn_profile_names_every_stage(tmp_path):
     assert {"classify", "start_turn transaction", "finish_turn transaction"} <= stages
     totals = [r for r in rows if r["stage"].startswith("TOTAL")]
     assert all(r["us_per_turn"] > 0 for r in totals)
+
+
+def test_the_benchmarks_limits_section_lifts_every_per_client_limit(tmp_path):
+    """The servers are plain ``chatbot serve --config``: the file's ``limits:`` section is
+    what lets one loopback address open thousands of chats and send without pause."""
+    import yaml
+
+    from bench.procs import NO_LIMITS, demo_config
+    from chatserver.ops.attempts import ProofLimits
+    from chatserver.ops.limits import ChatLimits
+    from chatserver.settings import load_settings
+
+    path = demo_config(tmp_path, 8080, limits=NO_LIMITS)
+    assert yaml.safe_load(path.read_text())["limits"] == NO_LIMITS
+    settings = load_settings(path)
+    chat = ChatLimits.from_settings(settings.limits)
+    assert all(chat.connections.acquire("127.0.0.1") for _ in range(20_000))
+    assert all(chat.per_ip.hit("127.0.0.1") for _ in range(5_000))
+    assert all(chat.per_session.hit("one session") for _ in range(5_000))
+    proofs = ProofLimits.from_settings(settings.limits)
+    assert proofs.keys("session", "127.0.0.1", "maria@example.com", "#1001") == []
