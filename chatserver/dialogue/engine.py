@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from chatserver.dialogue import handoff
-from chatserver.dialogue.actions import Action, Effect, Reply
+from chatserver.dialogue.actions import Action, Effect, HandOff, Reply
+from chatserver.dialogue.acts import act_of, lacks_number
 from chatserver.dialogue.events import (
     ActionFailed,
     AgentsAvailable,
@@ -24,18 +25,19 @@ from chatserver.dialogue.events import (
     OrdersFound,
     ProofRefused,
     ReturnRequested,
+    StatusEmailed,
     SubscriptionCancelled,
     SubscriptionsFound,
     TicketOpened,
     Tracked,
     UserMessage,
 )
-from chatserver.dialogue.slots import details_only, fill_slots, is_exit, topic_of
-from chatserver.dialogue.state import DialogueState, Facts
+from chatserver.dialogue.slots import ASKS_ORDER, details_only, fill_slots, is_exit, topic_of
+from chatserver.dialogue.state import IF, DialogueState, Facts
 from chatserver.policy import Policy
 from chatserver.scripts import FALLBACK, SCRIPTS, articles
 from chatserver.scripts.basics import ask_topic
-from chatserver.scripts.common import escalate, finish
+from chatserver.scripts.common import HUMAN, escalate, finish, say
 
 __all__ = ["CONTROL_INTENTS", "MAX_REPROMPTS", "step"]
 
@@ -44,6 +46,12 @@ PATIENT_INTENTS = frozenset({"greeting", "thanks"})  # do not abandon a question
 MAX_REPROMPTS = 2
 # What an idle "never mind" / "nothing" is often taken for; anything else is a request.
 _IDLE = frozenset({"complaint", "goodbye", "thanks", "greeting", "fallback"})
+_SOCIAL = frozenset({"greeting", "thanks", "goodbye", "fallback"})
+# What customers tell as the story around a question ("paid, no confirmation: shipped?").
+_BACKSTORY = frozenset({"payment_issue", "account_help", "refund_status"})
+# Questions whose answer is one of a few options: a different request is not an answer.
+_OPTIONS = frozenset({"confirm", "item", "order_choice"})
+_CANCELS = frozenset({"cancel_order", "cancel_subscription"})
 
 Out = tuple[DialogueState, list[Action]]
 
@@ -58,7 +66,39 @@ def step(state: DialogueState, event: Event, policy: Policy) -> Out:
         case ActionFailed(action=action) if action in handoff.EFFECTS:
             return handoff.failed(state, event, policy)
     state, actions = _step(state, event, policy)
+    state, actions = _next_ask(state, actions, policy)
     return handoff.handing_over(state, actions)
+
+
+def _start(state: DialogueState, intent: str, policy: Policy, text: str) -> Out:
+    """Start ``intent``'s script, keeping what is proven (and the order found)."""
+    fresh = replace(state, intent=intent, awaiting=None, reprompts=0)
+    fresh = fresh.with_slots(item=None, confirmed=None, topic=topic_of(text), new_address=None)
+    return SCRIPTS[intent](fresh.with_facts(started=(*state.facts.started, intent)), policy)
+
+
+def _next_ask(state: DialogueState, actions: list[Action], policy: Policy) -> Out:
+    """The message's next ask, once the one before it is answered (in the same reply)."""
+    if any(isinstance(a, HandOff) for a in actions):
+        return replace(state, pending=()), actions  # a person reads the rest
+    while state.pending and not state.intent and not state.awaiting:
+        if any(isinstance(a, Effect) for a in actions):
+            break
+        intent, rest = state.pending[0], state.pending[1:]
+        if intent.startswith(IF):  # its condition was not met (the script kept it there)
+            state = replace(state, pending=rest)
+            continue
+        f = state.facts  # the order stays (it is the same customer's); the rest is the last ask's
+        kept = Facts(
+            now=f.now, channel=f.channel, text=f.text, known_email=f.known_email,
+            order=f.order, order_looked_up=f.order_looked_up, orders=f.orders,
+            proof_refused=f.proof_refused, retry_after=f.retry_after, started=f.started,
+        )  # fmt: skip
+        state, more = _start(replace(state, pending=rest, facts=kept), intent, policy, f.text)
+        actions = [*actions, *more]
+        if any(isinstance(a, HandOff) for a in more):
+            return replace(state, pending=()), actions
+    return state, actions
 
 
 def _step(state: DialogueState, event: Event, policy: Policy) -> Out:
@@ -103,6 +143,8 @@ def _absorb(state: DialogueState, event: Event) -> DialogueState:
             return state.with_facts(subscriptions=subscriptions)
         case SubscriptionCancelled(subscription=subscription):
             return state.with_facts(subscription_cancelled=subscription)
+        case StatusEmailed():
+            return state.with_facts(status_emailed=True)
     return state
 
 
@@ -140,27 +182,43 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         state = replace(state, intents=(*state.intents, (msg.intent, msg.confidence))[-10:])
     state = _identity(state, msg)
     before = state.slots
+    act = act_of(msg)  # None unless the bot waited for something (a person included)
     state, answered = fill_slots(state, msg)
+    dont_know = act == "dont_know" and state.awaiting in ASKS_ORDER
+    if dont_know and before.no_number and not answered:  # no number, no address either
+        state, _ = finish(replace(state, pending=()))
+        return state.noting("no order number or email"), [say("identity/no_details", HUMAN)]
+    if dont_know or (lacks_number(msg.text) and not state.slots.order_number):
+        state = state.with_slots(no_number=True)
+        answered = answered or dont_know
 
-    if state.intent and (is_exit(msg.text) or (msg.intent == "deny" and not answered)):
-        state, _ = finish(state)
+    stop = act == "stop" and not answered
+    if state.intent and (is_exit(msg.text) or stop or (msg.intent == "deny" and not answered)):
+        state, _ = finish(replace(state, pending=()))
         return state, [Reply("common/never_mind")]
     if not state.intent and is_exit(msg.text) and msg.intent not in SCRIPTS.keys() - _IDLE:
         return state, [Reply("common/nothing_else")]  # "oh never mind" after an answer
     if state.awaiting and answered and state.intent in SCRIPTS:
         return SCRIPTS[state.intent](replace(state, reprompts=0), policy)
+    if state.awaiting and act == "ask_person":  # "can someone from your team do it then"
+        return _start(replace(state, pending=()), "human_agent", policy, msg.text)
     # Help-center answers (and their "Did that help?"), before new scripts and the fallback.
     state, from_article = articles.on_message(state, msg, answered)
     if from_article is not None:
         return state, from_article
 
     new = msg.intent if msg.intent in SCRIPTS and not msg.escalate else None
+    if state.awaiting in _OPTIONS and act == "new_request" and new in (None, state.intent):
+        # "can i pause it instead?" to "Shall I cancel it?": not an answer, and not
+        # something the bot can do; say so (the question stays open), offer a person.
+        state = state.noting(f"asked for what the bot cannot do: {msg.text[:120]}")
+        return state, [say("common/cannot_do", HUMAN, intent=state.intent)]
+    if act == "deny" and not state.awaiting and new in _CANCELS:
+        # "no dont cancel, i still want it": a no to cancelling, not a request to cancel.
+        return state, [say("common/nothing_changed", escalated=state.escalated)]
     if new and not (state.awaiting and (new == state.intent or new in PATIENT_INTENTS)):
-        fresh = replace(state, intent=new, awaiting=None, reprompts=0)
-        fresh = fresh.with_slots(
-            item=None, confirmed=None, topic=topic_of(msg.text), new_address=None
-        )
-        return SCRIPTS[new](fresh, policy)
+        first, later = _asks(msg, new)
+        return _start(replace(state, pending=later), first, policy, msg.text)
     if state.awaiting:
         if state.reprompts >= MAX_REPROMPTS:
             return escalate(state, policy, "not_understood")
@@ -168,7 +226,17 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         state, actions = SCRIPTS[state.intent or FALLBACK](state, policy)
         if state.awaiting != asked or any(isinstance(a, Effect) for a in actions):
             return state, actions  # the script understood it after all (an item's name…)
-        return replace(state, reprompts=state.reprompts + 1), [Reply("common/reprompt"), *actions]
+        if state.facts.channel == "email":  # an e-mail asks again in full
+            return replace(state, reprompts=state.reprompts + 1), [
+                Reply("common/reprompt"),
+                *actions,
+            ]
+        # Asked again in other words (the bot never says the same sentence twice in a row).
+        buttons = tuple(b for a in actions if isinstance(a, Reply) for b in a.buttons)
+        again = {"asked": asked, "again": state.reprompts > 0, "no_number": state.slots.no_number}
+        reprompt = Reply("common/reprompt", again, buttons)
+        rest = [a for a in actions if not isinstance(a, Reply)]
+        return replace(state, reprompts=state.reprompts + 1), [reprompt, *rest]
     if msg.intent in CONTROL_INTENTS:
         return state, [Reply("common/not_understood")]
     slots = state.slots
@@ -176,3 +244,24 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     if gave and details_only(msg.text):  # "1001 maria@example.com", the question comes next
         return ask_topic(state, policy)
     return SCRIPTS[FALLBACK](replace(state, intent=None), policy)
+
+
+def _asks(msg: UserMessage, intent: str) -> tuple[str, tuple[str, ...]]:
+    """The script to start first and the later asks, in the order written (at most three).
+
+    Backstory is not an ask: a payment, a missing confirmation e-mail or a refund told
+    as a statement beside a question ("I was charged but got no email. Has it shipped?")
+    is context for the question. A conditional request ("cancel it if you can't ship")
+    waits for the answer to the ask before it (``IF``: the script that answers decides).
+    """
+    asks = [(a, how) for a, how in msg.asks if a in SCRIPTS and a not in _SOCIAL]
+    if not any(a == intent for a, _ in asks):
+        return intent, ()
+    if any(how == "ask" for _, how in asks):
+        asks = [(a, how) for a, how in asks if not (how == "statement" and a in _BACKSTORY)]
+    order: list[str] = []
+    for a, how in asks:
+        name = IF + a if how == "if" and order else a
+        if a not in {o.removeprefix(IF) for o in order}:
+            order.append(name)
+    return order[0], tuple(order[1:3])

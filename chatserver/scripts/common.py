@@ -17,6 +17,7 @@ from typing import Any
 from chatserver.dialogue.actions import (
     Action,
     Button,
+    EmailOrderStatus,
     HandOff,
     LookupOrder,
     LookupOrders,
@@ -105,6 +106,8 @@ def need_order(state: DialogueState, policy: Policy, *, any_order: bool = False)
     wanted = slots.order_number or slots.verified_order
     if slots.verified_email:
         return _verified_order(state, policy, slots.verified_email, wanted)
+    if slots.no_number and not slots.order_number:
+        return _status_by_email(state)
     # Thank them for a detail only when it answers our question, not in their first message.
     asked = {"answered": state.awaiting == "identity", "any_order": any_order}
     if not slots.email or not slots.order_number:
@@ -123,6 +126,17 @@ def need_order(state: DialogueState, policy: Policy, *, any_order: bool = False)
     if attempts >= policy.max_identity_attempts:
         return escalate(state, policy, "identity_not_proven", note=f"{attempts} failed attempts")
     return ask(state, "identity", "identity/no_match", any_order=any_order)
+
+
+def _status_by_email(state: DialogueState) -> Out:
+    """No order number: the order's status goes to the address on the order, by e-mail;
+    nothing is shown here (an address alone proves nothing in a chat)."""
+    email = state.slots.email
+    if email is None:
+        return ask(state, "identity", "identity/ask_email_for_status")
+    if not state.facts.status_emailed:
+        return state.noting("e-mailed the order's status to its address"), [EmailOrderStatus(email)]
+    return finish(state.with_slots(no_number=False), say("identity/status_emailed", email=email))
 
 
 def _too_many(state: DialogueState, retry_after: float | None) -> Out:

@@ -42,7 +42,7 @@ class Classifier(Protocol):
         """Every intent it can predict, sorted (for the console's "correct the intent")."""
         ...
 
-    def parse(self, text: str, channel: str = "chat") -> Parse: ...
+    def parse(self, text: str, channel: str = "chat", expecting: str | None = None) -> Parse: ...
 
 
 class ModelHolder:
@@ -63,8 +63,8 @@ class ModelHolder:
     def intents(self) -> tuple[str, ...]:
         return self._current.intents
 
-    def parse(self, text: str, channel: str = "chat") -> Parse:
-        return self._current.parse(text, channel)
+    def parse(self, text: str, channel: str = "chat", expecting: str | None = None) -> Parse:
+        return self._current.parse(text, channel, expecting)
 
     def swap(self, classifier: Classifier) -> Classifier:
         """Serve ``classifier`` from now on (one assignment); returns the one it replaces."""
@@ -85,10 +85,37 @@ class Understood:
     reason: str | None = None
     model_version: str = "unknown"
     classified: bool = True  # False for a button's payload
+    # The dialogue act (``nlu.acts.ACTS``) when the bot waited for an answer, else None.
+    act: str | None = None
+    act_confidence: float = 0.0
+    # What the message asks, in the order written: (intent, how), at most three; how is
+    # "ask" (a question or request), "statement" (told: maybe backstory) or "if"
+    # (a request that depends on the answer to another: "cancel it if you can't ship").
+    asks: tuple[tuple[str, str], ...] = ()
 
 
-def understand(text: str, channel: str, classifier: Classifier) -> Understood:
-    """A payload's intent and JSON, or the classifier's reading of the text."""
+# What a quick reply does as a dialogue act (a button is an answer by construction).
+_PAYLOAD_ACTS = {
+    "affirm": "affirm",
+    "deny": "deny",
+    "choose": "choose",
+    "human_agent": "ask_person",
+}
+
+
+def _how(ask: Any) -> str:
+    if ask.conditional:
+        return "if"
+    return "statement" if getattr(ask, "statement", False) else "ask"
+
+
+def understand(
+    text: str, channel: str, classifier: Classifier, expecting: str | None = None
+) -> Understood:
+    """A payload's intent and JSON, or the classifier's reading of the text.
+
+    ``expecting``: what the bot waits for (``nlu.acts.EXPECTING``), to read the act too.
+    """
     match = _PAYLOAD.match(text.strip())
     if match and match["intent"] in PAYLOAD_INTENTS:
         try:
@@ -97,10 +124,15 @@ def understand(text: str, channel: str, classifier: Classifier) -> Understood:
             payload = {}
         if isinstance(payload, dict):
             intent = match["intent"]
+            act = _PAYLOAD_ACTS.get(intent, "new_request") if expecting else None
             return Understood(
-                intent, 1.0, ranking=((intent, 1.0),), payload=payload, classified=False
-            )
-    parse = classifier.parse(text, channel)
+                intent, 1.0, ranking=((intent, 1.0),), payload=payload, classified=False,
+                act=act, act_confidence=1.0 if act else 0.0,
+            )  # fmt: skip
+    parse = (
+        classifier.parse(text, channel, expecting) if expecting else classifier.parse(text, channel)
+    )
+    act = getattr(parse, "act", None)
     return Understood(
         intent=parse.intent,
         confidence=float(parse.confidence),
@@ -109,4 +141,7 @@ def understand(text: str, channel: str, classifier: Classifier) -> Understood:
         entities=tuple((e.type, e.value) for e in parse.entities),
         reason=parse.reason,
         model_version=str(parse.model_version or classifier.version or "unknown"),
+        act=act.act if act is not None else None,
+        act_confidence=float(act.confidence) if act is not None else 0.0,
+        asks=tuple((a.intent, _how(a)) for a in getattr(parse, "asks", ())),
     )
