@@ -52,6 +52,10 @@ _BACKSTORY = frozenset({"payment_issue", "account_help", "refund_status"})
 # Questions whose answer is one of a few options: a different request is not an answer.
 _OPTIONS = frozenset({"confirm", "item", "order_choice"})
 _CANCELS = frozenset({"cancel_order", "cancel_subscription"})
+_ABOUT_AN_ORDER = frozenset(
+    {"track_order", "missing_item", "damaged_item", "return_item", "refund_status",
+     "cancel_order", "cancel_subscription", "change_address", "invoice"}
+)  # fmt: skip
 
 Out = tuple[DialogueState, list[Action]]
 
@@ -70,35 +74,56 @@ def step(state: DialogueState, event: Event, policy: Policy) -> Out:
     return handoff.handing_over(state, actions)
 
 
-def _start(state: DialogueState, intent: str, policy: Policy, text: str) -> Out:
+def _start(state: DialogueState, intent: str, policy: Policy) -> Out:
     """Start ``intent``'s script, keeping what is proven (and the order found)."""
     fresh = replace(state, intent=intent, awaiting=None, reprompts=0)
-    fresh = fresh.with_slots(item=None, confirmed=None, topic=topic_of(text), new_address=None)
+    topic = topic_of(state.facts.text)
+    fresh = fresh.with_slots(item=None, confirmed=None, topic=topic, new_address=None)
     return SCRIPTS[intent](fresh.with_facts(started=(*state.facts.started, intent)), policy)
 
 
 def _next_ask(state: DialogueState, actions: list[Action], policy: Policy) -> Out:
-    """The message's next ask, once the one before it is answered (in the same reply)."""
-    if any(isinstance(a, HandOff) for a in actions):
-        return replace(state, pending=()), actions  # a person reads the rest
-    while state.pending and not state.intent and not state.awaiting:
-        if any(isinstance(a, Effect) for a in actions):
-            break
+    """The message's next asks, in the same reply, once the one before is answered.
+
+    When the one before stops at a question (a yes/no, which item) or with a hand-off,
+    a next ask that needs nothing more (shipping costs, refund times) is answered beside
+    it; one that needs the shop's data while the one before only waits for a yes goes
+    first, and the question is asked again after it.
+    """
+    while state.pending and not any(isinstance(a, Effect) for a in actions):
         intent, rest = state.pending[0], state.pending[1:]
-        if intent.startswith(IF):  # its condition was not met (the script kept it there)
+        if intent.startswith(IF):  # waits for the ask before it; dropped if not taken up
+            if state.intent or state.awaiting:
+                break
             state = replace(state, pending=rest)
             continue
-        f = state.facts  # the order stays (it is the same customer's); the rest is the last ask's
-        kept = Facts(
-            now=f.now, channel=f.channel, text=f.text, known_email=f.known_email,
-            order=f.order, order_looked_up=f.order_looked_up, orders=f.orders,
-            proof_refused=f.proof_refused, retry_after=f.retry_after, started=f.started,
-        )  # fmt: skip
-        state, more = _start(replace(state, pending=rest, facts=kept), intent, policy, f.text)
-        actions = [*actions, *more]
-        if any(isinstance(a, HandOff) for a in more):
-            return replace(state, pending=()), actions
+        handed = any(isinstance(a, HandOff) for a in actions)
+        if not handed and not state.intent and not state.awaiting:
+            state, more = _start(replace(state, pending=rest, facts=_kept(state)), intent, policy)
+            actions = [*actions, *more]
+            continue
+        side, more = _start(replace(state, pending=(), facts=_kept(state)), intent, policy)
+        if not side.awaiting and not any(isinstance(a, Effect | HandOff) for a in more):
+            facts = replace(state.facts, started=side.facts.started)
+            state, actions = replace(state, pending=rest, facts=facts), [*actions, *more]
+            continue
+        if handed or state.awaiting in ASKS_ORDER or state.intent is None:
+            return replace(state, pending=() if handed else state.pending), actions
+        # The question waits: this ask goes first, then the script asks it again.
+        later = (state.intent, *rest)
+        state = replace(side, pending=later)
+        return state, [a for a in actions if not isinstance(a, Reply)] + more
     return state, actions
+
+
+def _kept(state: DialogueState) -> Facts:
+    """This turn's facts for the next ask: the order stays (the same customer's)."""
+    f = state.facts
+    return Facts(
+        now=f.now, channel=f.channel, text=f.text, known_email=f.known_email,
+        order=f.order, order_looked_up=f.order_looked_up, orders=f.orders,
+        proof_refused=f.proof_refused, retry_after=f.retry_after, started=f.started,
+    )  # fmt: skip
 
 
 def _step(state: DialogueState, event: Event, policy: Policy) -> Out:
@@ -188,7 +213,8 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     if dont_know and before.no_number and not answered:  # no number, no address either
         state, _ = finish(replace(state, pending=()))
         return state.noting("no order number or email"), [say("identity/no_details", HUMAN)]
-    if dont_know or (lacks_number(msg.text) and not state.slots.order_number):
+    told = lacks_number(msg.text) and not state.slots.order_number
+    if dont_know or told:
         state = state.with_slots(no_number=True)
         answered = answered or dont_know
 
@@ -201,13 +227,21 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     if state.awaiting and answered and state.intent in SCRIPTS:
         return SCRIPTS[state.intent](replace(state, reprompts=0), policy)
     if state.awaiting and act == "ask_person":  # "can someone from your team do it then"
-        return _start(replace(state, pending=()), "human_agent", policy, msg.text)
-    # Help-center answers (and their "Did that help?"), before new scripts and the fallback.
-    state, from_article = articles.on_message(state, msg, answered)
+        return _start(replace(state, pending=()), "human_agent", policy)
+    # Help-center answers (and their "Did that help?"), before new scripts and the fallback;
+    # not for a message with several asks (the scripts answer each of them).
+    several = len({a for a, _ in msg.asks if a in SCRIPTS and a not in _SOCIAL}) > 1
+    state, from_article = articles.on_message(
+        state, replace(msg, article=None) if several else msg, answered
+    )
     if from_article is not None:
         return state, from_article
 
     new = msg.intent if msg.intent in SCRIPTS and not msg.escalate else None
+    if told and not state.awaiting and new in _BACKSTORY | {None}:
+        # "i lost the confirmation email, can you look it up by my email?" is about an
+        # order (its status by e-mail), not a password or a payment.
+        new = "track_order"
     if state.awaiting in _OPTIONS and act == "new_request" and new in (None, state.intent):
         # "can i pause it instead?" to "Shall I cancel it?": not an answer, and not
         # something the bot can do; say so (the question stays open), offer a person.
@@ -218,7 +252,7 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         return state, [say("common/nothing_changed", escalated=state.escalated)]
     if new and not (state.awaiting and (new == state.intent or new in PATIENT_INTENTS)):
         first, later = _asks(msg, new)
-        return _start(replace(state, pending=later), first, policy, msg.text)
+        return _start(replace(state, pending=later), first, policy)
     if state.awaiting:
         if state.reprompts >= MAX_REPROMPTS:
             return escalate(state, policy, "not_understood")
@@ -241,7 +275,12 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         return state, [Reply("common/not_understood")]
     slots = state.slots
     gave = (slots.email, slots.order_number) != (before.email, before.order_number)
-    if gave and details_only(msg.text):  # "1001 maria@example.com", the question comes next
+    if gave and details_only(msg.text):  # "1001 maria@example.com"
+        # The details of the order the customer was asking about before (the thread is
+        # kept); with nothing to go back to, the question comes next.
+        earlier = [i for i, _ in state.intents[-4:-1] if i in _ABOUT_AN_ORDER]
+        if earlier:
+            return _start(state, earlier[-1], policy)
         return ask_topic(state, policy)
     return SCRIPTS[FALLBACK](replace(state, intent=None), policy)
 

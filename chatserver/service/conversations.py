@@ -291,7 +291,7 @@ class ConversationService:
         handoffs = [a for a in actions if isinstance(a, HandOff)]
         extra_tags = [t for a in actions if isinstance(a, Tag) for t in a.tags]
         # The scripts this turn started, in order (two asks: both); else the message's intent.
-        acted = state.facts.started
+        acted = tuple(dict.fromkeys(state.facts.started))
         rendered = self.renderer.render_turn(
             replies, session.channel, name=first_name(message.customer_name, identity_email)
         )
