@@ -250,6 +250,12 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     if act == "deny" and not state.awaiting and new in _CANCELS:
         # "no dont cancel, i still want it": a no to cancelling, not a request to cancel.
         return state, [say("common/nothing_changed", escalated=state.escalated)]
+    if state.awaiting and new and new != state.intent and new not in PATIENT_INTENTS:
+        # A question on the side ("before that - how long do refunds take?") is answered
+        # and the bot's own question stays open; a new request switches topic.
+        side, more = _start(replace(state, pending=()), new, policy)
+        if not side.awaiting and not any(isinstance(a, Effect | HandOff) for a in more):
+            return replace(state, facts=replace(state.facts, started=side.facts.started)), more
     if new and not (state.awaiting and (new == state.intent or new in PATIENT_INTENTS)):
         first, later = _asks(msg, new)
         return _start(replace(state, pending=later), first, policy)

@@ -139,8 +139,11 @@ def yes_or_no(msg: UserMessage) -> bool | None:
         return True
     if msg.intent == "deny":
         return False
-    if msg.act in ("affirm", "deny") and msg.act_confidence >= _ACT_BAR:
-        return msg.act == "affirm"  # "ok fine yes cancel it", read by the act model
+    if msg.act_confidence >= _ACT_BAR:
+        if msg.act in ("affirm", "deny"):
+            return msg.act == "affirm"  # "ok fine yes cancel it", read by the act model
+        if msg.act == "new_request":
+            return None  # "no actually, ship it to my office instead?": another request
     words = _normal(msg.text)
     trimmed = _trimmed(words)
     if words in _YES or trimmed in _YES:

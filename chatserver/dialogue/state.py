@@ -44,6 +44,7 @@ class Slots:
     confirmed: bool | None = None  # answer to the last yes/no question
     new_address: str | None = None  # the customer's words giving a new shipping address
     no_number: bool = False  # the customer has no order number (their status is e-mailed)
+    failed: str | None = None  # "email #number": the last pair that did not match
 
 
 @dataclass(frozen=True)

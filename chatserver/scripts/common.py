@@ -116,13 +116,18 @@ def need_order(state: DialogueState, policy: Policy, *, any_order: bool = False)
         if slots.email:
             return ask(state, "identity", "identity/ask_number", **asked)
         return ask(state, "identity", "identity/ask_both", first=state.attempts == 0, **asked)
+    pair = f"{slots.email} {slots.order_number}"
+    if slots.failed == pair:  # the pair that did not match: one part must change
+        return ask(state, "identity", "identity/no_match", any_order=any_order)
     if facts.proof_refused or state.attempts >= policy.max_identity_attempts:
         return _too_many(state, facts.retry_after if facts.proof_refused else None)
     if not facts.order_looked_up:
         lookup = LookupOrder(slots.order_number, slots.email, proof=True)
         return state.noting("looked up the order"), [lookup]
     attempts = state.attempts + 1
-    state = replace(state, attempts=attempts).with_slots(email=None, order_number=None)
+    # Both claims stay: the customer corrects the one that was wrong ("ah try
+    # priya@example.com"), and the pair that failed is not tried again.
+    state = replace(state, attempts=attempts).with_slots(failed=pair)
     if attempts >= policy.max_identity_attempts:
         return escalate(state, policy, "identity_not_proven", note=f"{attempts} failed attempts")
     return ask(state, "identity", "identity/no_match", any_order=any_order)

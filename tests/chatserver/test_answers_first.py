@@ -278,3 +278,56 @@ async def test_the_service_reports_the_act_and_emails_the_status_without_showing
         assert not chat.last.escalated
     finally:
         await world.aclose()
+
+
+# --- the thread is kept -----------------------------------------------------------------
+
+
+def test_a_side_question_is_answered_and_the_bots_question_stays_open():
+    state = asked_to_cancel_the_subscription()
+    side = said("before that - what does shipping cost?", "shipping_info", "new_request",
+                identity_email=NOAH)  # fmt: skip
+    state, actions = answer(state, side)
+    assert [t.split("/")[0] for t in templates(actions)] == ["shipping_info"]
+    assert state.intent == "cancel_subscription" and state.awaiting == "confirm"
+    state, actions = answer(state, said("ok yes", None, "affirm", identity_email=NOAH))
+    assert CancelSubscription(COFFEE.id) in actions
+
+
+def test_no_actually_with_another_request_is_that_request_not_a_no():
+    state, _ = step(DialogueState(), said("cancel my order", "cancel_order"), POLICY)
+    state, _ = step(state, said("sam@example.com #1005"), POLICY)
+    state, _ = step(state, OrderFound(SHIRT, "sam@example.com", proof=True), POLICY)
+    instead = said("no actually can you ship it to 500 W 2nd St, Austin TX 78701 instead?",
+                   "change_address", "new_request")  # fmt: skip
+    state, actions = step(state, instead, POLICY)
+    assert state.intent == "change_address" and "cancel_order/kept" not in templates(actions)
+
+
+def test_a_pair_that_did_not_match_keeps_the_number_for_a_corrected_email():
+    first = said("where is order 1003", "track_order", entities=(("order_number", "1003"),))
+    state, _ = step(DialogueState(), first, POLICY)
+    state, actions = step(state, said("priya.patel@example.com"), POLICY)
+    state, actions = step(state, OrderFound(None, "priya.patel@example.com", proof=True), POLICY)
+    assert templates(actions) == ["identity/no_match"]
+    state, actions = step(state, said("ah try priya@example.com", None, "give_details"), POLICY)
+    assert actions == [LookupOrder("#1003", "priya@example.com", proof=True)]
+
+
+def test_the_pair_that_did_not_match_is_not_tried_again():
+    state, _ = step(DialogueState(), said("where is my order", "track_order"), POLICY)
+    state, _ = step(state, said("maria@example.com #1009"), POLICY)
+    state, _ = step(state, OrderFound(None, "maria@example.com", proof=True), POLICY)
+    state, actions = step(state, said("hmm"), POLICY)
+    assert not any(isinstance(a, LookupOrder) for a in actions)
+    assert state.attempts == 1
+
+
+def test_a_size_change_is_not_an_address_change():
+    ask = said("can I change the size on my linen shirt order from L to M?", "change_address",
+               identity_email="sam@example.com")  # fmt: skip
+    state, actions = step(DialogueState(), ask, POLICY)
+    state, actions = step(state, OrderFound(SHIRT), POLICY)
+    assert templates(actions) == ["change_address/item_change"]
+    (handoff,) = [a for a in actions if isinstance(a, HandOff)]
+    assert handoff.reason == "order_change" and "size" in handoff.note
