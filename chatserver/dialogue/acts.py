@@ -34,7 +34,8 @@ _EXPECTING = {
 # this is the one place the words decide; after a question the act model does.
 _LACKS_NUMBER = re.compile(
     r"\b(?:no|don'?t|do not|dont|haven'?t|have not|didn'?t|did not|never|lost|can'?t find"
-    r"|cannot find|without)\b[^.?!]{0,40}?\b(?:order\s*(?:number|no|nr|#)|confirmation)",
+    r"|cannot find|without)\b[^.?!]{0,40}?\b(?:order\s*(?:number|no|nr|#)|confirmation"
+    r"|e-?mail\b(?!\s*address))",
     re.IGNORECASE,
 )
 

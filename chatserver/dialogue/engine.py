@@ -228,20 +228,25 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         return SCRIPTS[state.intent](replace(state, reprompts=0), policy)
     if state.awaiting and act == "ask_person":  # "can someone from your team do it then"
         return _start(replace(state, pending=()), "human_agent", policy)
+    if state.awaiting and act in ("thanks", "goodbye") and msg.intent in PATIENT_INTENTS | {act}:
+        # "ok thanks!" to a question: the customer is done with it, not answering it.
+        state, _ = finish(replace(state, pending=()))
+        return SCRIPTS[act](state, policy)
+    new = msg.intent if msg.intent in SCRIPTS and not msg.escalate else None
+    lost = told and not state.awaiting and new in _BACKSTORY | {None, "track_order"}
+    if lost:
+        # "i lost the confirmation email, can you look it up by my email?" is about an
+        # order (its status by e-mail), not a password, a payment or an article.
+        new = "track_order"
     # Help-center answers (and their "Did that help?"), before new scripts and the fallback;
     # not for a message with several asks (the scripts answer each of them).
     several = len({a for a, _ in msg.asks if a in SCRIPTS and a not in _SOCIAL}) > 1
     state, from_article = articles.on_message(
-        state, replace(msg, article=None) if several else msg, answered
+        state, replace(msg, article=None) if several or lost else msg, answered
     )
     if from_article is not None:
         return state, from_article
 
-    new = msg.intent if msg.intent in SCRIPTS and not msg.escalate else None
-    if told and not state.awaiting and new in _BACKSTORY | {None}:
-        # "i lost the confirmation email, can you look it up by my email?" is about an
-        # order (its status by e-mail), not a password or a payment.
-        new = "track_order"
     if state.awaiting in _OPTIONS and act == "new_request" and new in (None, state.intent):
         # "can i pause it instead?" to "Shall I cancel it?": not an answer, and not
         # something the bot can do; say so (the question stays open), offer a person.
@@ -257,7 +262,8 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         if not side.awaiting and not any(isinstance(a, Effect | HandOff) for a in more):
             return replace(state, facts=replace(state.facts, started=side.facts.started)), more
     if new and not (state.awaiting and (new == state.intent or new in PATIENT_INTENTS)):
-        first, later = _asks(msg, new)
+        just = state.intents[-2][0] if len(state.intents) > 1 else None
+        first, later = _asks(msg, new, just)
         return _start(replace(state, pending=later), first, policy)
     if state.awaiting:
         if state.reprompts >= MAX_REPROMPTS:
@@ -291,22 +297,26 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     return SCRIPTS[FALLBACK](replace(state, intent=None), policy)
 
 
-def _asks(msg: UserMessage, intent: str) -> tuple[str, tuple[str, ...]]:
+def _asks(msg: UserMessage, intent: str, just: str | None) -> tuple[str, tuple[str, ...]]:
     """The script to start first and the later asks, in the order written (at most three).
 
     Backstory is not an ask: a payment, a missing confirmation e-mail or a refund told
     as a statement beside a question ("I was charged but got no email. Has it shipped?")
-    is context for the question. A conditional request ("cancel it if you can't ship")
-    waits for the answer to the ask before it (``IF``: the script that answers decides).
+    is context for the question, and so is a missing confirmation e-mail told beside
+    "has it shipped?". A conditional request ("cancel it if you can't ship") waits for
+    the answer to the ask before it (``IF``: the script that answers decides). A later
+    ask the bot answered just before (``just``) is not answered again.
     """
     asks = [(a, how) for a, how in msg.asks if a in SCRIPTS and a not in _SOCIAL]
     if not any(a == intent for a, _ in asks):
         return intent, ()
     if any(how == "ask" for _, how in asks):
         asks = [(a, how) for a, how in asks if not (how == "statement" and a in _BACKSTORY)]
+    if any(a == "track_order" for a, _ in asks) and lacks_number(msg.text):
+        asks = [(a, how) for a, how in asks if a not in _BACKSTORY]
     order: list[str] = []
     for a, how in asks:
         name = IF + a if how == "if" and order else a
-        if a not in {o.removeprefix(IF) for o in order}:
+        if a not in {o.removeprefix(IF) for o in order} and (a != just or not order):
             order.append(name)
     return order[0], tuple(order[1:3])

@@ -130,7 +130,8 @@ def need_order(state: DialogueState, policy: Policy, *, any_order: bool = False)
     state = replace(state, attempts=attempts).with_slots(failed=pair)
     if attempts >= policy.max_identity_attempts:
         return escalate(state, policy, "identity_not_proven", note=f"{attempts} failed attempts")
-    return ask(state, "identity", "identity/no_match", any_order=any_order)
+    # Two wordings in turn: never the same sentence twice in a row.
+    return ask(state, "identity", "identity/no_match", any_order=any_order, again=attempts % 2 == 0)
 
 
 def _status_by_email(state: DialogueState) -> Out:
@@ -141,7 +142,10 @@ def _status_by_email(state: DialogueState) -> Out:
         return ask(state, "identity", "identity/ask_email_for_status")
     if not state.facts.status_emailed:
         return state.noting("e-mailed the order's status to its address"), [EmailOrderStatus(email)]
-    return finish(state.with_slots(no_number=False), say("identity/status_emailed", email=email))
+    # The number from that e-mail, with this address, proves the order here: wait for it.
+    return ask(
+        state.with_slots(no_number=False), "identity", "identity/status_emailed", email=email
+    )
 
 
 def _too_many(state: DialogueState, retry_after: float | None) -> Out:

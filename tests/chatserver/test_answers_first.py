@@ -205,7 +205,17 @@ def test_no_order_number_offers_to_email_the_status_to_the_address_on_the_order(
     state, actions = step(state, said("maria@example.com", None, "give_details"), POLICY)
     assert actions == [EmailOrderStatus("maria@example.com")]  # no lookup shown in the chat
     state, actions = step(state, StatusEmailed(sent=True), POLICY)
-    assert templates(actions) == ["identity/status_emailed"] and state.intent is None
+    assert templates(actions) == ["identity/status_emailed"]
+    # the number from that e-mail, with this address, proves the order here
+    found = said("oh wait found it, its #1001", "account_help", "give_details")
+    state, actions = step(state, found, POLICY)
+    assert actions == [LookupOrder("#1001", "maria@example.com", proof=True)]
+
+
+def test_thanks_to_a_question_ends_it_warmly_instead_of_asking_again():
+    state, _ = step(DialogueState(), said("where is my order", "track_order"), POLICY)
+    state, actions = step(state, said("ok thanks", "thanks", "thanks"), POLICY)
+    assert templates(actions) == ["basics/thanks"] and state.awaiting is None
 
 
 def test_a_first_message_without_an_order_number_goes_the_email_way():
