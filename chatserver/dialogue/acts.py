@@ -17,7 +17,7 @@ import re
 from chatserver.dialogue.events import UserMessage
 from chatserver.dialogue.state import DialogueState
 
-__all__ = ["ACT_BAR", "act_of", "expecting", "lacks_number"]
+__all__ = ["ACT_BAR", "act_of", "expecting", "lacks_mailbox", "lacks_number"]
 
 # Below this the act model's reading is not acted on (the old rules decide).
 ACT_BAR = 0.5
@@ -40,6 +40,15 @@ _LACKS_NUMBER = re.compile(
 )
 
 
+# ... and no way into the mailbox the order was placed with either ("no access to that
+# email anymore"): the e-mail route is closed, a person finds the order.
+_LACKS_MAILBOX = re.compile(
+    r"\b(?:no|lost|without|don'?t have|do not have|can'?t|cannot)\b[^.?!]{0,30}?\baccess\b"
+    r"[^.?!]{0,30}?\be-?mail|\b(?:old|that) e-?mail (?:address )?(?:is )?(?:gone|closed|deleted)",
+    re.IGNORECASE,
+)
+
+
 def expecting(state: DialogueState, *, waiting_for_person: bool = False) -> str | None:
     """What the bot waits for, as ``nlu.acts.EXPECTING`` names it; None: nothing."""
     if state.awaiting == "identity":
@@ -57,6 +66,11 @@ def expecting(state: DialogueState, *, waiting_for_person: bool = False) -> str 
 def act_of(msg: UserMessage) -> str | None:
     """The message's act when the model is sure enough of it."""
     return msg.act if msg.act and msg.act_confidence >= ACT_BAR else None
+
+
+def lacks_mailbox(text: str) -> bool:
+    """The message says the customer cannot read the mailbox of the order any more."""
+    return _LACKS_MAILBOX.search(text) is not None
 
 
 def lacks_number(text: str) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from chatserver.dialogue import handoff
 from chatserver.dialogue.actions import Action, Effect, HandOff, Reply
-from chatserver.dialogue.acts import act_of, lacks_number
+from chatserver.dialogue.acts import act_of, lacks_mailbox, lacks_number
 from chatserver.dialogue.events import (
     ActionFailed,
     AgentsAvailable,
@@ -52,6 +52,7 @@ _BACKSTORY = frozenset({"payment_issue", "account_help", "refund_status"})
 # Questions whose answer is one of a few options: a different request is not an answer.
 _OPTIONS = frozenset({"confirm", "item", "order_choice"})
 _CANCELS = frozenset({"cancel_order", "cancel_subscription"})
+_MONEY = frozenset({"payment_issue", "refund_status"})
 _ABOUT_AN_ORDER = frozenset(
     {"track_order", "missing_item", "damaged_item", "return_item", "refund_status",
      "cancel_order", "cancel_subscription", "change_address", "invoice"}
@@ -215,6 +216,12 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         return state.noting("no order number or email"), [say("identity/no_details", HUMAN)]
     told = lacks_number(msg.text) and not state.slots.order_number
     if dont_know or told:
+        if lacks_mailbox(msg.text) and not state.slots.verified_email:  # no e-mail way either
+            note = "no order number and no access to the order's mailbox"
+            state = replace(state, pending=()).with_slots(no_number=False)
+            return escalate(
+                state, policy, "identity_not_proven", template="identity/no_access", note=note
+            )
         state = state.with_slots(no_number=True)
         answered = answered or dont_know
 
@@ -252,6 +259,10 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         # something the bot can do; say so (the question stays open), offer a person.
         state = state.noting(f"asked for what the bot cannot do: {msg.text[:120]}")
         return state, [say("common/cannot_do", HUMAN, intent=state.intent)]
+    if state.awaiting == "confirm" and state.intent in _CANCELS and new in _MONEY:
+        # "before i say yes - will i still be charged again?": a question about what the
+        # bot asked, answered from the question's own facts; the question stays open.
+        return SCRIPTS[state.intent](state.with_facts(asked_about_money=True), policy)
     if act == "deny" and not state.awaiting and new in _CANCELS:
         # "no dont cancel, i still want it": a no to cancelling, not a request to cancel.
         return state, [say("common/nothing_changed", escalated=state.escalated)]

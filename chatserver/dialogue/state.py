@@ -67,6 +67,7 @@ class Facts:
     subscription_cancelled: Subscription | None = None
     status_emailed: bool = False  # an EmailOrderStatus ran this turn
     started: tuple[str, ...] = ()  # the scripts this turn started, in order (two asks: both)
+    asked_about_money: bool = False  # asked what a yes would cost or refund, before answering
 
 
 @dataclass(frozen=True)

@@ -341,3 +341,24 @@ def test_a_size_change_is_not_an_address_change():
     assert templates(actions) == ["change_address/item_change"]
     (handoff,) = [a for a in actions if isinstance(a, HandOff)]
     assert handoff.reason == "order_change" and "size" in handoff.note
+
+
+def test_no_number_and_no_access_to_the_mailbox_brings_in_a_person():
+    text = "I need help with an order but I don't have the number or access to that email anymore"
+    state, actions = step(DialogueState(), said(text, "account_help"), POLICY)
+    assert "identity/no_access" in templates(actions)
+    assert not any(isinstance(a, EmailOrderStatus) for a in actions)
+    assert state.escalated
+
+
+def test_a_question_about_the_charge_is_answered_from_the_question_it_asks():
+    state = asked_to_cancel_the_subscription()
+    money = said("before i say yes - will i still be charged again?", "payment_issue",
+                 "new_request", identity_email=NOAH)  # fmt: skip
+    state, actions = answer(state, money)
+    (reply,) = [a for a in actions if isinstance(a, Reply)]
+    assert reply.template == "cancel_subscription/confirm" and reply.context["money"]
+    assert state.awaiting == "confirm" and not any(isinstance(a, HandOff) for a in actions)
+    state, actions = answer(state, said("ok yes cancel", "cancel_order", "affirm",
+                                        identity_email=NOAH))  # fmt: skip
+    assert CancelSubscription(COFFEE.id) in actions
