@@ -66,6 +66,7 @@ class Group:
     name: str
     clients: int
     conversation: tuple[Turn, ...]
+    think: float = 0.0  # seconds a customer pauses after each answer (0: closed loop)
 
 
 @dataclass
@@ -172,6 +173,8 @@ async def _play(
             wrong.append((turn.text, customer.texts))
         done += 1
         i = (i + 1) % len(conversation)
+        if group.think:
+            await asyncio.sleep(group.think)
 
 
 async def _worker(conn: Any, plan: dict[str, Any]) -> dict[str, Any]:
@@ -179,7 +182,7 @@ async def _worker(conn: Any, plan: dict[str, Any]) -> dict[str, Any]:
 
     raise_fd_limit()
     groups = [
-        Group(g["name"], g["clients"], tuple(Turn(**t) for t in g["conversation"]))
+        Group(g["name"], g["clients"], tuple(Turn(**t) for t in g["conversation"]), g["think"])
         for g in plan["groups"]
     ]
     urls: list[str] = plan["urls"]
@@ -271,6 +274,7 @@ def run_load(
                         "name": g.name,
                         "clients": n,
                         "conversation": [asdict(t) for t in g.conversation],
+                        "think": g.think,
                     }
                 )
         plans.append({"urls": list(urls), "groups": part, "first_index": first, "spread": spread,

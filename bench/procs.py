@@ -23,6 +23,7 @@ import httpx
 import yaml
 
 __all__ = [
+    "NO_LIMITS",
     "UNTHROTTLED",
     "ServerProcess",
     "demo_config",
@@ -186,6 +187,18 @@ def demo_config(workdir: Path, port: int, **extra: Any) -> Path:
     return path
 
 
+# The ``limits:`` section that lifts every per-client limit (0 is off; docs/security.md):
+# a load generator on 127.0.0.1 is one address with thousands of chats.
+NO_LIMITS = {
+    "connections_per_ip": 0,
+    "messages_per_minute_per_ip": 0,
+    "messages_per_minute_per_session": 0,
+    "proof_failures_per_ip": 0,
+    "proof_failures_per_email": 0,
+    "proof_failures_per_order": 0,
+    "proof_failures_per_session": 0,
+}
+
 UNTHROTTLED = "1e9/1e9"  # a Shopify bucket no benchmark empties
 
 
@@ -202,6 +215,9 @@ def start_demo_server(
 ) -> ServerProcess:
     """The demo server in its own process, limits lifted unless ``limits``.
 
+    Without sandbox knobs it is plain ``chatbot serve --config FILE``, the limits lifted by
+    the file's ``limits:`` section; ``latency`` or ``shopify_bucket`` need ``bench.server``.
+
     ``shopify_bucket`` (``"SIZE/RATE"``) replaces the Shopify sandbox's Standard-plan bucket.
 
     ``sqlite_wal`` creates the default SQLite database in WAL mode first (the mode is stored
@@ -213,14 +229,17 @@ def start_demo_server(
 
         with contextlib.closing(sqlite3.connect(workdir / "chatbot.sqlite3")) as db:
             db.execute("PRAGMA journal_mode=WAL")
-    path = demo_config(workdir, port, model_dir=model_dir, **config)
-    cmd = [sys.executable, "-m", "bench.server", "--config", str(path)]
     if not limits:
-        cmd.append("--no-limits")
-    if shopify_bucket:
-        cmd += ["--shopify-bucket", shopify_bucket]
-    for api, seconds in (latency or {}).items():
-        cmd += ["--latency", f"{api}={seconds}"]
+        config.setdefault("limits", NO_LIMITS)
+    path = demo_config(workdir, port, model_dir=model_dir, **config)
+    if latency or shopify_bucket:  # sandbox knobs the config file has no key for
+        cmd = [sys.executable, "-m", "bench.server", "--config", str(path)]
+        if shopify_bucket:
+            cmd += ["--shopify-bucket", shopify_bucket]
+        for api, seconds in (latency or {}).items():
+            cmd += ["--latency", f"{api}={seconds}"]
+    else:  # exactly what an operator runs: ``chatbot serve --config FILE``
+        cmd = [sys.executable, "-m", "chatserver", "serve", "--config", str(path)]
     return ServerProcess(cmd, f"http://127.0.0.1:{port}", workdir / f"server-{port}.log").start()
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "ShopifySettings",
     "ZendeskSettings",
     "load_settings",
+    "secret_weakness",
     "unsafe_secrets",
 ]
 
@@ -337,7 +338,7 @@ def unsafe_secrets(settings: Settings) -> list[str]:
         secrets.append(("zendesk.webhook_secret", settings.zendesk.webhook_secret))
     problems = []
     for name, value in secrets:
-        why = _weak(value)
+        why = secret_weakness(value)
         if why:
             problems.append(
                 f"{name} {why}: outside demo mode it must be a random string of at least "
@@ -346,7 +347,8 @@ def unsafe_secrets(settings: Settings) -> list[str]:
     return problems
 
 
-def _weak(value: str) -> str | None:
+def secret_weakness(value: str) -> str | None:
+    """Why ``value`` cannot guard production (missing, an example, too short), or None."""
     stripped = value.strip()
     if not stripped:
         return "is missing"

@@ -43,7 +43,6 @@ by the export, so a periodic full :meth:`HelpCenterClient.articles` call removes
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -52,9 +51,10 @@ from typing import Any
 import httpx
 
 from integrations.articles import Article, ArticleChanges, ArticleEvent, SearchHit, Section
-from integrations.errors import APIStatusError, BadResponse, IntegrationError, NotFound
+from integrations.errors import BadResponse, NotFound
 from integrations.http import ApiTransport, StaticAuth
 from integrations.webhooks import WebhookRejected
+from integrations.zendesk_api import call, credentials
 
 __all__ = ["HelpCenterClient", "parse_article_event"]
 
@@ -88,15 +88,12 @@ class HelpCenterClient:
         locale: str = "en-us",
         **transport_options: Any,
     ) -> None:
-        if oauth_token:
-            self._auth = StaticAuth({"Authorization": f"Bearer {oauth_token}"})
-        elif email and api_token:
-            basic = base64.b64encode(f"{email}/token:{api_token}".encode()).decode()
-            self._auth = StaticAuth({"Authorization": f"Basic {basic}"})
-        elif anonymous:
-            self._auth = StaticAuth({})
-        else:
+        auth = credentials(email=email, api_token=api_token, oauth_token=oauth_token)
+        if auth is None and anonymous:
+            auth = StaticAuth({})
+        if auth is None:
             raise ValueError("Zendesk Guide needs email + api_token, an oauth_token, or anonymous")
+        self._auth = auth
         if not locale or "/" in locale:
             raise ValueError(f"bad locale {locale!r}")
         self.locale = locale.lower()
@@ -247,24 +244,7 @@ class HelpCenterClient:
         raise BadResponse(f"more than {MAX_PAGES} pages of {key}", vendor=VENDOR)
 
     async def _call(self, method: str, path: str, key: str, **kw: Any) -> dict[str, Any]:
-        response = await self._transport.request(
-            method,
-            path,
-            auth=self._auth,
-            accept_status=_envelope_status,
-            headers={"Accept": "application/json"},
-            **kw,
-        )
-        data = self._transport.json(response)
-        if response.status_code >= 400:
-            raise _error(response, data)
-        if not isinstance(data, dict) or key not in data:
-            raise BadResponse(
-                f"expected {key!r} in the answer, got {str(data)[:80]!r}",
-                vendor=VENDOR,
-                status=response.status_code,
-            )
-        return data
+        return await call(self._transport, self._auth, method, path, key, vendor=VENDOR, **kw)
 
 
 def parse_article_event(body: bytes) -> ArticleEvent:
@@ -301,27 +281,6 @@ def parse_article_event(body: bytes) -> ArticleEvent:
         title=str(event["title"]) if event.get("title") else None,
         time=when,
     )
-
-
-def _envelope_status(response: httpx.Response) -> bool:
-    # Client errors whose body we read ourselves; 401/403/429/5xx keep the shared rules.
-    return 400 <= response.status_code < 500 and response.status_code not in (401, 403, 429)
-
-
-def _error(response: httpx.Response, data: Any) -> IntegrationError:
-    envelope = data if isinstance(data, dict) else {}
-    code = str(envelope.get("error") or "")
-    text = str(envelope.get("description") or code or response.reason_phrase)
-    kw: dict[str, Any] = {
-        "vendor": VENDOR,
-        "status": response.status_code,
-        "request_id": response.headers.get("x-zendesk-request-id")
-        or response.headers.get("x-request-id"),
-    }
-    message = f"{code}: {text}" if code and code != text else text
-    if response.status_code == 404:
-        return NotFound(message, **kw)
-    return APIStatusError(message, **kw)
 
 
 def _parse(read: Callable[[Any], Any], raw: Any) -> Any:

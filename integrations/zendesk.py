@@ -30,31 +30,23 @@ so a ``next`` link can never send our credentials to another host.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import httpx
 
-from integrations.errors import APIStatusError, BadResponse, IntegrationError, NotFound
-from integrations.http import ApiTransport, StaticAuth
+from integrations.errors import BadResponse
+from integrations.http import ApiTransport
 from integrations.models import Comment, Ticket, ZendeskUser
+from integrations.zendesk_api import RecordInvalid, call, credentials
 
 __all__ = ["RecordInvalid", "ZendeskClient"]
 
 VENDOR = "zendesk"
 PAGE_SIZE = 100
 MAX_PAGES = 100  # 5000 comments is Zendesk's per-ticket maximum; 100 pages cover it
-
-
-class RecordInvalid(APIStatusError):
-    """422: Zendesk refused the change; ``details`` maps fields to their complaints."""
-
-    def __init__(self, message: str, *, details: Mapping[str, Any] | None = None, **kw: Any):
-        super().__init__(message, **kw)
-        self.details = dict(details or {})
 
 
 class ZendeskClient:
@@ -78,13 +70,10 @@ class ZendeskClient:
         oauth_token: str | None = None,
         **transport_options: Any,
     ) -> None:
-        if oauth_token:
-            self._auth = StaticAuth({"Authorization": f"Bearer {oauth_token}"})
-        elif email and api_token:
-            basic = base64.b64encode(f"{email}/token:{api_token}".encode()).decode()
-            self._auth = StaticAuth({"Authorization": f"Basic {basic}"})
-        else:
+        auth = credentials(email=email, api_token=api_token, oauth_token=oauth_token)
+        if auth is None:
             raise ValueError("Zendesk needs email + api_token or an oauth_token")
+        self._auth = auth
         self._transport = ApiTransport(http, vendor=VENDOR, base_url=base_url, **transport_options)
 
     # --- tickets ---------------------------------------------------------------
@@ -265,53 +254,16 @@ class ZendeskClient:
         self, method: str, path: str, key: str | None, *, idempotent: bool | None = None, **kw: Any
     ) -> dict[str, Any]:
         """The JSON answer, which must hold ``key`` (None: an empty 204 is fine too)."""
-        response = await self._transport.request(
+        return await call(
+            self._transport,
+            self._auth,
             method,
             path,
+            key,
+            vendor=VENDOR,
             idempotent=idempotent,
-            auth=self._auth,
-            accept_status=_envelope_status,
-            headers={"Accept": "application/json"},
             **kw,
         )
-        if key is None and response.status_code == 204:
-            return {}
-        data = self._transport.json(response)
-        if response.status_code >= 400:
-            raise _error(response, data)
-        if key is None:
-            return data if isinstance(data, dict) else {}
-        if not isinstance(data, dict) or key not in data:
-            raise BadResponse(
-                f"expected {key!r} in the answer, got {str(data)[:80]!r}",
-                vendor=VENDOR,
-                status=response.status_code,
-            )
-        return data
-
-
-def _envelope_status(response: httpx.Response) -> bool:
-    # Client errors whose body we read ourselves; 401/403/429/5xx keep the shared rules.
-    return 400 <= response.status_code < 500 and response.status_code not in (401, 403, 429)
-
-
-def _error(response: httpx.Response, data: Any) -> IntegrationError:
-    envelope = data if isinstance(data, dict) else {}
-    code = str(envelope.get("error") or "")
-    text = str(envelope.get("description") or code or response.reason_phrase)
-    kw: dict[str, Any] = {
-        "vendor": VENDOR,
-        "status": response.status_code,
-        "request_id": response.headers.get("x-zendesk-request-id")
-        or response.headers.get("x-request-id"),
-    }
-    message = f"{code}: {text}" if code and code != text else text
-    if response.status_code == 404:
-        return NotFound(message, **kw)
-    if response.status_code == 422 or code == "RecordInvalid":
-        details = envelope.get("details")
-        return RecordInvalid(message, details=details if isinstance(details, dict) else None, **kw)
-    return APIStatusError(message, **kw)
 
 
 def _parse(read: Callable[[Any], Any], raw: Any) -> Any:

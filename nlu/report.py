@@ -7,13 +7,14 @@ Customer texts are escaped by Jinja's autoescape.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from markupsafe import Markup
 
 from nlu.evaluation import Evaluation
 
-__all__ = ["confusion_svg", "curve_svg", "write_report"]
+__all__ = ["confusion_svg", "curve_svg", "threshold_chart", "write_report"]
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>NLU evaluation {{ ev.model_version }}</title>
@@ -100,6 +101,34 @@ def _esc(text: str) -> str:
 
 def curve_svg(ev: Evaluation, width: int = 640, height: int = 320) -> str:
     """Accuracy, escalation rate and out-of-scope recall against the threshold."""
+    series = (
+        ("accuracy", "#1f77b4"),
+        ("escalation_rate", "#d62728"),
+        ("oos_recall", "#2ca02c"),
+        ("answered_accuracy", "#9467bd"),
+    )
+    return threshold_chart(
+        ev.curve,
+        series,
+        ev.threshold,
+        f"operating point {ev.threshold:.2f}",
+        width=width,
+        height=height,
+    )
+
+
+def threshold_chart(
+    curve: Sequence[Mapping[str, float]],
+    series: Sequence[tuple[str, str]],
+    threshold: float,
+    marker: str,
+    *,
+    guide: float | None = None,
+    width: int = 640,
+    height: int = 320,
+) -> str:
+    """Rates (0..1) of ``curve`` rows against their ``threshold``, one line per (key,
+    colour) of ``series``, the chosen threshold marked; ``guide`` draws a dashed level."""
     left, right, top, bottom = 50, 150, 15, 40
     w, h = width - left - right, height - top - bottom
 
@@ -116,18 +145,18 @@ def curve_svg(ev: Evaluation, width: int = 640, height: int = 320) -> str:
             f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11">{v:.2f}</text>'
             f'<text x="{x(v):.1f}" y="{top + h + 16}" text-anchor="middle" font-size="11">{v:.2f}</text>'
         )
+    if guide is not None:
+        parts.append(
+            f'<line x1="{left}" x2="{left + w}" y1="{y(guide):.1f}" y2="{y(guide):.1f}" '
+            f'stroke="#999" stroke-dasharray="2 3"/><text x="{left + w + 10}" '
+            f'y="{y(guide) + 4:.1f}" font-size="11" fill="#999">{guide * 100:.0f} %</text>'
+        )
     parts.append(
         f'<text x="{left + w / 2}" y="{height - 5}" text-anchor="middle" font-size="12">'
         "confidence threshold</text>"
     )
-    series = (
-        ("accuracy", "#1f77b4"),
-        ("escalation_rate", "#d62728"),
-        ("oos_recall", "#2ca02c"),
-        ("answered_accuracy", "#9467bd"),
-    )
     for i, (key, colour) in enumerate(series):
-        points = " ".join(f"{x(p['threshold']):.1f},{y(p[key]):.1f}" for p in ev.curve)
+        points = " ".join(f"{x(p['threshold']):.1f},{y(p[key]):.1f}" for p in curve)
         parts.append(
             f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>'
         )
@@ -135,11 +164,11 @@ def curve_svg(ev: Evaluation, width: int = 640, height: int = 320) -> str:
             f'<text x="{left + w + 10}" y="{top + 15 + 18 * i}" fill="{colour}" font-size="12">'
             f"{_esc(key.replace('_', ' '))}</text>"
         )
-    px = x(ev.threshold)
+    px = x(threshold)
     parts.append(
         f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{top}" y2="{top + h}" stroke="#000" '
         f'stroke-dasharray="4 3"/><text x="{px + 4:.1f}" y="{top + 12}" font-size="11">'
-        f"operating point {ev.threshold:.2f}</text>"
+        f"{_esc(marker)}</text>"
     )
     parts.append("</svg>")
     return "".join(parts)

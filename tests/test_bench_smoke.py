@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from bench import chat_load, connections, email_load, scale_out, slow_world
+from bench import chat_load, connections, email_load, scale_out, slow_world, turn_profile, turns
 from bench.stats import percentile, summarise
 
 pytestmark = pytest.mark.slow
@@ -95,3 +95,31 @@ def test_scale_out_harness_one_and_two_processes(tmp_path):
     assert {r["processes"] for r in result["rows"]} == {1, 2}
     _check_turn_rows(result["rows"], 2)
     assert result["ratio_2_vs_1"] > 0
+
+
+def test_turns_reports_every_part_in_one_run(tmp_path, capsys):
+    out = tmp_path / "turns.json"
+    argv = ["--seconds", "1", "--warmup", "0.5", "--clients", "2", "--busy-clients", "3",
+            "--think", "0.05", "--connections", "4", "--procs-idle", "1", "--hold", "0",
+            "--no-scale", "--json", str(out)]  # fmt: skip
+    assert turns.main(argv) == 0
+    result = _load(out)
+    parts = {(r["part"], r["target"]) for r in result["rows"]}
+    assert parts == {("throughput", "echo"), ("throughput", "chat"),
+                     ("latency, think 0.05 s", "chat")}  # fmt: skip
+    summary = result["summary"]
+    assert summary["chat_vs_echo"] > 0 and summary["chat_ms_per_turn"] > 0
+    assert summary["idle"]["connected"] == 4 and summary["idle"]["alive_after_hold"] == 4
+    assert summary["errors"] == 0 and set(summary["targets_met"]) == {
+        "share >= 20 %", "p99 <= 50 ms", "no errors"}  # fmt: skip
+    assert "of the echo's turns/s" in capsys.readouterr().out
+
+
+def test_turn_profile_names_every_stage(tmp_path):
+    rows = turn_profile.profile(4)
+    by_conversation = {r["conversation"] for r in rows}
+    assert by_conversation == set(turn_profile.CONVERSATIONS)
+    stages = {r["stage"] for r in rows}
+    assert {"classify", "start_turn transaction", "finish_turn transaction"} <= stages
+    totals = [r for r in rows if r["stage"].startswith("TOTAL")]
+    assert all(r["us_per_turn"] > 0 for r in totals)

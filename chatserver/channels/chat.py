@@ -37,6 +37,7 @@ from chatserver.channels.payloads import (
     customer_message_json,
     requested_protocol,
 )
+from chatserver.channels.typing import Typing
 from chatserver.keys import LIMITS, METRICS, NOTIFIER, PROXIES, SERVICE, SETTINGS, SOCKETIO
 from chatserver.ops.limits import ChatLimits
 from chatserver.ops.metrics import Metrics
@@ -234,9 +235,11 @@ class ChatNamespace(GuardedNamespace):
 
     async def _turn(self, message: InboundMessage) -> None:
         notifier, room = self.notifier, message.session_id
-        await notifier.typing(room, True)
+        typing = Typing(notifier, room)  # shown only if the turn takes a while
         try:
-            await notifier.turn(await self.service.handle(message))
+            result = await self.service.handle(message)
+            await typing.done()
+            await notifier.turn(result)
         except SessionNotFound:
             await notifier.error(room, "no_session", "Unknown session.")
         except Exception:
@@ -246,7 +249,7 @@ class ChatNamespace(GuardedNamespace):
             self.metrics.turn_errors.inc()
             await notifier.error(room, "internal_error", "Sorry, something went wrong. Try again.")
         finally:
-            await notifier.typing(room, False)
+            await typing.off()
 
     async def shutdown(
         self, grace: float = TURNS_GRACE_SECONDS, close_within: float = CLOSE_SECONDS

@@ -9,6 +9,11 @@ A session has one room per protocol (``session_room``): tabs of one session may 
 one a stock Rasa client and one our widget, and each must get its own ``bot_uttered``
 shape. Rooms, unlike per-socket payloads, work across processes: the notifier does not
 need to know which sockets exist or where. Our extra events go to the extended room only.
+
+An emit costs a packet's encoding even when no one is in the room, and a turn has
+several: with a single process (no fan-out manager) an emit to a room that has no
+socket here (the agents when no agent is signed in, the Rasa room of a widget's session)
+is skipped. With Redis another process's sockets may be in it, so everything is sent.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 import socketio
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from chatserver.channels.payloads import (
     EXTENDED,
@@ -48,17 +54,27 @@ class Notifier:
 
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self.sio = sio
+        # Only a local manager knows every socket of a room.
+        self._local = not isinstance(sio.manager, AsyncPubSubManager)
+
+    def heard(self, namespace: str, room: str) -> bool:
+        """Could a socket receive an emit to ``room``? (Always, with a fan-out manager.)"""
+        if not self._local:
+            return True
+        return bool(self.sio.manager.rooms.get(namespace, {}).get(room))
 
     async def _to_room(self, session_id: str, protocol: str, event: str, data: Any) -> None:
         room = session_room(session_id, protocol)
-        await self.sio.emit(event, data, room=room, namespace=CUSTOMERS)
+        if self.heard(CUSTOMERS, room):
+            await self.sio.emit(event, data, room=room, namespace=CUSTOMERS)
 
     async def to_session(self, session_id: str, event: str, data: Any) -> None:
         """One of our events, to the session's tabs that asked for our extensions."""
         await self._to_room(session_id, EXTENDED, event, data)
 
     async def to_agents(self, event: str, data: Any) -> None:
-        await self.sio.emit(event, data, room=AGENTS_ROOM, namespace=AGENTS)
+        if self.heard(AGENTS, AGENTS_ROOM):
+            await self.sio.emit(event, data, room=AGENTS_ROOM, namespace=AGENTS)
 
     async def typing(self, session_id: str, typing: bool) -> None:
         await self.to_session(session_id, "bot_typing", {"typing": typing})
@@ -69,6 +85,8 @@ class Notifier:
             await self._to_room(session_id, protocol, "error", {"code": code, "message": message})
 
     async def message_to_agents(self, m: StoredMessage) -> None:
+        if not self.heard(AGENTS, AGENTS_ROOM):
+            return  # not even the payload is built
         await self.to_agents(
             "message", {"session_id": m.session_id, "message": agent_message_json(m)}
         )
@@ -81,9 +99,10 @@ class Notifier:
     async def say(self, m: StoredMessage) -> None:
         """A stored bot, agent or system message, to the customer and to the agents."""
         for protocol in PROTOCOLS:
-            await self._to_room(
-                m.session_id, protocol, "bot_uttered", bot_uttered_json(m, protocol)
-            )
+            if self.heard(CUSTOMERS, session_room(m.session_id, protocol)):
+                await self._to_room(
+                    m.session_id, protocol, "bot_uttered", bot_uttered_json(m, protocol)
+                )
         await self.message_to_agents(m)
 
     async def conversation(self, summary: ConversationSummary) -> None:
@@ -95,7 +114,7 @@ class Notifier:
         await self.echo(result.customer_message)
         for reply in result.replies:
             await self.say(reply)
-        if result.session is not None:
+        if result.session is not None and self.heard(AGENTS, AGENTS_ROOM):
             last = (result.replies or [result.customer_message])[-1]
             await self.conversation(summarise(result.session, last))
 

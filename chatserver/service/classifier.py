@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,7 +26,15 @@ from nlu.catalogue import INTENTS
 if TYPE_CHECKING:
     from nlu.engine import Parse
 
-__all__ = ["PAYLOAD_INTENTS", "Classifier", "ModelHolder", "Understood", "understand"]
+__all__ = [
+    "PAYLOAD_INTENTS",
+    "Classifier",
+    "ModelHolder",
+    "Understood",
+    "from_payload",
+    "understand",
+    "understood",
+]
 
 PAYLOAD_INTENTS = frozenset({*INTENTS, *CONTROL_INTENTS})
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*\})?\s*$", re.DOTALL)
@@ -65,6 +74,14 @@ class ModelHolder:
 
     def parse(self, text: str, channel: str = "chat", expecting: str | None = None) -> Parse:
         return self._current.parse(text, channel, expecting)
+
+    def parse_many(self, texts: Sequence[str], channels: Sequence[str]) -> list[Parse]:
+        """Many messages at once: one batched model call where the model has one."""
+        current = self._current
+        many = getattr(current, "parse_many", None)
+        if many is None:
+            return [current.parse(t, c) for t, c in zip(texts, channels, strict=True)]
+        return list(many(list(texts), list(channels)))
 
     def swap(self, classifier: Classifier) -> Classifier:
         """Serve ``classifier`` from now on (one assignment); returns the one it replaces."""
@@ -116,6 +133,17 @@ def understand(
 
     ``expecting``: what the bot waits for (``nlu.acts.EXPECTING``), to read the act too.
     """
+    payload = from_payload(text, expecting)
+    if payload is not None:
+        return payload
+    parse = (
+        classifier.parse(text, channel, expecting) if expecting else classifier.parse(text, channel)
+    )
+    return understood(parse, classifier)
+
+
+def from_payload(text: str, expecting: str | None = None) -> Understood | None:
+    """A button's payload (``/intent{json}``), or None for text the model must read."""
     match = _PAYLOAD.match(text.strip())
     if match and match["intent"] in PAYLOAD_INTENTS:
         try:
@@ -129,9 +157,11 @@ def understand(
                 intent, 1.0, ranking=((intent, 1.0),), payload=payload, classified=False,
                 act=act, act_confidence=1.0 if act else 0.0,
             )  # fmt: skip
-    parse = (
-        classifier.parse(text, channel, expecting) if expecting else classifier.parse(text, channel)
-    )
+    return None
+
+
+def understood(parse: Parse, classifier: Classifier) -> Understood:
+    """The service's reading of the model's ``parse``."""
     act = getattr(parse, "act", None)
     return Understood(
         intent=parse.intent,

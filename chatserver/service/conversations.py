@@ -27,6 +27,7 @@ from chatserver.policy import Policy
 from chatserver.replies import Renderer, first_name
 from chatserver.runner import Runner, run_turn
 from chatserver.service.agents import AgentDesk
+from chatserver.service.batching import Classifications
 from chatserver.service.classifier import Classifier, ModelHolder, Understood, understand
 from chatserver.service.records import (
     ConversationSummary,
@@ -113,6 +114,7 @@ class ConversationService:
         self.collector = collector
         self.metrics = metrics
         self.helpcenter = helpcenter
+        self.classifications = Classifications(self.classifier)  # one model call a tick
         self.agents = AgentDesk(
             storage, renderer, clock=clock, locks=self.locks, collector=collector
         )
@@ -183,7 +185,7 @@ class ConversationService:
         now = message.received_at or self.clock()
         # Classified before the session is read (a channel's messages are in sessions of
         # that channel), so that reading it and storing the message is one transaction.
-        parse = self._classify(message.text, message.channel)
+        parse = await self.classifications.understand(message.text, message.channel)
         started = await self.storage.start_turn(
             message.session_id,
             message.text,

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from chatserver.dialogue.state import DialogueState
 from chatserver.storage.database import Database, utc
 from chatserver.storage.errors import TurnTaken
+from chatserver.storage.group_commit import GroupCommit
 from chatserver.storage.predictions import (
     Prediction,
     label_prediction,
@@ -158,6 +159,10 @@ class Conversations:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # A chat turn's two writes join the other sessions' writes of the same loop
+        # tick in one transaction (storage.group_commit); each caller still waits for
+        # the commit.
+        self.group_commit = GroupCommit(db)
 
     # --- sessions -----------------------------------------------------------
 
@@ -254,7 +259,7 @@ class Conversations:
                     return row, again.id, utc(again.created_at), True
             return row, conn.execute(_INSERT_MESSAGE, values).inserted_primary_key[0], at, False
 
-        done = await self._db.write(work)
+        done = await self.group_commit.write(work)
         if done is None:
             return None
         row, message_id, when, again = done
@@ -307,7 +312,8 @@ class Conversations:
             return ids
 
         try:
-            ids = await self._db.write(work)
+            # An e-mail turn's TurnTaken is its own failure: not in a shared transaction.
+            ids = await (self._db.write(work) if ticket else self.group_commit.write(work))
         except IntegrityError as exc:
             if ticket is None:
                 raise

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from nlu.report import threshold_chart
 from nlu.retrieval.evaluation import ArticleEvaluation
 
 __all__ = ["curve_svg", "write_articles_report"]
@@ -76,43 +77,8 @@ def write_articles_report(ev: ArticleEvaluation, directory: Path,
 
 def curve_svg(ev: ArticleEvaluation, width: int = 640, height: int = 320) -> str:
     """Precision, coverage and answer rate against the threshold, the 90 % line dashed."""
-    left, right, top, bottom = 50, 150, 15, 40
-    w, h = width - left - right, height - top - bottom
-
-    def x(t: float) -> float:
-        return left + t * w
-
-    def y(v: float) -> float:
-        return top + (1 - v) * h
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">']
-    for v in (0, 0.25, 0.5, 0.75, 1.0):
-        parts.append(
-            f'<line x1="{left}" x2="{left + w}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
-            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11">{v:.2f}</text>'
-            f'<text x="{x(v):.1f}" y="{top + h + 16}" text-anchor="middle" font-size="11">{v:.2f}</text>'
-        )
-    parts.append(
-        f'<line x1="{left}" x2="{left + w}" y1="{y(0.9):.1f}" y2="{y(0.9):.1f}" stroke="#999" '
-        f'stroke-dasharray="2 3"/><text x="{left + w + 10}" y="{y(0.9) + 4:.1f}" font-size="11" '
-        'fill="#999">90 %</text>'
-        f'<text x="{left + w / 2}" y="{height - 5}" text-anchor="middle" font-size="12">'
-        "confidence threshold</text>"
-    )
     series = (("precision", "#1f77b4"), ("coverage", "#2ca02c"), ("answer_rate", "#d62728"))
-    for i, (key, colour) in enumerate(series):
-        points = " ".join(f"{x(p['threshold']):.1f},{y(p[key]):.1f}" for p in ev.curve)
-        parts.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>'
-        )
-        parts.append(
-            f'<text x="{left + w + 10}" y="{top + 15 + 18 * i}" fill="{colour}" font-size="12">'
-            f"{key.replace('_', ' ')}</text>"
-        )
-    px = x(ev.threshold)
-    parts.append(
-        f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{top}" y2="{top + h}" stroke="#000" '
-        f'stroke-dasharray="4 3"/><text x="{px + 4:.1f}" y="{top + 12}" font-size="11">'
-        f"threshold {ev.threshold:.2f}</text></svg>"
-    )
-    return "".join(parts)
+    return threshold_chart(
+        ev.curve, series, ev.threshold, f"threshold {ev.threshold:.2f}", guide=0.9,
+        width=width, height=height,
+    )  # fmt: skip

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from chatserver.channels.zendesk.body import MAX_BODY_BYTES, answer, read_body
 from chatserver.keys import HELPCENTER_SYNC, SETTINGS
 from integrations.helpcenter import parse_article_event
 from integrations.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookRejected, verify
@@ -29,22 +30,16 @@ __all__ = ["ARTICLE_WEBHOOK_PATH", "MAX_BODY_BYTES", "article_webhook", "setup_a
 log = logging.getLogger(__name__)
 
 ARTICLE_WEBHOOK_PATH = "/webhooks/zendesk/articles"
-MAX_BODY_BYTES = 256 * 1024  # Zendesk's own cap on a webhook body
 
 
 async def article_webhook(request: web.Request) -> web.Response:
     app = request.app
     sync = app.get(HELPCENTER_SYNC)
     if sync is None:
-        return _answer(404, "no help center is configured")
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return _answer(413, "body too large")
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            return _answer(413, "body too large")
-    raw = bytes(body)
+        return answer(404, "no help center is configured")
+    raw = await read_body(request)
+    if raw is None:
+        return answer(413, "body too large")
     settings = app[SETTINGS]
     zd = settings.zendesk
     try:
@@ -58,19 +53,15 @@ async def article_webhook(request: web.Request) -> web.Response:
         )
     except WebhookRejected as exc:
         log.warning("article webhook refused: %s", exc.reason)
-        return _answer(401, "invalid signature")
+        return answer(401, "invalid signature")
     try:
         event = parse_article_event(raw)
     except WebhookRejected as exc:
-        return _answer(400, exc.reason)
+        return answer(400, exc.reason)
     if not sync.accepts(event):
-        return _answer(200, "nothing to change")
+        return answer(200, "nothing to change")
     sync.schedule(event)
-    return _answer(202, "queued")
-
-
-def _answer(status: int, text: str) -> web.Response:
-    return web.json_response({"status": text}, status=status)
+    return answer(202, "queued")
 
 
 def setup_article_webhook(app: web.Application) -> None:

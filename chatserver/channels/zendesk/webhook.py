@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from chatserver.channels.zendesk.body import MAX_BODY_BYTES, answer, read_body
 from chatserver.channels.zendesk.worker import ZendeskWorker
 from chatserver.errors import ConfigError
 from chatserver.keys import SERVICE, SETTINGS, STORAGE, ZENDESK
@@ -38,7 +39,6 @@ __all__ = ["MAX_BODY_BYTES", "WEBHOOK_PATH", "ZendeskChannel", "setup_zendesk_ch
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/zendesk"
-MAX_BODY_BYTES = 256 * 1024  # Zendesk's own cap on a webhook body
 
 
 class ZendeskChannel:
@@ -82,15 +82,10 @@ class ZendeskChannel:
 
     async def webhook(self, request: web.Request) -> web.Response:
         if self.queue is None or self.worker is None:
-            return _answer(503, "starting")
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            return _answer(413, "body too large")
-        body = bytearray()
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                return _answer(413, "body too large")
-        raw = bytes(body)
+            return answer(503, "starting")
+        raw = await read_body(request)
+        if raw is None:
+            return answer(413, "body too large")
         try:
             verify(
                 self.secret,
@@ -102,7 +97,7 @@ class ZendeskChannel:
             )
         except WebhookRejected as exc:
             log.warning("zendesk webhook refused: %s", exc.reason)
-            return _answer(401, "invalid signature")
+            return answer(401, "invalid signature")
         try:
             json.loads(raw)
             well_formed = True
@@ -114,11 +109,11 @@ class ZendeskChannel:
             event = parse_event(raw)
         except (WebhookRejected, OverflowError) as exc:
             reason = exc.reason if isinstance(exc, WebhookRejected) else "bad ticket id"
-            return _answer(400, "not JSON" if not well_formed else reason)
+            return answer(400, "not JSON" if not well_formed else reason)
         if not 0 < event.ticket_id < 2**63 or not 0 < (event.comment_id or 1) < 2**63:
-            return _answer(400, "bad ticket or comment id")
+            return answer(400, "bad ticket or comment id")
         if not well_formed and not raw.lstrip().startswith(b"{"):
-            return _answer(400, "not JSON")
+            return answer(400, "not JSON")
         try:
             fresh = await self.queue.record_event(
                 event.ticket_id,
@@ -130,15 +125,11 @@ class ZendeskChannel:
             )
         except DatabaseError:
             log.exception("zendesk webhook for ticket %s not stored", event.ticket_id)
-            return _answer(503, "try again")
+            return answer(503, "try again")
         if not fresh:
-            return _answer(200, "duplicate")
+            return answer(200, "duplicate")
         self.worker.wake()
-        return _answer(202, "queued")
-
-
-def _answer(status: int, text: str) -> web.Response:
-    return web.json_response({"status": text}, status=status)
+        return answer(202, "queued")
 
 
 def _email_patterns(paths: tuple[Path, ...]) -> EmailPatterns | None:
