@@ -33,7 +33,7 @@ from chatserver.dialogue.events import (
     UserMessage,
 )
 from chatserver.dialogue.slots import ASKS_ORDER, details_only, fill_slots, is_exit, topic_of
-from chatserver.dialogue.state import IF, DialogueState, Facts
+from chatserver.dialogue.state import IF, DialogueState, Facts, Slots
 from chatserver.policy import Policy
 from chatserver.scripts import FALLBACK, SCRIPTS, articles
 from chatserver.scripts.basics import ask_topic
@@ -210,20 +210,10 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     before = state.slots
     act = act_of(msg)  # None unless the bot waited for something (a person included)
     state, answered = fill_slots(state, msg)
-    dont_know = act == "dont_know" and state.awaiting in ASKS_ORDER
-    if dont_know and before.no_number and not answered:  # no number, no address either
-        state, _ = finish(replace(state, pending=()))
-        return state.noting("no order number or email"), [say("identity/no_details", HUMAN)]
     told = lacks_number(msg.text) and not state.slots.order_number
-    if dont_know or told:
-        if lacks_mailbox(msg.text) and not state.slots.verified_email:  # no e-mail way either
-            note = "no order number and no access to the order's mailbox"
-            state = replace(state, pending=()).with_slots(no_number=False)
-            return escalate(
-                state, policy, "identity_not_proven", template="identity/no_access", note=note
-            )
-        state = state.with_slots(no_number=True)
-        answered = answered or dont_know
+    state, answered, recovered = _no_number(state, act, answered, told, before, policy)
+    if recovered is not None:
+        return recovered
 
     stop = act == "stop" and not answered
     if state.intent and (is_exit(msg.text) or stop or (msg.intent == "deny" and not answered)):
@@ -254,24 +244,9 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     if from_article is not None:
         return state, from_article
 
-    if state.awaiting in _OPTIONS and act == "new_request" and new in (None, state.intent):
-        # "can i pause it instead?" to "Shall I cancel it?": not an answer, and not
-        # something the bot can do; say so (the question stays open), offer a person.
-        state = state.noting(f"asked for what the bot cannot do: {msg.text[:120]}")
-        return state, [say("common/cannot_do", HUMAN, intent=state.intent)]
-    if state.awaiting == "confirm" and state.intent in _CANCELS and new in _MONEY:
-        # "before i say yes - will i still be charged again?": a question about what the
-        # bot asked, answered from the question's own facts; the question stays open.
-        return SCRIPTS[state.intent](state.with_facts(asked_about_money=True), policy)
-    if act == "deny" and not state.awaiting and new in _CANCELS:
-        # "no dont cancel, i still want it": a no to cancelling, not a request to cancel.
-        return state, [say("common/nothing_changed", escalated=state.escalated)]
-    if state.awaiting and new and new != state.intent and new not in PATIENT_INTENTS:
-        # A question on the side ("before that - how long do refunds take?") is answered
-        # and the bot's own question stays open; a new request switches topic.
-        side, more = _start(replace(state, pending=()), new, policy)
-        if not side.awaiting and not any(isinstance(a, Effect | HandOff) for a in more):
-            return replace(state, facts=replace(state.facts, started=side.facts.started)), more
+    in_context = _in_context(state, msg, act, new, policy)
+    if in_context is not None:
+        return in_context
     if new and not (state.awaiting and (new == state.intent or new in PATIENT_INTENTS)):
         just = state.intents[-2][0] if len(state.intents) > 1 else None
         first, later = _asks(msg, new, just)
@@ -306,6 +281,58 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
             return _start(state, earlier[-1], policy)
         return ask_topic(state, policy)
     return SCRIPTS[FALLBACK](replace(state, intent=None), policy)
+
+
+def _no_number(
+    state: DialogueState,
+    act: str | None,
+    answered: bool,
+    told: bool,
+    before: Slots,
+    policy: Policy,
+) -> tuple[DialogueState, bool, Out | None]:
+    """Recovery when the customer has no order number: the e-mail way (``no_number``),
+    or a person when there is no way in (no address either, no access to the mailbox)."""
+    dont_know = act == "dont_know" and state.awaiting in ASKS_ORDER
+    if dont_know and before.no_number and not answered:  # no number, no address either
+        state, _ = finish(replace(state, pending=()))
+        state = state.noting("no order number or email")
+        return state, answered, (state, [say("identity/no_details", HUMAN)])
+    if not (dont_know or told):
+        return state, answered, None
+    if lacks_mailbox(state.facts.text) and not state.slots.verified_email:
+        note = "no order number and no access to the order's mailbox"
+        state = replace(state, pending=()).with_slots(no_number=False)
+        out = escalate(
+            state, policy, "identity_not_proven", template="identity/no_access", note=note
+        )
+        return state, answered, out
+    return state.with_slots(no_number=True), answered or dont_know, None
+
+
+def _in_context(
+    state: DialogueState, msg: UserMessage, act: str | None, new: str | None, policy: Policy
+) -> Out | None:
+    """A message read in the context of what the bot just asked or did, or None."""
+    if state.awaiting in _OPTIONS and act == "new_request" and new in (None, state.intent):
+        # "can i pause it instead?" to "Shall I cancel it?": not an answer, and not
+        # something the bot can do; say so (the question stays open), offer a person.
+        state = state.noting(f"asked for what the bot cannot do: {msg.text[:120]}")
+        return state, [say("common/cannot_do", HUMAN, intent=state.intent)]
+    if state.awaiting == "confirm" and state.intent in _CANCELS and new in _MONEY:
+        # "before i say yes - will i still be charged again?": a question about what the
+        # bot asked, answered from the question's own facts; the question stays open.
+        return SCRIPTS[state.intent](state.with_facts(asked_about_money=True), policy)
+    if act == "deny" and not state.awaiting and new in _CANCELS:
+        # "no dont cancel, i still want it": a no to cancelling, not a request to cancel.
+        return state, [say("common/nothing_changed", escalated=state.escalated)]
+    if state.awaiting and new and new != state.intent and new not in PATIENT_INTENTS:
+        # A question on the side ("before that - how long do refunds take?") is answered
+        # and the bot's own question stays open; a new request switches topic.
+        side, more = _start(replace(state, pending=()), new, policy)
+        if not side.awaiting and not any(isinstance(a, Effect | HandOff) for a in more):
+            return replace(state, facts=replace(state.facts, started=side.facts.started)), more
+    return None
 
 
 def _asks(msg: UserMessage, intent: str, just: str | None) -> tuple[str, tuple[str, ...]]:
