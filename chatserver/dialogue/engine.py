@@ -49,6 +49,7 @@ _IDLE = frozenset({"complaint", "goodbye", "thanks", "greeting", "fallback"})
 _SOCIAL = frozenset({"greeting", "thanks", "goodbye", "fallback"})
 # What customers tell as the story around a question ("paid, no confirmation: shipped?").
 _BACKSTORY = frozenset({"payment_issue", "account_help", "refund_status"})
+_TOLD = _BACKSTORY - {"account_help"}  # backstory when only told, beside a question
 # Questions whose answer is one of a few options: a different request is not an answer.
 _OPTIONS = frozenset({"confirm", "item", "order_choice"})
 _CANCELS = frozenset({"cancel_order", "cancel_subscription"})
@@ -348,8 +349,8 @@ def _asks(msg: UserMessage, intent: str, just: str | None) -> tuple[str, tuple[s
     asks = [(a, how) for a, how in msg.asks if a in SCRIPTS and a not in _SOCIAL]
     if not any(a == intent for a, _ in asks):
         return intent, ()
-    if any(how == "ask" for _, how in asks):
-        asks = [(a, how) for a, how in asks if not (how == "statement" and a in _BACKSTORY)]
+    if any(how == "ask" for _, how in asks):  # ("I can't log in." is a problem, not a story)
+        asks = [(a, how) for a, how in asks if not (how == "statement" and a in _TOLD)]
     if any(a == "track_order" for a, _ in asks) and lacks_number(msg.text):
         asks = [(a, how) for a, how in asks if a not in _BACKSTORY]
     order: list[str] = []

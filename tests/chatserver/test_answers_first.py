@@ -362,3 +362,13 @@ def test_a_question_about_the_charge_is_answered_from_the_question_it_asks():
     state, actions = answer(state, said("ok yes cancel", "cancel_order", "affirm",
                                         identity_email=NOAH))  # fmt: skip
     assert CancelSubscription(COFFEE.id) in actions
+
+
+def test_a_problem_told_as_a_statement_is_still_an_ask():
+    # "I can't log in to my account, and where is my order?": both, in order
+    msg = said("I can't log in to my account, and where is my order?", "track_order",
+               asks=(("account_help", "statement"), ("track_order", "ask")))  # fmt: skip
+    state, actions = step(DialogueState(), msg, POLICY)
+    assert state.facts.started == ("account_help", "track_order")
+    assert templates(actions)[0].startswith("account_help/")
+    assert "identity/ask_both" in templates(actions)
