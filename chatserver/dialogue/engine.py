@@ -33,7 +33,7 @@ from chatserver.dialogue.events import (
     UserMessage,
 )
 from chatserver.dialogue.slots import ASKS_ORDER, details_only, fill_slots, is_exit, topic_of
-from chatserver.dialogue.state import IF, DialogueState, Facts, Slots
+from chatserver.dialogue.state import BACK, IF, DialogueState, Facts, Slots
 from chatserver.policy import Policy
 from chatserver.scripts import FALLBACK, SCRIPTS, articles
 from chatserver.scripts.basics import ask_topic
@@ -94,12 +94,18 @@ def _next_ask(state: DialogueState, actions: list[Action], policy: Policy) -> Ou
     """
     while state.pending and not any(isinstance(a, Effect) for a in actions):
         intent, rest = state.pending[0], state.pending[1:]
+        handed = any(isinstance(a, HandOff) for a in actions)
+        if intent.startswith(BACK):  # the question the customer interrupted, open again
+            if handed or state.intent or state.awaiting:
+                return replace(state, pending=() if handed else state.pending), actions
+            back, asked = intent.removeprefix(BACK).split(" ", 1)
+            state = replace(state, intent=back, awaiting=asked, pending=rest)
+            return state, [*actions, say("common/back_to")]
         if intent.startswith(IF):  # waits for the ask before it; dropped if not taken up
             if state.intent or state.awaiting:
                 break
             state = replace(state, pending=rest)
             continue
-        handed = any(isinstance(a, HandOff) for a in actions)
         if not handed and not state.intent and not state.awaiting:
             state, more = _start(replace(state, pending=rest, facts=_kept(state)), intent, policy)
             actions = [*actions, *more]
@@ -251,6 +257,10 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
     if new and not (state.awaiting and (new == state.intent or new in PATIENT_INTENTS)):
         just = state.intents[-2][0] if len(state.intents) > 1 else None
         first, later = _asks(msg, new, just)
+        if state.awaiting and state.intent in SCRIPTS and act == "new_request":
+            # Asked something else while the bot waited: once that is answered, its own
+            # question is open again (a hand-off drops it).
+            later = (*later, f"{BACK}{state.intent} {state.awaiting}")
         return _start(replace(state, pending=later), first, policy)
     if state.awaiting:
         if state.reprompts >= MAX_REPROMPTS:

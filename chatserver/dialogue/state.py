@@ -14,12 +14,15 @@ from typing import Any
 
 from integrations.models import Order, ReturnRequest, Subscription, Tracking
 
-__all__ = ["IF", "DialogueState", "Facts", "HandOffRoute", "Slots"]
+__all__ = ["BACK", "IF", "DialogueState", "Facts", "HandOffRoute", "Slots"]
 
 # A pending ask that waits for a condition ("cancel it if you can't ship"): the script
 # that answers the ask before it removes the mark when the condition is met, else the
 # ask is dropped.
 IF = "if "
+# A question the customer interrupted with another request ("back return_item item"):
+# open again once that request is answered.
+BACK = "back "
 
 
 @dataclass(frozen=True)

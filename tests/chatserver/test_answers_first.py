@@ -20,6 +20,7 @@ from chatserver.dialogue import (
     LookupOrder,
     LookupSubscriptions,
     OrderFound,
+    OrdersFound,
     Reply,
     SubscriptionsFound,
     UserMessage,
@@ -372,3 +373,18 @@ def test_a_problem_told_as_a_statement_is_still_an_ask():
     assert state.facts.started == ("account_help", "track_order")
     assert templates(actions)[0].startswith("account_help/")
     assert "identity/ask_both" in templates(actions)
+
+
+def test_an_interrupted_question_is_open_again_once_the_other_request_is_answered():
+    state = asked_to_cancel_the_subscription()
+    other = said("wait, where is my last box?", "track_order", "new_request",
+                 identity_email=NOAH)  # fmt: skip
+    state, actions = step(state, other, POLICY)
+    assert state.intent == "track_order"
+    assert state.pending == ("back cancel_subscription confirm",)
+    box = replace(SHIRT, email=NOAH)  # paid today, not shipped yet: answered, no hand-off
+    state, actions = step(state, OrdersFound((box,)), POLICY)
+    assert templates(actions) == ["track_order/not_shipped", "common/back_to"]
+    assert state.intent == "cancel_subscription" and state.awaiting == "confirm"
+    state, actions = answer(state, said("yes", None, "affirm", identity_email=NOAH))
+    assert CancelSubscription(COFFEE.id) in actions
