@@ -221,4 +221,5 @@ def build_service(
         collector=Collector(storage.predictions) if collect else None,
         metrics=metrics,
         helpcenter=helpcenter,
+        agent_names=settings.agent_names(),
     )

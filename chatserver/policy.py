@@ -7,6 +7,7 @@ Date arithmetic in business days, in the shop's time zone, lives here too.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -69,6 +70,8 @@ class Policy:
     escalation_group: str
     max_identity_attempts: int
     links: dict[str, str]
+    wait_minutes: int = 5  # escalation.wait_minutes: a colleague usually joins a chat within
+    out_of_scope_tickets: bool = False  # out_of_scope.ticket: such questions open a hand-off
     locale: str = DEFAULT_LOCALE  # how money and country names are written (Babel)
     intent_labels: dict[str, str] = field(default_factory=dict)  # the shop's own words
     reason_labels: dict[str, str] = field(default_factory=dict)
@@ -112,6 +115,35 @@ class Policy:
     def is_open(self, now: datetime) -> bool:
         local = self.local(now)
         return self.is_business_day(local.date()) and self.opens <= local.time() < self.closes
+
+    @property
+    def zone_name(self) -> str:
+        """The time zone as customers say it: "New York" for America/New_York."""
+        return self.timezone.key.split("/")[-1].replace("_", " ")
+
+    @property
+    def opening_hours(self) -> str:
+        """ "Monday to Friday, 9:00 to 17:00 (New York time)": when a person can answer."""
+        names = [calendar.day_name[d] for d in sorted(self.business_days)]
+        days = sorted(self.business_days)
+        if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+            when = f"{names[0]} to {names[-1]}"
+        else:
+            when = ", ".join(names)
+        hours = f"{self.opens.hour}:{self.opens.minute:02d} to {self.closes.hour}:{self.closes.minute:02d}"
+        return f"{when}, {hours} ({self.zone_name} time)"
+
+    def next_open(self, now: datetime) -> datetime:
+        """When the team is next at work (local time): ``now`` itself while open."""
+        local = self.local(now)
+        if self.is_open(local):
+            return local
+        day = local.date()
+        if local.time() >= self.opens:
+            day += timedelta(days=1)
+        while not self.is_business_day(day):
+            day += timedelta(days=1)
+        return datetime.combine(day, self.opens, tzinfo=self.timezone)
 
 
 def _section(raw: dict[str, Any], key: str) -> dict[str, Any]:
@@ -216,6 +248,11 @@ def parse_policy(raw: Any) -> Policy:
             isinstance(v, str) and v.strip() for v in names.values()
         ):
             raise PolicyError(f"labels.{kind}", "expected name: words, e.g. track_order: Order")
+    out_of_scope = raw.get("out_of_scope") or {}
+    if not isinstance(out_of_scope, dict) or not isinstance(
+        out_of_scope.get("ticket", False), bool
+    ):
+        raise PolicyError("out_of_scope.ticket", "expected true or false")
     attempts = _days(escalation, "escalation", "max_identity_attempts", 5)
     if attempts < 1:
         raise PolicyError("escalation.max_identity_attempts", "expected at least 1")
@@ -248,6 +285,8 @@ def parse_policy(raw: Any) -> Policy:
         escalation_group=_text(escalation, "escalation", "group"),
         max_identity_attempts=attempts,
         links=dict(links),
+        wait_minutes=_days(escalation, "escalation", "wait_minutes", 5),
+        out_of_scope_tickets=bool(out_of_scope.get("ticket", False)),
         locale=locale,
         intent_labels={str(k): v.strip() for k, v in (labels.get("intents") or {}).items()},
         reason_labels={str(k): v.strip() for k, v in (labels.get("reasons") or {}).items()},

@@ -22,6 +22,8 @@ from chatserver.errors import ConfigError
 from integrations.shopify_versions import DEFAULT_VERSION, check_api_version
 
 __all__ = [
+    "DEMO_AGENT",
+    "DEMO_AGENT_NAME",
     "DEMO_SECRET",
     "MIN_SECRET_CHARS",
     "SECRET_RECIPE",
@@ -97,10 +99,17 @@ class HelpCenterSettings:
         return self.source or ("zendesk" if zendesk_used else "none")
 
 
+DEMO_AGENT = ("agent", "demo")  # demo mode's console login and password
+DEMO_AGENT_NAME = "Alex"  # ... and the name customers see
+
+
 @dataclass(frozen=True)
 class AgentUser:
+    """A console account. Customers see ``display_name`` ("Alex"), never the login."""
+
     username: str
     password_hash: str  # "scrypt$<salt hex>$<hash hex>", see chatserver.web.auth
+    display_name: str = ""  # "": the customer reads "a colleague from our team"
 
 
 @dataclass(frozen=True)
@@ -162,6 +171,13 @@ class Settings:
         """Demo mode: no outside API configured, so the sandboxes stand in for all of them."""
         apis = (self.shopify, self.zendesk, self.usps, self.fedex, self.ups, self.dhl)
         return not any(api.base_url for api in apis)
+
+    def agent_names(self) -> dict[str, str]:
+        """What customers read for each console login: its ``display_name``. The demo
+        account (no ``agents`` in demo mode) is "Alex"; a login without one shows none."""
+        if not self.agents and self.demo:
+            return {DEMO_AGENT[0]: DEMO_AGENT_NAME}
+        return {a.username: a.display_name for a in self.agents if a.display_name}
 
     @property
     def database_backend(self) -> str:
@@ -235,7 +251,9 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             values[key] = _build(_NESTED[key], value or {}, key)
         elif key == "agents":
             if not isinstance(value, list):
-                raise ConfigError("agents: expected a list of {username, password_hash}")
+                raise ConfigError(
+                    "agents: expected a list of {username, password_hash, display_name}"
+                )
             values[key] = tuple(_build(AgentUser, a, "agents[]") for a in value)
         elif key == "trusted_proxies":
             values[key] = _proxies(value)

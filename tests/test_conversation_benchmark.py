@@ -2,8 +2,9 @@
 
 The floor is the number of fast conversations that pass (2026-12-01: 18 of 41 when
 the runner landed, 4 more not checkable yet; 33 once the dialogue read replies as
-answers, two asks and the recovery paths); whoever makes the bot pass more raises it, so a change that breaks a passing conversation fails here. The full run and
-its rates by category: ``python -m bench.conversations`` (docs/benchmarks.md).
+answers, two asks and the recovery paths); whoever makes the bot pass more raises it,
+so a change that breaks a passing conversation fails here. The full run and its rates
+by category: ``python -m bench.conversations`` (docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from chatserver.keys import (
 )
 from chatserver.ops.presence import Presence
 from chatserver.service import AgentChange, ConversationService
-from chatserver.settings import AgentUser
+from chatserver.settings import DEMO_AGENT, DEMO_AGENT_NAME, AgentUser
 from chatserver.storage import Session
 from chatserver.web.auth import SESSION_COOKIE, AgentAuth, hash_password, read_cookie
 
@@ -47,7 +47,6 @@ __all__ = ["DEMO_AGENT", "AgentNamespace", "setup_agent"]
 
 log = logging.getLogger(__name__)
 
-DEMO_AGENT = ("agent", "demo")
 MAX_TEXT = 4000
 RECHECK_SECONDS = 30.0  # a signed-out session's idle sockets are cut within this
 
@@ -238,7 +237,7 @@ def _accounts(app: web.Application) -> AgentAuth:
     agents = settings.agents
     if not agents and settings.demo:
         username, password = DEMO_AGENT
-        agents = (AgentUser(username, hash_password(password)),)
+        agents = (AgentUser(username, hash_password(password), DEMO_AGENT_NAME),)
         log.warning(
             "demo mode: the agent console accepts %r / %r; configure `agents` for real use",
             username,

@@ -36,6 +36,7 @@ from chatserver.channels.payloads import (
     PROTOCOLS,
     customer_message_json,
     requested_protocol,
+    waiting_for,
 )
 from chatserver.channels.typing import Typing
 from chatserver.keys import LIMITS, METRICS, NOTIFIER, PROXIES, SERVICE, SETTINGS, SOCKETIO
@@ -174,9 +175,11 @@ class ChatNamespace(GuardedNamespace):
             to=sid,
         )
         if session.owner == "human":
-            await self.emit(
-                "session_status", {"owner": "human", "agent_name": session.agent}, to=sid
-            )
+            name = self.service.agents.display_name(session.agent)  # never the login
+            await self.emit("session_status", {"owner": "human", "agent_name": name}, to=sid)
+        elif (waiting := waiting_for(session)) is not None:
+            status = {"owner": "bot", "agent_name": None, "waiting": waiting}
+            await self.emit("session_status", status, to=sid)
 
     async def on_user_uttered(self, sid: str, data: Any = None) -> None:
         session_id = self.sessions.get(sid)

@@ -29,6 +29,7 @@ from chatserver.channels.payloads import (
     agent_message_json,
     bot_uttered_json,
     user_message_json,
+    waiting_for,
 )
 from chatserver.service import AgentChange, ConversationSummary, TurnResult, summarise
 from chatserver.storage import StoredMessage
@@ -54,8 +55,10 @@ class Notifier:
 
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self.sio = sio
-        # Only a local manager knows every socket of a room.
-        self._local = not isinstance(sio.manager, AsyncPubSubManager)
+        # Only a local manager knows every socket of a room; a stand-in server without
+        # one (the conversation benchmark's recording wire) is told everything.
+        manager = getattr(sio, "manager", None)
+        self._local = manager is not None and not isinstance(manager, AsyncPubSubManager)
 
     def heard(self, namespace: str, room: str) -> bool:
         """Could a socket receive an emit to ``room``? (Always, with a fan-out manager.)"""
@@ -114,6 +117,10 @@ class Notifier:
         await self.echo(result.customer_message)
         for reply in result.replies:
             await self.say(reply)
+        waiting = waiting_for(result.session) if result.session is not None else None
+        if result.escalated and waiting is not None:  # who is coming, for the header
+            status = {"owner": "bot", "agent_name": None, "waiting": waiting}
+            await self.to_session(result.customer_message.session_id, "session_status", status)
         if result.session is not None and self.heard(AGENTS, AGENTS_ROOM):
             last = (result.replies or [result.customer_message])[-1]
             await self.conversation(summarise(result.session, last))
@@ -122,9 +129,8 @@ class Notifier:
         """An agent's action: who owns the chat now, the system line, the row."""
         session_id = change.session.id
         if change.owner is not None:
-            status = {"owner": change.owner, "agent_name": change.session.agent}
-            if change.owner == "bot":
-                status["agent_name"] = None
+            name = change.agent_name if change.owner == "human" else None
+            status = {"owner": change.owner, "agent_name": name}  # never the login
             await self.to_session(session_id, "session_status", status)
         if change.line is not None:
             await self.say(change.line)

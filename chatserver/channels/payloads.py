@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatserver.service import iso
-from chatserver.storage import StoredMessage
+from chatserver.storage import Session, StoredMessage
 
 __all__ = [
     "EXTENDED",
@@ -22,6 +22,7 @@ __all__ = [
     "customer_message_json",
     "requested_protocol",
     "user_message_json",
+    "waiting_for",
 ]
 
 RASA = "rasa"
@@ -89,3 +90,13 @@ def agent_message_json(m: StoredMessage) -> dict[str, Any]:
     if m.quick_replies:
         out["quick_replies"] = _quick_replies(m)
     return out
+
+
+def waiting_for(session: Session) -> str | None:
+    """What a bot-owned session handed over waits for (``session_status.waiting``):
+    ``person`` (a colleague will join the chat), ``email`` (the team replies by email),
+    or None. The widget's header and buttons follow it, so they say what the bot said."""
+    handoff = session.state.handoff
+    if session.owner != "bot" or session.status != "waiting" or handoff is None:
+        return None
+    return {"person": "person", "address": "email", "ticket": "email"}.get(handoff.to or "")

@@ -105,9 +105,7 @@ def format_event(name: str, data: Any) -> list[str]:
                 lines.append(f"{speaker}: {message.get('text', '')}")
         return lines
     if name == "session_status":
-        if data.get("owner") == "human":
-            return [f"-- {data.get('agent_name') or 'a person'} joined the chat --"]
-        return ["-- you are back with the bot --"]
+        return []  # the server's system line tells who joined or left: one notice, not two
     if name == "error":
         return [f"error: {data.get('message') or data.get('code') or 'refused'}"]
     return []

@@ -57,7 +57,8 @@ COMMENTS: dict[str, str] = {
     "cookie_secret": "Signs agents' console sessions; changing it signs everyone out.",
     "agents": (
         "Who can sign in to the agent console at /agent/.\n"
-        "Add people with: chatbot hash-password   (paste the hash as password_hash)"
+        "Add people with: chatbot hash-password   (paste the hash as password_hash);\n"
+        'display_name is what customers see ("Alex"); they never see the username'
     ),
     "limits": "What one client may do (docs/security.md); 0 turns a limit off. Defaults suit most shops.",
     "limits.connections_per_ip": "Open chat connections from one address",

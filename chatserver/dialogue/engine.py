@@ -68,7 +68,7 @@ def step(state: DialogueState, event: Event, policy: Policy) -> Out:
         case AgentsAvailable():
             return handoff.route(state, event, policy)
         case TicketOpened():
-            return handoff.opened(state, event)
+            return handoff.opened(state, event, policy)
         case ActionFailed(action=action) if action in handoff.EFFECTS:
             return handoff.failed(state, event, policy)
     state, actions = _step(state, event, policy)
@@ -129,7 +129,7 @@ def _kept(state: DialogueState) -> Facts:
     f = state.facts
     return Facts(
         now=f.now, channel=f.channel, text=f.text, known_email=f.known_email,
-        order=f.order, order_looked_up=f.order_looked_up, orders=f.orders,
+        read=f.read, ranking=f.ranking, order=f.order, order_looked_up=f.order_looked_up, orders=f.orders,
         proof_refused=f.proof_refused, retry_after=f.retry_after, started=f.started,
     )  # fmt: skip
 
@@ -206,7 +206,10 @@ def _on_failure(state: DialogueState, event: ActionFailed, policy: Policy) -> Ou
 
 
 def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
-    facts = Facts(now=msg.now, channel=msg.channel, text=msg.text, known_email=msg.known_email)
+    facts = Facts(
+        now=msg.now, channel=msg.channel, text=msg.text, known_email=msg.known_email,
+        read=bool(msg.ranking), ranking=msg.ranking,
+    )  # fmt: skip
     state = replace(state, facts=facts)
     taken = handoff.take_address(state, msg)  # the address a waiting ticket asked for
     if taken is not None:
@@ -230,6 +233,9 @@ def _on_message(state: DialogueState, msg: UserMessage, policy: Policy) -> Out:
         return state, [Reply("common/nothing_else")]  # "oh never mind" after an answer
     if state.awaiting and answered and state.intent in SCRIPTS:
         return SCRIPTS[state.intent](replace(state, reprompts=0), policy)
+    waited = handoff.waiting(state, msg, policy) if not state.awaiting else None
+    if waited is not None:  # "is anyone there?" while a person is on the way
+        return waited
     if state.awaiting and act == "ask_person":  # "can someone from your team do it then"
         return _start(replace(state, pending=()), "human_agent", policy)
     if state.awaiting and act in ("thanks", "goodbye") and msg.intent in PATIENT_INTENTS | {act}:

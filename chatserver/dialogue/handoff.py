@@ -9,6 +9,12 @@ wait is part of the state (``HandOffRoute.to == "address"``), stored with the se
 after a restart, or on another process, the next message holding an address still
 opens the ticket. Email sessions never come here: the Zendesk channel hands them over.
 Everything here is pure: the runner answers the effects with events.
+
+One consistent story: the hand-off turn's replies are held until the route is known and
+then rendered with it (``route``: ``person`` or ``email``), so "a colleague will reply
+here" is never followed by "they will reply by email". While the chat waits, a greeting,
+"is anyone there?" or another ask for a person gets where the answer comes from and
+roughly when (``waiting``), never the newcomer's greeting or a second hand-off.
 """
 
 from __future__ import annotations
@@ -32,11 +38,15 @@ __all__ = [
     "opened",
     "route",
     "take_address",
+    "waiting",
 ]
 
 PERSON, ADDRESS_FIRST, TICKET = "person", "address", "ticket"  # HandOffRoute.to
 EFFECTS = frozenset({"CheckAvailability", "OpenTicket"})  # ActionFailed.action of ours
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# While a chat waits for a person these only ask after the wait (or hello): answer that.
+WAITING_INTENTS = frozenset({"greeting", "human_agent", "fallback", "out_of_scope"})
+ASKS_FOR_PERSON = 0.15  # human_agent this likely, and the top intent unsure: about the wait
 
 Out = tuple[DialogueState, list[Action]]
 
@@ -46,8 +56,25 @@ def handing_over(state: DialogueState, actions: list[Action]) -> Out:
     handoffs = [a for a in actions if isinstance(a, HandOff)]
     if not handoffs or state.facts.channel != "chat":
         return state, actions
-    record = HandOffRoute(handoffs[-1].reason, tuple(h.note for h in handoffs if h.note))
-    return replace(state, handoff=record), [*actions, CheckAvailability()]
+    held = tuple(a for a in actions if isinstance(a, Reply))  # said once the route is known
+    notes = tuple(h.note for h in handoffs if h.note)
+    record = HandOffRoute(handoffs[-1].reason, notes, held=held)
+    rest = [a for a in actions if not isinstance(a, Reply)]
+    return replace(state, handoff=record), [*rest, CheckAvailability()]
+
+
+def _release(handoff: HandOffRoute, to: str) -> list[Action]:
+    """The held replies, told where the answer comes from."""
+    where = "person" if to == PERSON else "email"
+    return [replace(r, context={**r.context, "route": where}) for r in handoff.held]
+
+
+def _when(state: DialogueState, policy: Policy) -> dict[str, object]:
+    """What the wording needs to say when the team answers."""
+    now = state.facts.now
+    open_now = now is not None and policy.is_open(now)
+    back = policy.next_open(now) if now is not None and not open_now else None
+    return {"open_now": open_now, "back": back, "wait": policy.wait_minutes}
 
 
 def route(state: DialogueState, event: AgentsAvailable, policy: Policy) -> Out:
@@ -57,12 +84,39 @@ def route(state: DialogueState, event: AgentsAvailable, policy: Policy) -> Out:
         return state, []
     now = state.facts.now
     if event.online and now is not None and policy.is_open(now):
-        return replace(state, handoff=replace(handoff, to=PERSON)), []
+        return replace(state, handoff=replace(handoff, to=PERSON, held=())), _release(
+            handoff, PERSON
+        )
+    held = _release(handoff, TICKET)
     email = state.slots.verified_email or state.facts.known_email
     if email:
-        return _ticket(state, handoff, email)
-    asked = replace(state, handoff=replace(handoff, to=ADDRESS_FIRST))
-    return asked, [Reply("handoff/ask_email")]
+        state, actions = _ticket(state, handoff, email)
+        return state, [*held, *actions]
+    asked = replace(state, handoff=replace(handoff, to=ADDRESS_FIRST, held=()))
+    return asked, [*held, Reply("handoff/ask_email", _when(state, policy))]
+
+
+def waiting(state: DialogueState, msg: UserMessage, policy: Policy) -> Out | None:
+    """While the chat waits for a person or a ticket: a hello, "is anyone there?", "how
+    long?" or another ask for a person is told who is coming and when; anything else
+    (a tracking question while waiting…) is answered as usual (None)."""
+    handoff = state.handoff
+    if handoff is None or handoff.to is None or msg.channel != "chat":
+        return None
+    ranking = dict(msg.ranking)
+    about_wait = (
+        msg.intent in WAITING_INTENTS
+        or msg.escalate
+        or (ranking.get("human_agent", 0.0) >= ASKS_FOR_PERSON and msg.confidence < 0.5)
+    )
+    if not about_wait:
+        return None
+    nudges = handoff.nudges + 1
+    state = replace(state, handoff=replace(handoff, nudges=nudges))
+    # "Meanwhile I can still look up an order" only when a model reads the messages.
+    context = {**_when(state, policy), "to": handoff.to, "again": nudges % 2 == 0,
+               "meanwhile": state.facts.read}  # fmt: skip
+    return state, [Reply("handoff/waiting", context)]
 
 
 def take_address(state: DialogueState, msg: UserMessage) -> Out | None:
@@ -79,14 +133,15 @@ def take_address(state: DialogueState, msg: UserMessage) -> Out | None:
 def _ticket(
     state: DialogueState, handoff: HandOffRoute, email: str, *, verified: bool = True
 ) -> Out:
-    state = replace(state, handoff=replace(handoff, to=TICKET))
+    state = replace(state, handoff=replace(handoff, to=TICKET, held=()))
     ticket = OpenTicket(email, handoff.reason, handoff.notes, verified=verified, about=state)
     return state, [ticket]
 
 
-def opened(state: DialogueState, event: TicketOpened) -> Out:
+def opened(state: DialogueState, event: TicketOpened, policy: Policy) -> Out:
     template = "handoff/ticket_updated" if event.added else "handoff/ticket_opened"
-    return state, [Reply(template, {"ticket": event.ticket, "email": event.email})]
+    context = {"ticket": event.ticket, "email": event.email, **_when(state, policy)}
+    return state, [Reply(template, context)]
 
 
 def failed(state: DialogueState, event: ActionFailed, policy: Policy) -> Out:
@@ -96,4 +151,5 @@ def failed(state: DialogueState, event: ActionFailed, policy: Policy) -> Out:
     if event.action == "CheckAvailability":
         return route(state, AgentsAvailable(online=False), policy)
     state = state.noting(f"{event.action} failed")
-    return replace(state, handoff=None), [Reply("handoff/ticket_failed")]
+    held = _release(state.handoff, TICKET) if state.handoff is not None else []
+    return replace(state, handoff=None), [*held, Reply("handoff/ticket_failed")]

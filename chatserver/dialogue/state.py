@@ -58,6 +58,8 @@ class Facts:
     channel: str = "chat"
     text: str = ""
     known_email: str | None = None  # an address the session holds from before (a ticket's)
+    read: bool = True  # a model read the message (False: none is loaded, a person must)
+    ranking: tuple[tuple[str, float], ...] = ()  # what it made of it, best first
     order: Order | None = None
     order_looked_up: bool = False
     proof_refused: bool = False  # a proof's lookup was refused (too many failures)
@@ -85,19 +87,26 @@ class HandOffRoute:
     reason: str
     notes: tuple[str, ...] = ()  # extra facts for the agent's summary
     to: str | None = None
+    # The hand-off turn's replies, held until ``to`` is known so that they say where the
+    # answer comes from (here, or by email). Within one turn only: never persisted.
+    held: tuple[Any, ...] = field(default=(), compare=False)
+    nudges: int = 0  # "is anyone there?" answered while waiting (the wording varies)
 
     def to_json(self) -> dict[str, Any]:
-        return {"reason": self.reason, "notes": list(self.notes), "to": self.to}
+        return {"reason": self.reason, "notes": list(self.notes), "to": self.to,
+                "nudges": self.nudges}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: Any) -> HandOffRoute | None:
         if not isinstance(data, dict) or not isinstance(data.get("reason"), str):
             return None
         to = data.get("to")
+        nudges = data.get("nudges")
         return cls(
             data["reason"],
             tuple(str(n) for n in data.get("notes") or ()),
             to if isinstance(to, str) else None,
+            nudges=nudges if isinstance(nudges, int) else 0,
         )
 
 

@@ -73,7 +73,8 @@ def answer(state: DialogueState, article: ArticleAnswer, channel: str) -> Out:
     if channel == "email":
         return replace(state, intent=ARTICLE), actions
     asked = replace(state, intent=ARTICLE, awaiting=_FEEDBACK)
-    return asked, [*actions, say("articles/did_it_help", *YES_NO)]
+    # A person is a choice too: the article may answer another question than theirs.
+    return asked, [*actions, say("articles/did_it_help", *YES_NO, HUMAN)]
 
 
 def paragraph(passage: str) -> str:

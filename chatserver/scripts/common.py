@@ -47,6 +47,8 @@ Out = tuple[DialogueState, list[Action]]
 Script = Callable[[DialogueState, Policy], Out]
 HUMAN = Button("/human_agent", label="human")
 YES_NO = (Button("/affirm", label="yes"), Button("/deny", label="no"))
+# Something went wrong for the customer: the first question starts with an apology.
+SORRY_FIRST = frozenset({"damaged_item", "missing_item"})
 
 
 def now_of(state: DialogueState) -> datetime:
@@ -109,7 +111,8 @@ def need_order(state: DialogueState, policy: Policy, *, any_order: bool = False)
     if slots.no_number and not slots.order_number:
         return _status_by_email(state)
     # Thank them for a detail only when it answers our question, not in their first message.
-    asked = {"answered": state.awaiting == "identity", "any_order": any_order}
+    asked = {"answered": state.awaiting == "identity", "any_order": any_order,
+             "sorry": state.intent in SORRY_FIRST}  # fmt: skip
     if not slots.email or not slots.order_number:
         if slots.order_number:
             return ask(state, "identity", "identity/ask_email", order=slots.order_number, **asked)

@@ -4,11 +4,15 @@ Each operation holds the session's turn lock, checks that it applies (else
 ``AgentRefused``, whose message the console shows), stores what it changes and returns
 it: the session, and the system line the customer sees (rendered from the
 ``handoff/*`` templates). The channels only deliver what comes back.
+
+Customers see an agent's display name (the ``agents:`` setting's ``display_name``), never
+the login: the login says who owns the session and signs the console's notes; every
+line, message and status the customer receives carries ``display_name`` (or none).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -38,12 +42,18 @@ class AgentDesk:
         clock: Callable[[], datetime],
         locks: SessionLocks,
         collector: Collector | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         self.storage = storage
+        self.names = dict(names or {})  # login -> display name
         self.renderer = renderer
         self.clock = clock
         self.locks = locks
         self.collector = collector
+
+    def display_name(self, agent: str | None) -> str | None:
+        """What the customer may read for this agent: the display name, or None."""
+        return (self.names.get(agent) or None) if agent else None
 
     async def _require(self, session_id: str) -> Session:
         session = await self.storage.get_session(session_id)
@@ -78,8 +88,9 @@ class AgentDesk:
             await self.storage.save_session(session)
             if not joined:
                 return AgentChange(session)
-            line = await self._line(session_id, "handoff/agent_joined", agent=agent)
-            return AgentChange(session, line, owner="human")
+            name = self.display_name(agent)
+            line = await self._line(session_id, "handoff/agent_joined", agent=name)
+            return AgentChange(session, line, owner="human", agent_name=name)
 
     async def agent_message(self, session_id: str, agent: str, text: str) -> StoredMessage:
         """What the agent who owns the session writes to the customer.
@@ -93,7 +104,7 @@ class AgentDesk:
                 raise AgentRefused("join the conversation before replying")
             now = self.clock()
             stored = await self.storage.add_message(
-                session_id, "agent", text, at=now, agent_name=agent
+                session_id, "agent", text, at=now, agent_name=self.display_name(agent)
             )
             await self.storage.save_session(replace(session, updated_at=now))
             return stored
@@ -111,6 +122,7 @@ class AgentDesk:
         async with self.locks.hold(session_id):
             session = await self._require(session_id)
             was_human = session.owner == "human"
+            name = self.display_name(session.agent)
             state = DialogueState(slots=session.state.slots, intents=session.state.intents)
             session = replace(
                 session, owner="bot", status="bot", agent=None, state=state, updated_at=self.clock()
@@ -118,13 +130,15 @@ class AgentDesk:
             await self.storage.save_session(session)
             if not was_human:
                 return AgentChange(session)
-            return AgentChange(session, await self._line(session_id, "handoff/agent_left"), "bot")
+            line = await self._line(session_id, "handoff/agent_left", agent=name)
+            return AgentChange(session, line, "bot")
 
     async def close(self, session_id: str) -> AgentChange:
         """The conversation is over; a customer who writes again starts a fresh one."""
         async with self.locks.hold(session_id):
             session = await self._require(session_id)
-            was_human = session.owner == "human"
+            # A chat waiting for a person is told too: the widget stops saying so.
+            was_human = session.owner == "human" or session.status == "waiting"
             session = replace(
                 session,
                 owner="bot",

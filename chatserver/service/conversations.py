@@ -10,7 +10,7 @@ returns everything the channel delivers (``TurnResult``).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -82,6 +82,7 @@ class ConversationService:
         collector: keeps every prediction and its outcome (``chatserver.learning.collector``).
         metrics: counts turns, intents and hand-offs (``chatserver.ops.metrics``).
         helpcenter: the help-center answers (``chatserver.helpcenter``); None: none.
+        agent_names: each agent login's display name, what customers see of agents.
     """
 
     def __init__(
@@ -99,6 +100,7 @@ class ConversationService:
         collector: Collector | None = None,
         metrics: Metrics | None = None,
         helpcenter: HelpCenter | None = None,
+        agent_names: Mapping[str, str] | None = None,
     ) -> None:
         self.storage = storage
         self.classifier = (
@@ -116,8 +118,9 @@ class ConversationService:
         self.helpcenter = helpcenter
         self.classifications = Classifications(self.classifier)  # one model call a tick
         self.agents = AgentDesk(
-            storage, renderer, clock=clock, locks=self.locks, collector=collector
-        )
+            storage, renderer, clock=clock, locks=self.locks, collector=collector,
+            names=agent_names,
+        )  # fmt: skip
 
     # --- sessions -------------------------------------------------------------
 

@@ -89,12 +89,14 @@ class AgentChange:
     """What an agent's action changed, for the channels to deliver.
 
     ``owner`` is set when the customer must be told who owns the chat now
-    (``session_status``); ``line`` is the system line shown to the customer and agents.
+    (``session_status``); ``line`` is the system line shown to the customer and agents;
+    ``agent_name`` the agent's display name the customer sees (None: none configured).
     """
 
     session: Session
     line: StoredMessage | None = None
     owner: str | None = None  # bot | human, when it changed
+    agent_name: str | None = None
 
 
 @dataclass(frozen=True)

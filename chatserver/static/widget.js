@@ -112,6 +112,8 @@
       messages: Array.isArray(s.messages) ? s.messages : [],
       owner: s.owner === "human" ? "human" : "bot",
       agentName: typeof s.agentName === "string" ? s.agentName : null,
+      // A hand-off on its way: "person" (a colleague joins here) or "email" (by email).
+      waiting: s.waiting === "person" || s.waiting === "email" ? s.waiting : null,
       unread: typeof s.unread === "number" ? s.unread : 0,
       open: !!s.open,
       titles: s.titles && typeof s.titles === "object" ? s.titles : {},
@@ -483,12 +485,6 @@
     return true;
   }
 
-  function addNotice(text) {
-    var stick = nearBottom();
-    log.appendChild(h("div", { className: "notice", text: text }));
-    if (stick) scrollToBottom();
-  }
-
   function displayText(text) {
     if (text === HUMAN_PAYLOAD) return "Talk to a person";
     return Object.prototype.hasOwnProperty.call(state.titles, text) ? state.titles[text] : text;
@@ -533,7 +529,9 @@
     Array.prototype.forEach.call(quick.querySelectorAll("button"), function (b) {
       if (b.getAttribute("data-payload") === HUMAN_PAYLOAD) offered = true;
     });
-    humanBtn.hidden = !config.humanButton || state.owner === "human" || (!quick.hidden && offered);
+    // Once handed over, asking again for a person would only repeat the hand-off.
+    var handedOver = state.owner === "human" || !!state.waiting;
+    humanBtn.hidden = !config.humanButton || handedOver || (!quick.hidden && offered);
   }
 
   function renderUnread() {
@@ -557,9 +555,17 @@
     status.className = "status " + name;
     if (text) statusText.textContent = text;
     else if (name === "online") {
-      statusText.textContent = state.owner === "human" ? (state.agentName || "A person") + " is here to help" : "Online";
+      statusText.textContent = ownerText();
     } else if (name === "offline") statusText.textContent = "Offline, reconnecting…";
     else statusText.textContent = "Connecting…";
+  }
+
+  // The header agrees with what the bot said: who is here, who is coming, or email.
+  function ownerText() {
+    if (state.owner === "human") return (state.agentName || "A person") + " is here to help";
+    if (state.waiting === "person") return "A colleague is on the way";
+    if (state.waiting === "email") return "Our team will reply by email";
+    return "Online";
   }
 
   function loadSocketIo(done) {
@@ -651,6 +657,7 @@
       byId = {};
       state.owner = "bot";
       state.agentName = null;
+      state.waiting = null;
       renderOwner();
     }
     state.sessionId = id;
@@ -744,14 +751,12 @@
 
   function onSessionStatus(data) {
     if (!data) return;
+    // The server's own system line tells the customer who joined or left (one notice
+    // per event, for every client): the widget only follows the state.
     var owner = data.owner === "human" ? "human" : "bot";
-    var name = data.agent_name || null;
-    if (owner !== state.owner || (owner === "human" && name !== state.agentName)) {
-      if (owner === "human") addNotice((name || "A support agent") + " joined the chat");
-      else addNotice((state.agentName || "The support agent") + " left the chat. The assistant is back.");
-    }
     state.owner = owner;
-    state.agentName = owner === "human" ? name : null;
+    state.agentName = owner === "human" ? data.agent_name || null : null;
+    state.waiting = owner === "bot" && (data.waiting === "person" || data.waiting === "email") ? data.waiting : null;
     renderOwner();
     if (statusName === "online") setStatus("online");
     saveState();

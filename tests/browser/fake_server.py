@@ -169,6 +169,8 @@ class FakeChat:
         if text == "/human_agent":
             session.summary.update(status="waiting", escalation_reason="customer_asked")
             await self.say(session, "I'm getting a person for you. It usually takes a few minutes.")
+            waiting = {"owner": "bot", "agent_name": None, "waiting": "person"}
+            await self.sio.emit("session_status", waiting, room=session.session_id)
         elif text.strip().lower() == "menu":
             await self.say(session, "What can I help you with?", quick_replies=MENU)
         elif "#1001" in text:
@@ -212,6 +214,7 @@ class FakeChat:
         await self.sio.emit(
             "session_status", {"owner": "human", "agent_name": "Alex"}, room=session.session_id
         )
+        await self.say(session, "Alex from our team joined the chat.", sender="system")
         await self.sio.emit("conversation", session.summary, namespace="/agent")
         return {"ok": True, "conversation": session.summary, "messages": session.messages}
 
@@ -238,6 +241,8 @@ class FakeChat:
         await self.sio.emit(
             "session_status", {"owner": "bot", "agent_name": None}, room=session.session_id
         )
+        text = "Alex left the chat. I'm the shop's assistant again; ask me anything."
+        await self.say(session, text, sender="system")
         await self.sio.emit("conversation", session.summary, namespace="/agent")
         return {"ok": True}
 

@@ -38,7 +38,7 @@ async def test_the_merino_question_in_the_widget(server, browser_page: Page):
     assert href is not None and "/sandbox/zendesk/hc/en-us/articles/360000101303" in href
     await expect(bubbles(page, "bot").last).to_have_text("Did that help?")
     replies = page.get_by_role("group", name="Suggested replies").get_by_role("button")
-    await expect(replies).to_have_text(["Yes", "No"])
+    await expect(replies).to_have_text(["Yes", "No", "Talk to a person"])
     await replies.first.click()
     await expect(bubbles(page, "bot")).to_have_count(3)
     await expect(bubbles(page, "bot").last).to_contain_text("Glad that helped!")

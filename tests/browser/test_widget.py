@@ -98,10 +98,17 @@ async def test_talk_to_a_person_and_agent_notices(fake_server: FakeServer, brows
     await expect(bubbles(page, "bot")).to_contain_text(["getting a person"])
     assert fake_server.chat.received[-1]["message"] == "/human_agent"
     await expect(bubbles(page, "customer")).to_have_text(["Talk to a person"])
+    # Handed over: the header says a colleague is coming, and asking again is not offered.
+    await expect(page.locator(".status")).to_contain_text("A colleague is on the way")
+    await expect(page.get_by_role("button", name="Talk to a person")).to_be_hidden()
 
     session_id = fake_server.chat.received[-1]["session_id"]
     await fake_server.chat.agent_join("agent-sid", {"session_id": session_id})
-    await expect(page.locator(".notice")).to_have_text(["Alex joined the chat"])
+    # One notice per join: the server's system line, none of the widget's own.
+    await expect(page.locator(".msg.system .bubble")).to_have_text(
+        ["Alex from our team joined the chat."]
+    )
+    await expect(page.locator(".notice")).to_have_count(0)
     await expect(page.locator(".status")).to_contain_text("Alex is here to help")
     await expect(page.get_by_role("button", name="Talk to a person")).to_be_hidden()
 

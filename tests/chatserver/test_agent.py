@@ -184,14 +184,14 @@ async def test_takeover_chat_note_and_hand_back(people):
     joined = await alex.call("join", {"session_id": session_id})
     assert joined["ok"] and joined["conversation"]["status"] == "human"
     assert [m["sender"] for m in joined["messages"]][:2] == ["customer", "bot"]
-    assert await maria.expect("session_status") == {"owner": "human", "agent_name": "agent"}
+    assert await maria.expect("session_status") == {"owner": "human", "agent_name": "Alex"}
     line = await maria.expect("bot_uttered")
     assert line["sender"] == "system" and "joined" in line["text"]
 
     sent = await alex.call("send", {"session_id": session_id, "text": "Hi Maria, Alex here."})
     assert sent["ok"]
     said = await maria.expect("bot_uttered")
-    assert said == {**sent["message"], "agent_name": "agent"} | {"sender": "agent"}
+    assert said == {**sent["message"], "agent_name": "Alex"} | {"sender": "agent"}
     assert said["text"] == "Hi Maria, Alex here."
 
     assert await maria.turn("thanks! where is my dress?") == []  # the bot stays silent
@@ -232,8 +232,8 @@ async def test_messages_sent_while_the_customer_is_away_arrive_once(people):
     assert await back.open(session_id, last_message_id=seen["id"]) == session_id
     missed = (await back.expect("session_history"))["messages"]
     assert [m["id"] for m in missed] == [sent["message"]["id"]]
-    assert missed[0]["sender"] == "agent" and missed[0]["agent_name"] == "agent"
-    assert await back.expect("session_status") == {"owner": "human", "agent_name": "agent"}
+    assert missed[0]["sender"] == "agent" and missed[0]["agent_name"] == "Alex"
+    assert await back.expect("session_status") == {"owner": "human", "agent_name": "Alex"}
 
 
 async def test_replies_need_the_conversation_joined(people):

@@ -80,15 +80,13 @@ def test_a_number_picks_a_quick_reply(line, expected):
             {"text": "Hello", "sender": "agent", "agent_name": "Alex"},
             ["agent Alex: Hello"],
         ),
+        # Joins and leaves are the server's system line (a bot_uttered): no second notice.
+        ("session_status", {"owner": "human", "agent_name": "Alex"}, []),
+        ("session_status", {"owner": "bot", "agent_name": None}, []),
         (
-            "session_status",
-            {"owner": "human", "agent_name": "Alex"},
-            ["-- Alex joined the chat --"],
-        ),
-        (
-            "session_status",
-            {"owner": "bot", "agent_name": None},
-            ["-- you are back with the bot --"],
+            "bot_uttered",
+            {"text": "Alex from our team joined the chat.", "sender": "system"},
+            ["system: Alex from our team joined the chat."],
         ),
         ("error", {"code": "rate_limited", "message": "Slow down."}, ["error: Slow down."]),
         ("bot_typing", {"typing": True}, []),

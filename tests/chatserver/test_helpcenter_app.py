@@ -67,7 +67,7 @@ async def test_a_chat_question_is_answered_from_the_help_center_over_socketio(
     link = f"/sandbox/zendesk/hc/en-us/articles/{GIFT_CARDS}-Gift-cards"
     assert f"{server.make_url('')}".rstrip("/") + link in answer["text"]
     assert question["text"] == "Did that help?"
-    assert [q["payload"] for q in question["quick_replies"]] == ["/affirm", "/deny"]
+    assert [q["payload"] for q in question["quick_replies"]] == ["/affirm", "/deny", "/human_agent"]
     # the link opens: the sandbox's page of the article
     async with aiohttp.ClientSession() as http, http.get(server.make_url(link)) as page:
         assert page.status == 200 and "Gift cards" in await page.text()

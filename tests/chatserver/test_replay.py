@@ -124,7 +124,10 @@ async def test_the_command_without_a_model_sends_everything_to_a_person(tmp_path
     report = json.loads(capsys.readouterr().out)
     assert report["summary"]["turns"] == 3
     assert report["summary"]["intent_changed"] == 3  # no model: nothing is understood
-    assert all(t["escalated"] or t["intent_after"] is None for t in report["turns"])
+    # The first message hands over; the next ones hear that a colleague is coming.
+    assert report["turns"][0]["escalated"]
+    assert all("colleague" in t["reply_after"] for t in report["turns"])
+    assert not any("look up an order" in t["reply_after"] for t in report["turns"])
     missing = tmp_path / "missing-model"
     code = await asyncio.to_thread(main, ["replay", str(file), "--model", str(missing)])
     assert code == 1

@@ -185,7 +185,10 @@ async def test_a_chat_escalated_on_one_process_is_offered_to_an_agent_on_another
 
         joined = await ana.call("join", {"session_id": session_id})
         assert joined["ok"] and joined["conversation"]["status"] == "human"
-        assert await customer.expect("session_status") == {"owner": "human", "agent_name": "ana"}
+        assert await customer.expect("session_status") == {
+            "owner": "human",
+            "agent_name": None,
+        }  # no display_name: never the login
     finally:
         for client in clients:
             await client.aclose()

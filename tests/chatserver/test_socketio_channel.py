@@ -294,8 +294,10 @@ async def test_a_second_hand_off_of_one_chat_adds_to_its_ticket(server, customer
     zendesk = server.app[SANDBOXES].zendesk
     tickets = len(zendesk.tickets)
     ticket = max(zendesk.tickets.values(), key=lambda t: t.id)
-    said = text_of(await maria.turn("/human_agent"))
+    again = text_of(await maria.turn("/human_agent"))  # asking again: told where it stands
+    assert "by email" in again and len(ticket.comments) == 1
+    said = text_of(await maria.turn("/complaint"))  # a new reason for a person
     assert f"ticket #{ticket.id}" in said
     assert len(zendesk.tickets) == tickets  # no second ticket for the same chat
     note = ticket.comments[-1]
-    assert not note.public and "/human_agent" in note.body
+    assert not note.public and "/complaint" in note.body

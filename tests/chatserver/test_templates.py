@@ -57,6 +57,12 @@ CONTEXT = {
     "link": "https://shop.example/account/orders",
     "agent": "Dana",
     "ticket": 42,
+    # a hand-off on its way: where the answer comes from, and when the team is back
+    "route": "person",
+    "to": "person",
+    "again": False,
+    "back": WHEN,
+    "wait": 5,
     # a help-center answer
     "url": "https://help.example/hc/en-us/articles/1-Gift-cards",
     "heading": "Buying a gift card",
@@ -66,7 +72,14 @@ CONTEXT = {
 # Templates that pick items from the order's line items rather than naming them.
 LINE_ITEMS = {"items": [SimpleNamespace(title="Wrap dress"), SimpleNamespace(title="Belt")]}
 # (status_email/body is the e-mail of an order's status, not a reply in a conversation.)
-NOT_REPLIES = {"_email", "buttons", "agent/summary", "track_order/_parcel", "status_email/body"}
+NOT_REPLIES = {
+    "_email",
+    "buttons",
+    "agent/summary",
+    "track_order/_parcel",
+    "handoff/_back",
+    "status_email/body",
+}
 TEMPLATES = sorted(
     name
     for path in DEFAULT_TEMPLATES.rglob("*.j2")
