@@ -18,7 +18,6 @@ import functools
 import inspect
 import re
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from bench.conversation_data import Conversation
@@ -69,23 +68,11 @@ def agent_account(caps: Capabilities) -> AgentUser:
     return AgentUser(AGENT_LOGIN, _password_hash(), **extra)
 
 
-class _Listening(dict):  # type: ignore[type-arg]
-    """Every room of every namespace has a socket in it: the runner reads every emit."""
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        return _Listening(sid="runner")
-
-
 class Wire:
-    """Stands in for the Socket.IO server behind the ``Notifier``: keeps every emit.
-
-    ``manager.rooms`` says every room is heard (the ``Notifier`` skips emits to a room
-    with no socket when there is no fan-out manager).
-    """
+    """Stands in for the Socket.IO server behind the ``Notifier``: keeps every emit."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, str | None, str, Any]] = []  # namespace, room, event, data
-        self.manager = SimpleNamespace(rooms=_Listening())
 
     async def emit(
         self,
