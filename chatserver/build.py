@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from chatserver.channels.handoff import HandOffTickets
+from chatserver.channels.status_mail import StatusMail
 from chatserver.helpcenter import HelpCenter
 from chatserver.learning.collector import Collector
 from chatserver.ops.metrics import Metrics
@@ -204,6 +205,7 @@ def build_service(
         staff=staff,
         tickets=tickets,
         attempts=attempts,
+        mail=StatusMail(clients.zendesk, renderer),
         timeout=effect_timeout,
     )
     return ConversationService(

@@ -68,6 +68,7 @@ REASON_LABELS: dict[str, str] = {
     "payment_issue": "A payment problem",
     "cancel_requested": "Wants an order cancelled",
     "address_change": "Wants the delivery address changed",
+    "order_change": "Wants a size, colour or item in the order changed",
     "loop_guard": "The bot kept going round in circles",
     "reply_limit": "Too many emails on one ticket",
     "unreadable": "An email the bot couldn't read",

@@ -30,6 +30,7 @@ from chatserver.dialogue.actions import (
     CancelSubscription,
     CheckAvailability,
     Effect,
+    EmailOrderStatus,
     HandOff,
     LookupOrder,
     LookupOrders,
@@ -49,6 +50,7 @@ from chatserver.dialogue.events import (
     OrdersFound,
     ProofRefused,
     ReturnRequested,
+    StatusEmailed,
     SubscriptionCancelled,
     SubscriptionsFound,
     TicketOpened,
@@ -63,6 +65,7 @@ from integrations.shopify import ShopifyUserError
 __all__ = [
     "AlwaysStaffed",
     "Attempts",
+    "Mail",
     "Runner",
     "Shop",
     "Staff",
@@ -115,6 +118,12 @@ class Tickets(Protocol):
     async def open(self, session_id: str, ticket: OpenTicket) -> TicketOpened: ...
 
 
+class Mail(Protocol):
+    """E-mails an order's status to the address on it (``chatserver.channels.status_mail``)."""
+
+    async def send(self, order: Order) -> None: ...
+
+
 class Attempts(Protocol):
     """Failed order proofs across sessions and processes (``chatserver.ops.attempts``).
 
@@ -153,6 +162,7 @@ class Runner:
         staff: who is online (default: always someone).
         tickets: opens chat hand-off tickets (default: none; such a hand-off says so).
         attempts: counts failed order proofs (default: no limit).
+        mail: e-mails an order's status (default: none; such a request fails honestly).
         timeout: seconds one effect may take before the turn gives up on it.
     """
 
@@ -164,6 +174,7 @@ class Runner:
         staff: Staff | None = None,
         tickets: Tickets | None = None,
         attempts: Attempts | None = None,
+        mail: Mail | None = None,
         timeout: float = 20.0,
     ) -> None:
         self.shop = shop
@@ -171,6 +182,7 @@ class Runner:
         self.staff: Staff = staff or AlwaysStaffed()
         self.tickets = tickets
         self.attempts: Attempts = attempts or Unlimited()
+        self.mail = mail
         self.timeout = timeout
 
     async def execute(self, effect: Effect, *, session_id: str = "", client: str = "") -> Event:
@@ -259,6 +271,14 @@ class Runner:
                 if current is not None and current.status == "CANCELLED":
                     return SubscriptionCancelled(current)
                 return SubscriptionCancelled(await self.shop.cancel_subscription(contract_id))
+            case EmailOrderStatus(email=email):
+                if self.mail is None:
+                    return ActionFailed("EmailOrderStatus", "no e-mail channel for statuses")
+                orders = await self.shop.latest_orders(email, 1)
+                if not orders:
+                    return StatusEmailed(sent=False)
+                await self.mail.send(orders[0])
+                return StatusEmailed(sent=True)
             case CheckAvailability():
                 return AgentsAvailable(await self.staff.agents_online())
             case OpenTicket():

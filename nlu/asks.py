@@ -58,7 +58,8 @@ class Ask:
 
     ``start``/``end`` are character offsets in ``Parse.cleaned``; ``text`` is
     that span. ``conditional``: a request that depends on another answer
-    ("cancel it if you can't ship").
+    ("cancel it if you can't ship"); ``statement``: read from a statement, not a
+    question or a request (the dialogue may take it for backstory).
     """
 
     intent: str
@@ -67,6 +68,7 @@ class Ask:
     end: int
     text: str
     conditional: bool = False
+    statement: bool = False  # told, not asked ("I paid on Monday"): maybe only backstory
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,10 @@ def find_asks(
         if not intent or intent in SOCIAL:
             continue
         unit = scores.unit
-        ask = Ask(intent, p, unit.start, unit.end, cleaned[unit.start : unit.end], unit.conditional)
+        ask = Ask(
+            intent, p, unit.start, unit.end, cleaned[unit.start : unit.end], unit.conditional,
+            not unit.ask,
+        )  # fmt: skip
         same = next((i for i, (a, _) in enumerate(found) if a.intent == intent), None)
         if same is None:
             found.append((ask, unit.start))
@@ -125,6 +130,7 @@ def find_asks(
                 shown.end,
                 shown.text,
                 kept.conditional and ask.conditional,
+                kept.statement and ask.statement,
             ),
             position,
         )
@@ -147,6 +153,7 @@ def find_asks(
                     unit.end,
                     cleaned[unit.start : unit.end],
                     unit.conditional,
+                    not unit.ask,
                 ),
                 unit.start,
             )

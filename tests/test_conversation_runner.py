@@ -184,7 +184,7 @@ async def test_order_details_need_proof_in_chat(identity):
 
 
 class Broken(KeywordClassifier):
-    def parse(self, text: str, channel: str = "chat") -> Any:
+    def parse(self, text: str, channel: str = "chat", expecting: str | None = None) -> Any:
         raise RuntimeError("the model fell over")
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "CancelSubscription",
     "CheckAvailability",
     "Effect",
+    "EmailOrderStatus",
     "HandOff",
     "LookupOrder",
     "LookupOrders",
@@ -124,6 +125,19 @@ class LookupSubscriptions(Effect):
 @dataclass(frozen=True)
 class CancelSubscription(Effect):
     contract_id: str
+
+
+@dataclass(frozen=True)
+class EmailOrderStatus(Effect):
+    """E-mail the status of the latest order placed with ``email`` to the address on it.
+
+    The customer has no order number: an address alone proves nothing in a chat, so
+    nothing is shown there; the order's owner reads its status in their own inbox
+    (through Zendesk, the e-mail channel). Nothing is sent when the address has no order,
+    and the chat's answer is the same either way.
+    """
+
+    email: str
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ __all__ = [
     "OrdersFound",
     "ProofRefused",
     "ReturnRequested",
+    "StatusEmailed",
     "SubscriptionCancelled",
     "SubscriptionsFound",
     "TicketOpened",
@@ -54,6 +55,11 @@ class UserMessage:
     payload: dict[str, Any] = field(default_factory=dict, hash=False)
     known_email: str | None = None  # the session's address from before (for a ticket)
     article: ArticleAnswer | None = None  # answer from this help-center article
+    # While the bot waits for an answer: what the message does (``nlu.acts.ACTS``).
+    act: str | None = None
+    act_confidence: float = 0.0
+    # (intent, how) in the order written; how: "ask", "statement" or "if" (conditional)
+    asks: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,13 @@ class SubscriptionCancelled:
 
 
 @dataclass(frozen=True)
+class StatusEmailed:
+    """Answer to ``EmailOrderStatus``: ``sent`` is for the records, never for the chat."""
+
+    sent: bool
+
+
+@dataclass(frozen=True)
 class AgentsAvailable:
     """Answer to ``CheckAvailability``: is an agent online (on any server process)?"""
 
@@ -146,6 +159,7 @@ Event = (
     | ReturnRequested
     | SubscriptionsFound
     | SubscriptionCancelled
+    | StatusEmailed
     | AgentsAvailable
     | TicketOpened
     | ActionFailed

@@ -81,6 +81,7 @@ _NO = frozenset({"no", "n", "nope", "nah", "don't", "do not", "keep it", "not no
 _YES_FIRST = frozenset({"yes", "yeah", "yep", "yup", "sure", "absolutely", "definitely"})
 _NO_FIRST = frozenset({"no", "nope", "nah"})
 _NEGATIONS = _NO_FIRST | {"not", "don't", "dont", "never"}
+_ACT_BAR = 0.5  # chatserver.dialogue.acts.ACT_BAR (that module imports this one)
 
 
 def _normal(text: str) -> str:
@@ -138,6 +139,11 @@ def yes_or_no(msg: UserMessage) -> bool | None:
         return True
     if msg.intent == "deny":
         return False
+    if msg.act_confidence >= _ACT_BAR:
+        if msg.act in ("affirm", "deny"):
+            return msg.act == "affirm"  # "ok fine yes cancel it", read by the act model
+        if msg.act == "new_request":
+            return None  # "no actually, ship it to my office instead?": another request
     words = _normal(msg.text)
     trimmed = _trimmed(words)
     if words in _YES or trimmed in _YES:

@@ -14,7 +14,15 @@ from typing import Any
 
 from integrations.models import Order, ReturnRequest, Subscription, Tracking
 
-__all__ = ["DialogueState", "Facts", "HandOffRoute", "Slots"]
+__all__ = ["BACK", "IF", "DialogueState", "Facts", "HandOffRoute", "Slots"]
+
+# A pending ask that waits for a condition ("cancel it if you can't ship"): the script
+# that answers the ask before it removes the mark when the condition is met, else the
+# ask is dropped.
+IF = "if "
+# A question the customer interrupted with another request ("back return_item item"):
+# open again once that request is answered.
+BACK = "back "
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,8 @@ class Slots:
     topic: str = ""  # the words of the message that started the script ("the mugs"…)
     confirmed: bool | None = None  # answer to the last yes/no question
     new_address: str | None = None  # the customer's words giving a new shipping address
+    no_number: bool = False  # the customer has no order number (their status is e-mailed)
+    failed: str | None = None  # "email #number": the last pair that did not match
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,9 @@ class Facts:
     cancelled: bool = False
     return_request: ReturnRequest | None = None
     subscription_cancelled: Subscription | None = None
+    status_emailed: bool = False  # an EmailOrderStatus ran this turn
+    started: tuple[str, ...] = ()  # the scripts this turn started, in order (two asks: both)
+    asked_about_money: bool = False  # asked what a yes would cost or refund, before answering
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,8 @@ class DialogueState:
     intents: tuple[tuple[str, float], ...] = ()  # classifications so far, newest last
     tried: tuple[str, ...] = ()  # what the bot did, for the agent's summary
     handoff: HandOffRoute | None = None  # a chat hand-off on its way to a person or a ticket
+    pending: tuple[str, ...] = ()  # the message's next asks, answered when this one is done
+
     facts: Facts = field(default_factory=Facts, compare=False)
 
     def with_slots(self, **changes: Any) -> DialogueState:
@@ -139,6 +154,7 @@ class DialogueState:
             "intents": [list(pair) for pair in self.intents],
             "tried": list(self.tried),
             "handoff": self.handoff.to_json() if self.handoff else None,
+            "pending": list(self.pending),
         }
 
     @classmethod
@@ -156,4 +172,5 @@ class DialogueState:
             intents=tuple((str(i), float(c)) for i, c in data.get("intents", [])),
             tried=tuple(data.get("tried", [])),
             handoff=HandOffRoute.from_json(data.get("handoff")),
+            pending=tuple(str(i) for i in data.get("pending") or ()),
         )

@@ -63,7 +63,10 @@ def cancel_order(state: DialogueState, policy: Policy) -> Out:
         )
     if state.slots.confirmed is None:
         items = [li.title for li in order.line_items]
-        return ask(state, "confirm", "cancel_order/confirm", *YES_NO, items=items, **context)
+        money = state.facts.asked_about_money
+        return ask(
+            state, "confirm", "cancel_order/confirm", *YES_NO, items=items, money=money, **context
+        )
     if not state.slots.confirmed:
         return finish(state, say("cancel_order/kept", **context))
     return state.noting(f"cancelling {order.name}"), [CancelOrder(order.id)]
@@ -110,6 +113,7 @@ def cancel_subscription(state: DialogueState, policy: Policy) -> Out:
             *YES_NO,
             title=sub.title,
             next_billing=sub.next_billing_date,
+            money=facts.asked_about_money,
         )
     if not state.slots.confirmed:
         return finish(state, say("cancel_subscription/kept", title=sub.title))

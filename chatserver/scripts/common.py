@@ -17,6 +17,7 @@ from typing import Any
 from chatserver.dialogue.actions import (
     Action,
     Button,
+    EmailOrderStatus,
     HandOff,
     LookupOrder,
     LookupOrders,
@@ -107,6 +108,8 @@ def need_order(state: DialogueState, policy: Policy, *, any_order: bool = False)
     wanted = slots.order_number or slots.verified_order
     if slots.verified_email:
         return _verified_order(state, policy, slots.verified_email, wanted)
+    if slots.no_number and not slots.order_number:
+        return _status_by_email(state)
     # Thank them for a detail only when it answers our question, not in their first message.
     asked = {"answered": state.awaiting == "identity", "any_order": any_order,
              "sorry": state.intent in SORRY_FIRST}  # fmt: skip
@@ -116,16 +119,36 @@ def need_order(state: DialogueState, policy: Policy, *, any_order: bool = False)
         if slots.email:
             return ask(state, "identity", "identity/ask_number", **asked)
         return ask(state, "identity", "identity/ask_both", first=state.attempts == 0, **asked)
+    pair = f"{slots.email} {slots.order_number}"
+    if slots.failed == pair:  # the pair that did not match: one part must change
+        return ask(state, "identity", "identity/no_match", any_order=any_order)
     if facts.proof_refused or state.attempts >= policy.max_identity_attempts:
         return _too_many(state, facts.retry_after if facts.proof_refused else None)
     if not facts.order_looked_up:
         lookup = LookupOrder(slots.order_number, slots.email, proof=True)
         return state.noting("looked up the order"), [lookup]
     attempts = state.attempts + 1
-    state = replace(state, attempts=attempts).with_slots(email=None, order_number=None)
+    # Both claims stay: the customer corrects the one that was wrong ("ah try
+    # priya@example.com"), and the pair that failed is not tried again.
+    state = replace(state, attempts=attempts).with_slots(failed=pair)
     if attempts >= policy.max_identity_attempts:
         return escalate(state, policy, "identity_not_proven", note=f"{attempts} failed attempts")
-    return ask(state, "identity", "identity/no_match", any_order=any_order)
+    # Two wordings in turn: never the same sentence twice in a row.
+    return ask(state, "identity", "identity/no_match", any_order=any_order, again=attempts % 2 == 0)
+
+
+def _status_by_email(state: DialogueState) -> Out:
+    """No order number: the order's status goes to the address on the order, by e-mail;
+    nothing is shown here (an address alone proves nothing in a chat)."""
+    email = state.slots.email
+    if email is None:
+        return ask(state, "identity", "identity/ask_email_for_status")
+    if not state.facts.status_emailed:
+        return state.noting("e-mailed the order's status to its address"), [EmailOrderStatus(email)]
+    # The number from that e-mail, with this address, proves the order here: wait for it.
+    return ask(
+        state.with_slots(no_number=False), "identity", "identity/status_emailed", email=email
+    )
 
 
 def _too_many(state: DialogueState, retry_after: float | None) -> Out:

@@ -3,6 +3,8 @@ policy and the order, or a hand-off with a summary when a person has to act."""
 
 from __future__ import annotations
 
+import re
+
 from chatserver.dialogue.slots import as_address
 from chatserver.dialogue.state import DialogueState
 from chatserver.policy import Policy
@@ -10,6 +12,10 @@ from chatserver.scripts.common import HUMAN, Out, ask, escalate, finish, need_or
 from integrations.models import Order
 
 __all__ = ["account_help", "change_address", "invoice", "payment_issue", "shipping_info"]
+
+# A change to what was ordered, not where it goes ("can I change the size to M?"): only a
+# person can make it, while the order has not shipped.
+_ITEM_CHANGE = re.compile(r"\b(size|colou?r|quantity|variant|model)\b", re.IGNORECASE)
 
 
 def change_address(state: DialogueState, policy: Policy) -> Out:
@@ -25,6 +31,22 @@ def change_address(state: DialogueState, policy: Policy) -> Out:
     context = {"order": order.name, "address": order.shipping_address}
     if order.is_cancelled:
         return finish(state, say("change_address/cancelled", **context))
+    words = f"{state.facts.text} {slots.topic}"  # (the topic: the request's own words)
+    other = _ITEM_CHANGE.search(words) and "address" not in words.lower()
+    if other and state.awaiting in (None, "identity"):
+        if order.is_fulfilled:
+            window = policy.return_window_days
+            reply = say("change_address/item_change", shipped=True, window=window, **context)
+            return finish(state, reply)
+        note = f"{order.name} not fulfilled yet; the customer wants to change: {state.facts.text[:200]}"
+        return escalate(
+            state,
+            policy,
+            "order_change",
+            template="change_address/item_change",
+            note=note,
+            **context,
+        )
     if order.is_fulfilled:
         return finish(state, say("change_address/too_late", **context))
     if policy.address_change == "never":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from chatserver.dialogue.actions import Button
 from chatserver.dialogue.state import DialogueState
@@ -40,8 +41,9 @@ def _title_words(title: str) -> set[str]:
     return set(_WORD.findall(title.split(",")[0].lower())) - _VAGUE
 
 
-def pick_item(state: DialogueState, order: Order, template: str) -> LineItem | Out:
-    """The item the customer means: the only one, the chosen one, or a question with buttons."""
+def pick_item(state: DialogueState, order: Order, template: str, **context: Any) -> LineItem | Out:
+    """The item the customer means: the only one, the chosen one, or a question with buttons
+    (``context``: more for the question's template)."""
     items = order.line_items
     chosen = [li for li in items if li.id == state.slots.item]
     if chosen:
@@ -54,7 +56,7 @@ def pick_item(state: DialogueState, order: Order, template: str) -> LineItem | O
     if len(named) == 1:
         return named[0]
     buttons = [Button(choose_payload(item=li.id), text=li.title) for li in items]
-    return ask(state, "item", template, *buttons, order=order.name, items=items)
+    return ask(state, "item", template, *buttons, order=order.name, items=items, **context)
 
 
 def delivered_at(state: DialogueState, order: Order, item: LineItem) -> datetime | Out | None:

@@ -28,7 +28,7 @@ def return_item(state: DialogueState, policy: Policy) -> Out:
                 "return_item/not_shipped", Button("/cancel_order", label="cancel_order"), **context
             ),
         )
-    item = pick_item(state, order, "return_item/which_item")
+    item = pick_item(state, order, "return_item/which_item", window=policy.return_window_days)
     if not isinstance(item, LineItem):
         return item
     state = state.with_slots(item=item.id)

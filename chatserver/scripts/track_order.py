@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from chatserver.dialogue.actions import Action, Button, HandOff
-from chatserver.dialogue.state import DialogueState
+from chatserver.dialogue.state import IF, DialogueState
 from chatserver.policy import Policy
 from chatserver.scripts.common import (
     HUMAN,
@@ -100,6 +100,11 @@ def _not_shipped(state: DialogueState, policy: Policy, order: Order) -> Out:
     context = {"order": order.name, "placed": order.processed_at, "ship_by": ship_by}
     if policy.business_days_between(order.processed_at, now) <= policy.processing_days:
         return finish(state, say("track_order/not_shipped", **context))
+    if state.pending[:1] == (IF + "cancel_order",) and state.facts.channel == "chat":
+        # "cancel it if you can't ship": it is late, so the cancellation they asked for
+        # comes next (with its own yes/no); a person is brought in if they keep it.
+        state = replace(state, pending=("cancel_order", *state.pending[1:]))
+        return finish(state, say("track_order/not_shipped_late", cancel_next=True, **context))
     note = f"{order.name} paid {order.processed_at:%Y-%m-%d}, not shipped after {policy.processing_days} business days"
     return escalate(
         state,

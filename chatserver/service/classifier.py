@@ -51,7 +51,7 @@ class Classifier(Protocol):
         """Every intent it can predict, sorted (for the console's "correct the intent")."""
         ...
 
-    def parse(self, text: str, channel: str = "chat") -> Parse: ...
+    def parse(self, text: str, channel: str = "chat", expecting: str | None = None) -> Parse: ...
 
 
 class ModelHolder:
@@ -72,8 +72,8 @@ class ModelHolder:
     def intents(self) -> tuple[str, ...]:
         return self._current.intents
 
-    def parse(self, text: str, channel: str = "chat") -> Parse:
-        return self._current.parse(text, channel)
+    def parse(self, text: str, channel: str = "chat", expecting: str | None = None) -> Parse:
+        return self._current.parse(text, channel, expecting)
 
     def parse_many(self, texts: Sequence[str], channels: Sequence[str]) -> list[Parse]:
         """Many messages at once: one batched model call where the model has one."""
@@ -102,14 +102,47 @@ class Understood:
     reason: str | None = None
     model_version: str = "unknown"
     classified: bool = True  # False for a button's payload
+    # The dialogue act (``nlu.acts.ACTS``) when the bot waited for an answer, else None.
+    act: str | None = None
+    act_confidence: float = 0.0
+    # What the message asks, in the order written: (intent, how), at most three; how is
+    # "ask" (a question or request), "statement" (told: maybe backstory) or "if"
+    # (a request that depends on the answer to another: "cancel it if you can't ship").
+    asks: tuple[tuple[str, str], ...] = ()
 
 
-def understand(text: str, channel: str, classifier: Classifier) -> Understood:
-    """A payload's intent and JSON, or the classifier's reading of the text."""
-    return from_payload(text) or understood(classifier.parse(text, channel), classifier)
+# What a quick reply does as a dialogue act (a button is an answer by construction).
+_PAYLOAD_ACTS = {
+    "affirm": "affirm",
+    "deny": "deny",
+    "choose": "choose",
+    "human_agent": "ask_person",
+}
 
 
-def from_payload(text: str) -> Understood | None:
+def _how(ask: Any) -> str:
+    if ask.conditional:
+        return "if"
+    return "statement" if getattr(ask, "statement", False) else "ask"
+
+
+def understand(
+    text: str, channel: str, classifier: Classifier, expecting: str | None = None
+) -> Understood:
+    """A payload's intent and JSON, or the classifier's reading of the text.
+
+    ``expecting``: what the bot waits for (``nlu.acts.EXPECTING``), to read the act too.
+    """
+    payload = from_payload(text, expecting)
+    if payload is not None:
+        return payload
+    parse = (
+        classifier.parse(text, channel, expecting) if expecting else classifier.parse(text, channel)
+    )
+    return understood(parse, classifier)
+
+
+def from_payload(text: str, expecting: str | None = None) -> Understood | None:
     """A button's payload (``/intent{json}``), or None for text the model must read."""
     match = _PAYLOAD.match(text.strip())
     if match and match["intent"] in PAYLOAD_INTENTS:
@@ -119,14 +152,17 @@ def from_payload(text: str) -> Understood | None:
             payload = {}
         if isinstance(payload, dict):
             intent = match["intent"]
+            act = _PAYLOAD_ACTS.get(intent, "new_request") if expecting else None
             return Understood(
-                intent, 1.0, ranking=((intent, 1.0),), payload=payload, classified=False
-            )
+                intent, 1.0, ranking=((intent, 1.0),), payload=payload, classified=False,
+                act=act, act_confidence=1.0 if act else 0.0,
+            )  # fmt: skip
     return None
 
 
 def understood(parse: Parse, classifier: Classifier) -> Understood:
     """The service's reading of the model's ``parse``."""
+    act = getattr(parse, "act", None)
     return Understood(
         intent=parse.intent,
         confidence=float(parse.confidence),
@@ -135,4 +171,7 @@ def understood(parse: Parse, classifier: Classifier) -> Understood:
         entities=tuple((e.type, e.value) for e in parse.entities),
         reason=parse.reason,
         model_version=str(parse.model_version or classifier.version or "unknown"),
+        act=act.act if act is not None else None,
+        act_confidence=float(act.confidence) if act is not None else 0.0,
+        asks=tuple((a.intent, _how(a)) for a in getattr(parse, "asks", ())),
     )

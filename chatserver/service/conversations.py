@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from chatserver.dialogue.actions import HandOff, Reply, Tag
+from chatserver.dialogue.acts import expecting
 from chatserver.dialogue.events import UserMessage
 from chatserver.dialogue.handoff import ADDRESS_FIRST
 from chatserver.dialogue.state import DialogueState
@@ -58,6 +59,10 @@ def _asked(state: DialogueState) -> str | None:
     if state.handoff is not None and state.handoff.to == ADDRESS_FIRST:
         return "email"
     return None
+
+
+def _intent_tags(acted: tuple[str, ...], parse: Understood) -> tuple[str, ...]:
+    return tuple(f"intent_{i}" for i in acted) or (f"intent_{parse.intent or 'unknown'}",)
 
 
 class ConversationService:
@@ -165,8 +170,8 @@ class ConversationService:
 
     # --- customer turns -------------------------------------------------------
 
-    def _classify(self, text: str, channel: str) -> Understood:
-        return understand(text, channel, self.classifier)
+    def _classify(self, text: str, channel: str, expect: str | None = None) -> Understood:
+        return understand(text, channel, self.classifier, expect)
 
     async def handle(self, message: InboundMessage) -> TurnResult:
         """Store a customer message and answer it (unless a human owns the session).
@@ -195,8 +200,10 @@ class ConversationService:
         if started is None:
             raise SessionNotFound(message.session_id)
         session, stored = started
-        if session.channel != message.channel:  # a mislabelled message: as the session
-            parse = self._classify(message.text, session.channel)
+        # While the bot waits for an answer, the message is read as one (its act) too.
+        expect = expecting(session.state, waiting_for_person=session.status == "waiting")
+        if session.channel != message.channel or expect is not None:  # (mislabelled: as
+            parse = self._classify(message.text, session.channel, expect)  # the session)
         if session.owner == "human":
             session = replace(session, updated_at=now)
             prediction = self._prediction(
@@ -232,7 +239,8 @@ class ConversationService:
                 session_id, last.text, session.channel, received_at=now,
                 client_message_id=last.client_message_id,
             )  # fmt: skip
-            parse = self._classify(last.text, session.channel)
+            expect = expecting(session.state, waiting_for_person=session.status == "waiting")
+            parse = self._classify(last.text, session.channel, expect)
             result = await self._answer(session, last, message, parse, now)
         self._count(result)
         return result
@@ -271,6 +279,9 @@ class ConversationService:
             payload=parse.payload,
             known_email=session.customer_email,
             article=article,
+            act=parse.act,
+            act_confidence=parse.act_confidence,
+            asks=parse.asks,
         )
         state, actions = await run_turn(
             session.state,
@@ -284,6 +295,8 @@ class ConversationService:
         replies = [a for a in actions if isinstance(a, Reply)]
         handoffs = [a for a in actions if isinstance(a, HandOff)]
         extra_tags = [t for a in actions if isinstance(a, Tag) for t in a.tags]
+        # The scripts this turn started, in order (two asks: both); else the message's intent.
+        acted = tuple(dict.fromkeys(state.facts.started))
         rendered = self.renderer.render_turn(
             replies, session.channel, name=first_name(message.customer_name, identity_email)
         )
@@ -307,11 +320,11 @@ class ConversationService:
                 notes=[h.note for h in handoffs if h.note],
                 channel=session.channel,
             )
-            tags = ("bot_escalated", f"intent_{parse.intent or 'unknown'}", f"reason_{reason}")
+            tags = ("bot_escalated", *_intent_tags(acted, parse), f"reason_{reason}")
             session = replace(session, status="waiting", escalation_reason=reason, summary=summary)
         else:
             summary = ""
-            tags = ("bot_answered", f"intent_{parse.intent or 'unknown'}")
+            tags = ("bot_answered", *_intent_tags(acted, parse))
         tags = tuple(dict.fromkeys((*tags, *extra_tags)))
         session = replace(session, tags=tuple(dict.fromkeys((*session.tags, *tags))))
         outcome = "escalated" if handoffs else "answered"
@@ -350,6 +363,8 @@ class ConversationService:
             intent=intent if intent else parse.intent,
             confidence=parse.confidence,
             session=session,
+            act=parse.act,
+            intents=acted or ((parse.intent,) if parse.intent else ()),
         )
 
     def _prediction(

@@ -80,6 +80,8 @@ class TurnResult:
     intent: str | None = None
     confidence: float = 0.0
     session: Session | None = None
+    act: str | None = None  # the dialogue act read, when the bot waited for an answer
+    intents: tuple[str, ...] = ()  # the scripts the turn ran, in order (two asks: both)
 
 
 @dataclass(frozen=True)

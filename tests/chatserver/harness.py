@@ -64,7 +64,7 @@ class KeywordClassifier:
         self.rules = [(re.compile(p, re.IGNORECASE), i) for p, i in rules]
         self.intents = tuple(sorted({i for _, i in rules} | {"out_of_scope"}))
 
-    def parse(self, text: str, channel: str = "chat") -> Parse:
+    def parse(self, text: str, channel: str = "chat", expecting: str | None = None) -> Parse:
         entities = tuple(extract(text))
         for pattern, intent in self.rules:
             if pattern.search(text):

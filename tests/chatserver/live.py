@@ -44,7 +44,7 @@ class KeywordClassifier:
     version = "test"
     intents = ("greeting", "out_of_scope", "track_order")
 
-    def parse(self, text: str, channel: str = "chat") -> Any:
+    def parse(self, text: str, channel: str = "chat", expecting: str | None = None) -> Any:
         from nlu.engine import Parse
         from nlu.entities import extract
 

@@ -28,7 +28,7 @@ class Escalating:
     version = "test"
     intents = ("greeting", "out_of_scope")
 
-    def parse(self, text: str, channel: str = "chat") -> Parse:
+    def parse(self, text: str, channel: str = "chat", expecting: str | None = None) -> Parse:
         return Parse(
             text=text, cleaned=text, intent="", confidence=0.1, escalate=True,
             ranking=(("out_of_scope", 0.9),), entities=tuple(extract(text)),

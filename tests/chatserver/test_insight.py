@@ -186,7 +186,7 @@ class Unsure:
     def __init__(self, inner):
         self.inner, self.version, self.intents = inner, inner.version, inner.intents
 
-    def parse(self, text, channel="chat"):
+    def parse(self, text, channel="chat", expecting=None):
         from dataclasses import replace as copy
 
         parse = self.inner.parse(text, channel)

@@ -251,7 +251,7 @@ class ComplaintAboutNeverMind:
         self.inner = inner
         self.version, self.intents = inner.version, inner.intents
 
-    def parse(self, text, channel="chat"):
+    def parse(self, text, channel="chat", expecting=None):
         parse = self.inner.parse(text, channel)
         if "mind" in text or "nothing" in text:
             return replace(parse, intent="complaint", confidence=0.4, escalate=False,

@@ -71,7 +71,15 @@ CONTEXT = {
 }
 # Templates that pick items from the order's line items rather than naming them.
 LINE_ITEMS = {"items": [SimpleNamespace(title="Wrap dress"), SimpleNamespace(title="Belt")]}
-NOT_REPLIES = {"_email", "buttons", "agent/summary", "track_order/_parcel", "handoff/_back"}
+# (status_email/body is the e-mail of an order's status, not a reply in a conversation.)
+NOT_REPLIES = {
+    "_email",
+    "buttons",
+    "agent/summary",
+    "track_order/_parcel",
+    "handoff/_back",
+    "status_email/body",
+}
 TEMPLATES = sorted(
     name
     for path in DEFAULT_TEMPLATES.rglob("*.j2")
