@@ -3,7 +3,9 @@
 Under load many sessions finish a turn in the same moment, each with a small
 transaction; their commits (and, on SQLite, the hops to the store's thread) cost more
 than the statements. ``GroupCommit.write`` queues a write and, at the end of the tick,
-runs every queued write in order in ONE transaction of ``Database.write``. Each caller
+runs every queued write in order in ONE transaction of ``Database.write``. One group is
+in flight at a time: the writes that arrive while it commits form the next group, so
+groups grow with the load instead of queueing one small transaction per tick. Each caller
 gets its own result only after that transaction committed, so durability is as before:
 a reply is sent only once its turn is stored. If the transaction fails, every write in
 it fails with the same error and nothing of any of them is stored (a turn that failed
@@ -47,7 +49,7 @@ class GroupCommit:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append((work, future))
-        if not self._scheduled:
+        if not self._scheduled and not self._running:
             self._scheduled = True
             # call_soon: after the callbacks already ready in this tick, which is where
             # the other sessions' turns queue their writes.
@@ -56,12 +58,18 @@ class GroupCommit:
 
     def _start(self) -> None:
         self._scheduled = False
-        pending, self._pending = self._pending, []
-        while pending:
-            group, pending = pending[: self.max_group], pending[self.max_group :]
-            task = asyncio.ensure_future(self._commit(group))
-            self._running.add(task)  # the loop holds tasks weakly
-            task.add_done_callback(self._running.discard)
+        if self._running or not self._pending:
+            return
+        group, self._pending = self._pending[: self.max_group], self._pending[self.max_group :]
+        task = asyncio.ensure_future(self._commit(group))
+        self._running.add(task)  # the loop holds tasks weakly
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[None]) -> None:
+        self._running.discard(task)
+        if self._pending and not self._scheduled:  # what came in meanwhile: the next group
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._start)
 
     async def _commit(self, group: list[tuple[Work, asyncio.Future[Any]]]) -> None:
         # A caller cancelled before the group ran (its turn was cancelled at shutdown)

@@ -150,3 +150,37 @@ async def test_a_sessions_writes_in_one_group_keep_their_order(storage):
     ids = [message.id for _, message in started]
     assert ids == sorted(ids)
     assert [m.text for m in await storage.messages_since("s")] == [f"m{i}" for i in range(5)]
+
+
+class SlowDatabase:
+    """A ``Database.write`` that holds each transaction until the test lets it commit."""
+
+    def __init__(self) -> None:
+        self.groups: list[list[str]] = []
+        self.release = asyncio.Event()
+
+    async def write(self, work):
+        await self.release.wait()
+        return work(self)  # each queued write is a function of the "connection"
+
+
+async def test_writes_that_arrive_while_a_group_commits_form_the_next_group():
+    from chatserver.storage.group_commit import GroupCommit
+
+    db = SlowDatabase()
+    commits = GroupCommit(db)  # type: ignore[arg-type]
+
+    def named(name: str):
+        return lambda conn: name
+
+    first = asyncio.ensure_future(commits.write(named("a")))
+    await asyncio.sleep(0)  # the first group is in flight, its commit not done
+    await asyncio.sleep(0)
+    later = [asyncio.ensure_future(commits.write(named(n))) for n in ("b", "c", "d")]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert commits.groups == 1  # no second transaction queued behind the first
+    db.release.set()
+    assert await first == "a"
+    assert [await w for w in later] == ["b", "c", "d"]
+    assert (commits.groups, commits.writes) == (2, 4)  # b, c and d committed together
