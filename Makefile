@@ -39,4 +39,4 @@ format:
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var chatserver/static/vendor node_modules build dist
+	rm -rf $(VENV) var static/vendor node_modules build dist

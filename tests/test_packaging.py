@@ -61,7 +61,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """A fresh virtualenv with the wheel built from the sdist installed; its bin/."""
-    if not (ROOT / "chatserver" / "static" / "vendor" / "socket.io.min.js").is_file():
+    if not (ROOT / "static" / "vendor" / "socket.io.min.js").is_file():
         pytest.fail("no vendored Socket.IO client: run scripts/vendor-js.sh (make setup does)")
     work = tmp_path_factory.mktemp("package")
     dist = work / "dist"
@@ -71,7 +71,7 @@ def installed(tmp_path_factory) -> Path:
     (sdist,) = dist.glob("chatbot-*.tar.gz")
     (wheel,) = dist.glob("chatbot-*.whl")
     listing = _run(sys.executable, "-m", "tarfile", "-l", sdist, cwd=work)
-    for needed in ("deploy/chatbot.service", "docs/going-live.md", "chatserver/static/vendor/"):
+    for needed in ("deploy/chatbot.service", "docs/going-live.md", "static/vendor/"):
         assert needed in listing, f"the sdist lacks {needed}"
     env_dir = work / "venv"
     venv.create(env_dir, with_pip=True)

@@ -29,7 +29,9 @@ __all__ = ["STATIC_DIR", "setup_pages"]
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"  # package data: the wheel carries it
+# The top-level static/ of the repository, linked into the package as chatserver/static
+# (package data: the wheel carries the files themselves).
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 NO_AGENTS = (
     "No agent accounts are configured on this server, so nobody can sign in. "
     "Add `agents` (username and password_hash) to the configuration."

@@ -1,6 +1,6 @@
 """A fake chat server that speaks docs/protocol.md, for browser tests and screenshots.
 
-It serves the package's `chatserver/static/` directory the way the real server does (`/`, `/static/…`,
+It serves the package's `static/` directory the way the real server does (`/`, `/static/…`,
 `/agent/`, `/agent/login`), plus a tiny Socket.IO bot on `/` and a seeded agent namespace on
 `/agent`. The bot echoes messages, answers "menu" with quick replies and hands `/human_agent` to
 the console; nothing is persisted.
@@ -29,7 +29,7 @@ from chatserver.labels import Labels
 
 __all__ = ["STATIC_DIR", "FakeChat", "create_fake_app", "serve_fake"]
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "chatserver" / "static"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 MENU = [
     {"content_type": "text", "title": "Track my order", "payload": "/track_order"},
     {"content_type": "text", "title": "Returns", "payload": "/return_item"},

@@ -102,7 +102,7 @@ def test_a_sessions_rooms_are_one_per_protocol_and_ours_keeps_the_session_id():
 
 def test_our_clients_ask_for_our_protocol():
     assert TERMINAL_PROTOCOL == EXTENDED
-    widget = (PROJECT_ROOT / "chatserver" / "static" / "widget.js").read_text()
+    widget = (PROJECT_ROOT / "static" / "widget.js").read_text()
     assert f'protocol: "{EXTENDED}"' in widget
 
 
