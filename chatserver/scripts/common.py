@@ -111,8 +111,10 @@ def need_order(state: DialogueState, policy: Policy, *, any_order: bool = False)
     if slots.no_number and not slots.order_number:
         return _status_by_email(state)
     # Thank them for a detail only when it answers our question, not in their first message.
+    # ``about``: a return or refund question gets the shop's general answer before the
+    # question for the order ("What is your return policy?" is answered at once).
     asked = {"answered": state.awaiting == "identity", "any_order": any_order,
-             "sorry": state.intent in SORRY_FIRST}  # fmt: skip
+             "sorry": state.intent in SORRY_FIRST, "about": state.intent}  # fmt: skip
     if not slots.email or not slots.order_number:
         if slots.order_number:
             return ask(state, "identity", "identity/ask_email", order=slots.order_number, **asked)

@@ -392,3 +392,24 @@ def test_an_interrupted_question_is_open_again_once_the_other_request_is_answere
     assert state.intent == "cancel_subscription" and state.awaiting == "confirm"
     state, actions = answer(state, said("yes", None, "affirm", identity_email=NOAH))
     assert CancelSubscription(COFFEE.id) in actions
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "channel", "expected"),
+    [
+        ("What is your return policy?", "return_item", "chat", "within 30 days of delivery"),
+        ("What is your return policy?", "return_item", "email", "within 30 days of delivery"),
+        ("How long do refunds take?", "refund_status", "chat", "5 to 10 business days"),
+        ("How long do refunds take?", "refund_status", "email", "5 to 10 business days"),
+    ],
+)
+def test_a_general_return_or_refund_question_is_answered_before_the_order_is_asked_for(
+    text, intent, channel, expected
+):
+    from chatserver.replies import Renderer
+
+    state, actions = step(DialogueState(), said(text, intent), POLICY)
+    (reply,) = [a for a in actions if isinstance(a, Reply)]
+    assert reply.template == "identity/ask_both"
+    rendered = Renderer(POLICY).render(reply, channel).text
+    assert expected in rendered and "order number" in rendered
