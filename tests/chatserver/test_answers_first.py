@@ -408,7 +408,7 @@ def test_a_general_return_or_refund_question_is_answered_before_the_order_is_ask
 ):
     from chatserver.replies import Renderer
 
-    state, actions = step(DialogueState(), said(text, intent), POLICY)
+    _, actions = step(DialogueState(), said(text, intent), POLICY)
     (reply,) = [a for a in actions if isinstance(a, Reply)]
     assert reply.template == "identity/ask_both"
     rendered = Renderer(POLICY).render(reply, channel).text
