@@ -332,6 +332,14 @@ def _in_context(
 ) -> Out | None:
     """A message read in the context of what the bot just asked or did, or None."""
     if state.awaiting in _OPTIONS and act == "new_request" and new in (None, state.intent):
+        # (the model names the best in-scope intent and puts out_of_scope first)
+        top = msg.ranking[0][0] if msg.ranking else msg.intent
+        if "out_of_scope" in (top, msg.intent):
+            # "what's the weather in Paris?" to "Shall I start the return?": outside the
+            # catalogue; what the bot can help with, a person as a choice; the question
+            # stays open.
+            open_now = policy.is_open(msg.now)
+            return state, [say("basics/out_of_scope", HUMAN, open_now=open_now)]
         # "can i pause it instead?" to "Shall I cancel it?": not an answer, and not
         # something the bot can do; say so (the question stays open), offer a person.
         state = state.noting(f"asked for what the bot cannot do: {msg.text[:120]}")

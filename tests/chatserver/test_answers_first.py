@@ -88,6 +88,9 @@ def templates(actions) -> list[str]:
          "common/cannot_do"),
         ("ok, can someone from your team pause it for me then", "human_agent", "ask_person",
          HandOff),
+        # outside the catalogue: what the bot can help with, a person as a choice
+        ("whats the weather in paris tomorrow", "out_of_scope", "new_request",
+         "basics/out_of_scope"),
         ("forget it", None, "stop", "common/never_mind"),
     ],
 )  # fmt: skip
@@ -103,12 +106,25 @@ def test_a_typed_reply_to_a_yes_no_question_is_read_by_its_act(reply, intent, ac
         assert expected in actions
 
 
-def test_a_request_the_bot_cannot_do_keeps_the_question_open_and_a_person_can_take_it():
+@pytest.mark.parametrize(
+    ("text", "intent", "noted"),
+    [
+        ("can i pause it instead?", "cancel_subscription", "pause"),  # for the agent's summary
+        ("whats the weather in paris", "out_of_scope", ""),
+    ],
+)
+def test_a_request_the_bot_cannot_do_keeps_the_question_open_and_a_person_can_take_it(
+    text, intent, noted
+):
     state = asked_to_cancel_the_subscription()
-    pause = said("can i pause it instead?", "cancel_subscription", "new_request",
-                 identity_email=NOAH)  # fmt: skip
-    state, actions = answer(state, pause)
-    assert state.awaiting == "confirm" and "pause" in " ".join(state.tried)
+    msg = said(text, intent, "new_request", identity_email=NOAH)
+    if intent == "out_of_scope":  # as the model gives it: the best in-scope intent, escalated
+        msg = replace(msg, intent="track_order", confidence=0.03, escalate=True,
+                      ranking=(("out_of_scope", 0.92), ("track_order", 0.03)))  # fmt: skip
+    state, actions = answer(state, msg)
+    assert state.awaiting == "confirm" and noted in " ".join(state.tried)
+    if intent == "out_of_scope":
+        assert templates(actions) == ["basics/out_of_scope"]
     assert [b.payload for a in actions if isinstance(a, Reply) for b in a.buttons] == [
         "/human_agent"
     ]
