@@ -21,6 +21,7 @@ _TOPICS = (
     Button("/return_item", label="return"),
     Button("/human_agent", label="human"),
 )
+_COULD_NOT = "could not answer"
 _OFFER = (Button("/human_agent", label="human"), *_TOPICS[:2])  # a person first: the choice
 UNSURE_PERSON = 0.7  # below this, "a person?" is asked rather than assumed
 SAYS_WHAT_WENT_WRONG = 6  # words: shorter complaints ("you're useless") are asked first
@@ -76,7 +77,9 @@ def fallback(state: DialogueState, policy: Policy) -> Out:
     facts = state.facts
     if policy.out_of_scope_tickets or facts.channel != "chat" or not facts.read:
         return escalate(state, policy, reason, template="basics/fallback")
+    # Twice in a row: shorter words, never the same paragraph again.
+    again = bool(state.tried) and state.tried[-1].startswith(_COULD_NOT)
     question = " ".join(state.facts.text.split())[:120]
-    state = state.noting(f'could not answer "{question}"' if question else "could not answer")
+    state = state.noting(f'{_COULD_NOT} "{question}"' if question else _COULD_NOT)
     open_now = policy.is_open(now_of(state))
-    return finish(state, say("basics/out_of_scope", *_OFFER, open_now=open_now))
+    return finish(state, say("basics/out_of_scope", *_OFFER, open_now=open_now, again=again))

@@ -218,3 +218,23 @@ def test_an_ask_for_a_person_torn_with_nothing_we_do_is_offered_not_assumed(rank
     msg = UserMessage("…", OPEN, intent=intent, confidence=confidence, ranking=ranking)
     _, actions = step(DialogueState(), msg, load_policy())
     assert any(isinstance(a, HandOff) for a in actions) is handed_over
+
+
+def test_a_second_question_outside_the_catalogue_in_a_row_gets_other_words():
+    from chatserver.dialogue import DialogueState, Reply, UserMessage
+    from chatserver.dialogue.engine import step
+    from chatserver.replies import Renderer
+
+    policy = load_policy()
+
+    def outside(text: str) -> UserMessage:
+        return UserMessage(text, OPEN, intent="out_of_scope", confidence=0.9, escalate=True,
+                           ranking=(("out_of_scope", 0.9),))  # fmt: skip
+
+    state, first = step(DialogueState(), outside("whats the weather in paris"), policy)
+    _, again = step(state, outside("and in london?"), policy)
+    said = [Renderer(policy).render(a).text for a in (*first, *again) if isinstance(a, Reply)]
+    assert len(said) == 2 and said[0] != said[1]
+    assert "either" in said[1]
+    buttons = [b.payload for a in again if isinstance(a, Reply) for b in a.buttons]
+    assert buttons[0] == "/human_agent"
