@@ -5,7 +5,6 @@ and snippets of its search."""
 
 from __future__ import annotations
 
-import base64
 import html
 import math
 import re
@@ -13,7 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from integrations.sandbox.zendesk_records import decode_cursor, encode_cursor
+
 __all__ = ["paginate", "snippet", "text_of", "words"]
+
+ARTICLES = "a"  # the cursor kind of a position in a list of articles
 
 
 def paginate(params: Mapping[str, str], url: str, items: list[Any], *, cursor: bool = True,
@@ -25,14 +28,14 @@ def paginate(params: Mapping[str, str], url: str, items: list[Any], *, cursor: b
     """
     if cursor and "page[size]" in params:
         size = int(params["page[size]"])
-        after = _decode(params.get("page[after]"))
+        after = decode_cursor(params.get("page[after]"), ARTICLES)
         if not 1 <= size <= 100:
             raise ValueError(size)
         start = after + 1 if after is not None else 0
         page = items[start : start + size]
         has_more = start + size < len(items)
-        last = _encode(start + len(page) - 1) if page else None
-        first = _encode(start) if page else None
+        last = encode_cursor(start + len(page) - 1, ARTICLES) if page else None
+        first = encode_cursor(start, ARTICLES) if page else None
         rest = {k: v for k, v in params.items() if not k.startswith("page[")}
         query = f"&{urlencode(rest)}" if rest else ""
         return {
@@ -81,20 +84,3 @@ def snippet(body_html: str, terms: list[str]) -> str:
     for word in set(terms):
         escaped = re.sub(rf"\b({re.escape(word)})\b", r"<em>\1</em>", escaped, flags=re.I)
     return escaped
-
-
-def _encode(position: int) -> str:
-    return base64.urlsafe_b64encode(f"a{position}".encode()).decode().rstrip("=")
-
-
-def _decode(value: str | None) -> int | None:
-    if not value:
-        return None
-    padded = value + "=" * (-len(value) % 4)
-    try:
-        text = base64.urlsafe_b64decode(padded).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(value) from exc
-    if not text.startswith("a") or not text[1:].isdigit():
-        raise ValueError(value)
-    return int(text[1:])

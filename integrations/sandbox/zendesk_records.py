@@ -138,11 +138,18 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def encode_cursor(comment_id: int) -> str:
-    return base64.urlsafe_b64encode(f"c{comment_id}".encode()).decode().rstrip("=")
+def encode_cursor(position: int, kind: str = "c") -> str:
+    """An opaque cursor, as Zendesk's look: ``kind`` tells a comment id ("c") from a list
+    position ("a", the help center's articles)."""
+    return base64.urlsafe_b64encode(f"{kind}{position}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(value: str | None) -> int | None:
+def decode_cursor(value: str | None, kind: str = "c") -> int | None:
+    """What :func:`encode_cursor` encoded (None for no cursor).
+
+    Raises:
+        ValueError: not one of our cursors of that kind.
+    """
     if not value:
         return None
     padded = value + "=" * (-len(value) % 4)
@@ -150,9 +157,9 @@ def decode_cursor(value: str | None) -> int | None:
         text = base64.urlsafe_b64decode(padded).decode()
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(value) from exc
-    if not text.startswith("c"):
+    if not text.startswith(kind) or not text[len(kind) :].isdigit():
         raise ValueError(value)
-    return int(text[1:])
+    return int(text[len(kind) :])
 
 
 def ticket_json(t: Ticket, base: str) -> dict[str, Any]:
