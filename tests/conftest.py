@@ -151,3 +151,14 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory):
         trained = fit(load_examples(PROJECT_ROOT / "nlu" / "data" / "train"), folds=1)
         save_trained(trained, directory)
         return directory
+
+
+@pytest.fixture(scope="session")
+def installed_nlu():
+    """The trained intent model installed on this machine (make test trains one), loaded
+    once for every test that reads messages with it; skipped where none is installed."""
+    engine = pytest.importorskip("nlu.engine")
+    try:
+        return engine.NLU.load()
+    except Exception as exc:  # no model trained on this machine
+        pytest.skip(f"no intent model installed: {exc}")

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from bench.conversation_data import load
 from bench.conversation_runner import run, select
 from bench.conversation_runner.report import print_report
@@ -22,18 +20,9 @@ from bench.conversation_runner.world import capabilities
 FAST_FLOOR = 38
 
 
-@pytest.fixture(scope="module")
-def nlu():
-    engine = pytest.importorskip("nlu.engine")
-    try:
-        return engine.NLU.load()
-    except Exception as exc:  # no model trained on this machine
-        pytest.skip(f"no intent model installed: {exc}")
-
-
-async def test_the_fast_conversations_pass_at_least_the_floor(nlu):
+async def test_the_fast_conversations_pass_at_least_the_floor(installed_nlu):
     caps = capabilities()
-    results = await run(select(load(), fast=True), nlu, caps=caps)
+    results = await run(select(load(), fast=True), installed_nlu, caps=caps)
     report = io.StringIO()
     print_report(results, caps, report)
     passed = sum(r.outcome == "passed" for r in results)

@@ -290,15 +290,6 @@ async def test_a_button_payload_is_never_looked_up(world):
 # --- with the trained intent model ---------------------------------------------------------
 
 
-@pytest.fixture
-def nlu():
-    engine = pytest.importorskip("nlu.engine")
-    try:
-        return engine.NLU.load()
-    except Exception as exc:  # no model trained on this machine
-        pytest.skip(f"no intent model installed: {exc}")
-
-
 @pytest.mark.parametrize(
     ("question", "title"),
     [
@@ -308,8 +299,8 @@ def nlu():
         ("can I pay with PayPal?", "Which payment methods do you accept?"),
     ],
 )
-async def test_the_issue_questions_with_the_trained_model(nlu, question, title):
-    world = await World(classifier=nlu).start()
+async def test_the_issue_questions_with_the_trained_model(installed_nlu, question, title):
+    world = await World(classifier=installed_nlu).start()
     try:
         for channel in ("chat", "email"):
             chat = await world.chat(channel)

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.chatserver.harness import World
 from tests.chatserver.test_case_study import FIRST
 
 
-@pytest.fixture
-def nlu():
-    engine = pytest.importorskip("nlu.engine")
-    try:
-        return engine.NLU.load()
-    except Exception as exc:  # no model trained on this machine
-        pytest.skip(f"no intent model installed: {exc}")
-
-
-async def test_case_study_with_the_real_model(nlu):
-    world = await World(classifier=nlu).start()
+async def test_case_study_with_the_real_model(installed_nlu):
+    world = await World(classifier=installed_nlu).start()
     try:
         chat = await world.chat()
         first = await chat.say(FIRST)
