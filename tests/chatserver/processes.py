@@ -62,7 +62,10 @@ async def serve_sandboxes(aiohttp_server: Any) -> tuple[Sandboxes, str]:
 
 def write_config(path: Path, sandboxes: str, **values: Any) -> Path:
     """A config file whose outside APIs are the sandboxes at ``sandboxes`` (production
-    mode, with test secrets unless ``values`` name others)."""
+    mode, with test secrets unless ``values`` name others); its data and, unless
+    ``database_url`` names another, a SQLite database live in the file's folder."""
+    values = {"data_dir": path.parent,
+              "database_url": f"sqlite+aiosqlite:///{path.parent / 'chat.db'}", **values}  # fmt: skip
     config: dict[str, Any] = {api: {"base_url": f"{sandboxes}/{api}"} for api in APIS}
     config["zendesk"]["webhook_secret"] = WEBHOOK_SECRET
     config.update(SECRETS)

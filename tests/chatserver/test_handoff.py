@@ -260,8 +260,6 @@ async def test_a_restarted_server_takes_the_next_message_as_the_awaited_address(
     config = write_config(
         tmp_path / "config.yml",
         sandboxes,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/chat.db",
-        data_dir=tmp_path,
         model_dir=model_dir,
     )
     server = ServerProcess(config, tmp_path / "server.log")

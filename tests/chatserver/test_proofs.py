@@ -283,8 +283,6 @@ async def test_walking_order_numbers_against_a_real_server(aiohttp_server, tmp_p
     config = write_config(
         tmp_path / "config.yml",
         sandboxes,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/chat.db",
-        data_dir=tmp_path,
         model_dir=model_dir,
     )
     server = ServerProcess(config, tmp_path / "server.log")

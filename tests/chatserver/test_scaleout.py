@@ -156,7 +156,6 @@ async def test_a_chat_escalated_on_one_process_is_offered_to_an_agent_on_another
         sandboxes,
         database_url=pg_url,
         redis_url=redis_url,
-        data_dir=tmp_path,
         model_dir=model_dir,
         policy_path=always_open_policy(tmp_path),
         cookie_secret="shared by both processes, 32 characters or more",

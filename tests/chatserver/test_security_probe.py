@@ -86,8 +86,6 @@ async def probe(aiohttp_server, tmp_path, model_dir):
     write_config(
         server.config,
         str(sandbox.make_url("/sandbox")).rstrip("/"),
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/chat.db",
-        data_dir=tmp_path,
         model_dir=model_dir,
         trusted_proxies=["127.0.0.1"],
         agents=[{"username": "alex", "password_hash": hash_password("alex-pw")}],

@@ -84,8 +84,6 @@ async def world(aiohttp_server, tmp_path, model_dir):
     config = write_config(
         tmp_path / "config.yml",
         base,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}",
-        data_dir=tmp_path,
         model_dir=model_dir,
         public_url="http://127.0.0.1:8080",
     )

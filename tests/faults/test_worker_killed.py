@@ -42,7 +42,7 @@ class HoldFirst:
 async def world(aiohttp_server, tmp_path, model_dir, pg_url):
     boxes, sandboxes = await serve_sandboxes(aiohttp_server)
     config = write_config(
-        tmp_path / "config.yml", sandboxes, database_url=pg_url, data_dir=tmp_path,
+        tmp_path / "config.yml", sandboxes, database_url=pg_url,
         model_dir=model_dir,
     )  # fmt: skip
     server = ServerProcess(config, tmp_path / "server.log")
